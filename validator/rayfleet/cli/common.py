@@ -1,0 +1,84 @@
+"""What every CLI command shares: report options, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import EngineError, InputError, LiveCheckError, RayfleetError
+from ..findings import Severity
+from ..result import Result
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit 2: bad input or usage, never a traceback."""
+    click.echo(f"rayfleet: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn rayfleet's own errors (and the few OS errors a user can cause) into exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (InputError, EngineError, LiveCheckError, RayfleetError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted")
+        except OSError as exc:  # e.g. a report path in a folder that does not exist
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+    return wrapper
+
+
+def parse_report_spec(spec: str) -> tuple[str, str | None]:
+    """``sarif=out.sarif`` → ("sarif", "out.sarif"); ``text`` → ("text", None) meaning stdout."""
+    from ..report import FORMATS
+
+    name, _, path = spec.partition("=")
+    if name not in FORMATS:
+        raise click.BadParameter(f"unknown format {name!r}; choose from {', '.join(FORMATS)}",
+                                 param_hint="--report")
+    return name, path or None
+
+
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--report (repeatable), --fail-on, --color/--no-color."""
+    func = click.option("--color/--no-color", default=None,
+                        help="Colour in text output (default: when stdout is a terminal).")(func)
+    func = click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="error",
+                        show_default=True, help="Exit 1 when an unwaived finding is at or above this severity.")(func)
+    func = click.option("--report", "reports", multiple=True, metavar="FORMAT[=PATH]",
+                        help="Report format and where to write it (stdout when no PATH); repeatable. "
+                             "Formats: text, json, sarif, junit, markdown.")(func)
+    return func
+
+
+def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None) -> NoReturn:
+    """Write every requested report, then exit 0 or 1 by ``fail_on``."""
+    from ..report import render_report
+
+    specs = [parse_report_spec(r) for r in reports] or [("text", None)]
+    to_stdout = [s for s in specs if s[1] is None]
+    if len(to_stdout) > 1:
+        fail("only one --report may go to stdout; give the others a path (FORMAT=PATH)")
+    use_color = sys.stdout.isatty() if color is None else color
+    for name, path in specs:
+        text = render_report(name, result, color=use_color and path is None)
+        if path is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            target = Path(path)
+            if target.parent and not target.parent.exists():
+                fail(f"{path}: folder {target.parent} does not exist")
+            target.write_text(text, encoding="utf-8")
+    sys.exit(result.exit_code(Severity(fail_on)))

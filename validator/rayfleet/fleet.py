@@ -1,0 +1,295 @@
+"""The fleet file: the chart, the shared values, every region, and the waivers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .errors import InputError
+from .resources import load_schema
+from .yamlio import LoadedDocument, load_document, read_text
+
+AZURE_CLOUDS = {
+    "AzurePublicCloud": ("https://management.azure.com", "login.microsoftonline.com"),
+    "AzureUSGovernment": ("https://management.usgovcloudapi.net", "login.microsoftonline.us"),
+    "AzureChinaCloud": ("https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
+}
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    client_id: str
+    resource_id: str | None = None
+    resource_group: str | None = None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """vCPUs the release may use in a region, as declared in the fleet file (or read live)."""
+
+    families: dict[str, int] = field(default_factory=dict)
+    regional_vcpus: int | None = None
+    spot_vcpus: int | None = None
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    kubernetes_version: str
+    resource_group: str | None = None
+    kube_context: str | None = None
+    oidc_issuer_url: str | None = None
+
+    @property
+    def kube_minor(self) -> str:
+        """``1.33`` from ``v1.33.2``."""
+        match = re.match(r"^v?(\d+\.\d+)", self.kubernetes_version)
+        return match.group(1) if match else self.kubernetes_version
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    location: str
+    cluster: Cluster
+    values_files: tuple[Path, ...]
+    release_name: str
+    namespace: str
+    subscription_id: str | None = None
+    identities: tuple[Identity, ...] = ()
+    storage_account: str | None = None
+    storage_location: str | None = None
+    storage_resource_group: str | None = None
+    quota: Quota | None = None
+    manifests: Path | None = None
+    wave: int = 1
+    failover_peers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WaiverScope:
+    region: str | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Waiver:
+    policy: str
+    scope: WaiverScope
+    reason: str
+    owner: str
+    expires: date
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ExternalServiceAccount:
+    namespace: str
+    name: str
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    failover: str = "best-effort"
+    gpu_taint: tuple[str, str, str] | None = None  # key, value, effect
+    allowed_registries: tuple[str, ...] = ()
+    allow_cross_region_storage: bool = False
+    external_service_accounts: tuple[ExternalServiceAccount, ...] = ()
+
+
+@dataclass(frozen=True)
+class VmSizeSpec:
+    vcpus: int
+    gpus: int
+    family: str
+    memory_gib: float | None = None
+    gpu_model: str | None = None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    path: Path
+    chart: Path
+    release_name: str
+    namespace: str
+    values_files: tuple[Path, ...]
+    overrides: tuple[Path, ...]
+    regions: tuple[Region, ...]
+    waivers: tuple[Waiver, ...] = ()
+    crds: Path | None = None
+    cloud: str = "AzurePublicCloud"
+    tenant_id: str | None = None
+    subscription_id: str | None = None
+    settings: PolicySettings = field(default_factory=PolicySettings)
+    vm_sizes: dict[str, VmSizeSpec] = field(default_factory=dict)
+    document: LoadedDocument | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def region(self, name: str) -> Region:
+        for region in self.regions:
+            if region.name == name:
+                return region
+        known = ", ".join(r.name for r in self.regions)
+        raise InputError(f"unknown region {name!r} (the fleet has: {known})", file=str(self.path))
+
+    def select(self, names: list[str] | tuple[str, ...] | None) -> tuple[Region, ...]:
+        """The regions named (in fleet order), or all of them."""
+        if not names:
+            return self.regions
+        wanted = {self.region(n).name for n in names}
+        return tuple(r for r in self.regions if r.name in wanted)
+
+    def values_stack_paths(self, region: Region) -> tuple[Path, ...]:
+        """The ``-f`` files of a region in Helm's order: shared, region, overrides."""
+        return (*self.values_files, *region.values_files, *self.overrides)
+
+    def relative(self, path: Path) -> str:
+        """A path as the user wrote it, relative to the current folder when possible."""
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+    @property
+    def arm_endpoint(self) -> str:
+        return AZURE_CLOUDS[self.cloud][0]
+
+    @property
+    def authority(self) -> str:
+        return AZURE_CLOUDS[self.cloud][1]
+
+
+def load_fleet(path: str | Path) -> Fleet:
+    """Read and check a fleet file. Raises ``InputError`` naming the file, line and field."""
+    fleet_path = Path(path)
+    shown = str(path)
+    document = load_document(read_text(fleet_path, label="fleet file"), shown, allow_empty=False)
+    data = document.data
+    if not isinstance(data, dict):
+        raise InputError("a fleet file must be a mapping", file=shown)
+    _check_schema(data, document)
+    base = fleet_path.parent
+
+    def resolve(p: str) -> Path:
+        return base / p
+
+    release = data["release"]
+    regions = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data["regions"]):
+        if raw["name"] in seen:
+            raise InputError(f"region name {raw['name']!r} is used twice", file=shown,
+                             line=document.line_of(("regions", index, "name")), field=f"regions[{index}].name")
+        seen.add(raw["name"])
+        regions.append(_region(raw, release, resolve))
+    settings_raw = data.get("policy", {})
+    taint = settings_raw.get("gpuTaint")
+    settings = PolicySettings(
+        failover=settings_raw.get("failover", "best-effort"),
+        gpu_taint=(taint["key"], taint.get("value", ""), taint["effect"]) if taint else None,
+        allowed_registries=tuple(settings_raw.get("allowedRegistries", ())),
+        allow_cross_region_storage=settings_raw.get("allowCrossRegionStorage", False),
+        external_service_accounts=tuple(
+            ExternalServiceAccount(sa["namespace"], sa["name"], sa.get("clientId"))
+            for sa in settings_raw.get("externalServiceAccounts", ())),
+    )
+    waivers = tuple(_waiver(raw, index, document, shown) for index, raw in enumerate(data.get("waivers", [])))
+    vm_sizes = {
+        name: VmSizeSpec(spec["vcpus"], spec["gpus"], spec["family"], spec.get("memoryGiB"), spec.get("gpuModel"))
+        for name, spec in data.get("vmSizes", {}).items()
+    }
+    return Fleet(
+        path=fleet_path,
+        chart=resolve(data["chart"]),
+        release_name=release["name"],
+        namespace=release["namespace"],
+        values_files=tuple(resolve(p) for p in data.get("valuesFiles", [])),
+        overrides=tuple(resolve(p) for p in data.get("overrides", [])),
+        regions=tuple(regions),
+        waivers=waivers,
+        crds=resolve(data["crds"]) if data.get("crds") else None,
+        cloud=data.get("cloud", "AzurePublicCloud"),
+        tenant_id=data.get("tenantId"),
+        subscription_id=data.get("subscriptionId"),
+        settings=settings,
+        vm_sizes=vm_sizes,
+        document=document,
+    )
+
+
+def _check_schema(data: dict[str, Any], document: LoadedDocument) -> None:
+    validator = jsonschema.Draft7Validator(load_schema("fleet.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    path = tuple(error.absolute_path)
+    field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
+    message = error.message
+    if error.validator == "additionalProperties":
+        message = f"unknown field: {message}"
+    if len(message) > 200:
+        message = message[:197] + "..."
+    raise InputError(f"does not match the fleet schema: {message}", file=document.path,
+                     line=document.line_of(path), field=field_name)
+
+
+def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Region:
+    cluster = raw["cluster"]
+    quota = raw.get("quota")
+    storage = raw.get("storage", {})
+    own_release = raw.get("release", {})
+    return Region(
+        name=raw["name"],
+        location=raw["location"],
+        cluster=Cluster(
+            name=cluster["name"],
+            kubernetes_version=str(cluster["kubernetesVersion"]),
+            resource_group=cluster.get("resourceGroup"),
+            kube_context=cluster.get("kubeContext"),
+            oidc_issuer_url=cluster.get("oidcIssuerUrl"),
+        ),
+        values_files=tuple(resolve(p) for p in raw["valuesFiles"]),
+        release_name=own_release.get("name", release["name"]),
+        namespace=own_release.get("namespace", release["namespace"]),
+        subscription_id=raw.get("subscriptionId"),
+        identities=tuple(Identity(i["name"], i["clientId"], i.get("resourceId"), i.get("resourceGroup"))
+                         for i in raw.get("identities", [])),
+        storage_account=storage.get("account"),
+        storage_location=storage.get("location"),
+        storage_resource_group=storage.get("resourceGroup"),
+        quota=Quota(dict(quota.get("families", {})), quota.get("regionalVCpus"), quota.get("spotVCpus"))
+        if quota is not None else None,
+        manifests=resolve(raw["manifests"]) if raw.get("manifests") else None,
+        wave=raw.get("wave", 1),
+        failover_peers=tuple(raw.get("failoverPeers", [])),
+    )
+
+
+def _waiver(raw: dict[str, Any], index: int, document: LoadedDocument, shown: str) -> Waiver:
+    try:
+        expires = date.fromisoformat(raw["expires"])
+    except ValueError:
+        raise InputError(f"{raw['expires']!r} is not a date (YYYY-MM-DD)", file=shown,
+                         line=document.line_of(("waivers", index, "expires")),
+                         field=f"waivers[{index}].expires") from None
+    scope = raw["scope"]
+    return Waiver(
+        policy=raw["policy"],
+        scope=WaiverScope(scope.get("region"), scope.get("kind"), scope.get("namespace"), scope.get("name")),
+        reason=raw["reason"],
+        owner=raw["owner"],
+        expires=expires,
+        line=document.line_of(("waivers", index)),
+    )

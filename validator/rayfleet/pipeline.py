@@ -1,0 +1,285 @@
+"""The validation pipeline: fleet → values → render → object schemas → policies → waivers.
+
+Public entry points (re-exported by ``rayfleet``): ``validate_fleet``, ``scan_manifests``,
+``render_region``, ``render_fleet``, ``helm_command``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .checks import run_fleet_policies, run_release_policies, to_finding
+from .errors import InputError
+from .findings import Finding, SourceLocation, Violation
+from .fleet import Fleet, PolicySettings, Region, load_fleet
+from .manifests import KubeObject, load_manifest_paths, objects_from_text
+from .policies import ALL_POLICIES, FleetView, Policy, Release, Scope, get_policy
+from .render import EmbeddedHelm, Engine, TemplateError, ValuesSchemaError, engine_for
+from .result import RegionSummary, Result, Timings
+from .schemas_check import CustomResourceSchemas, ObjectSchemas, crds_from_chart_files, load_crds_folder
+from .values import ValuesFile, ValuesStack, load_values_file
+from .waivers import apply_waivers
+from .yamlio import MAX_MANIFEST_FILE_BYTES, iter_manifest_files, read_text
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RegionRender:
+    """One region's rendered release, and what went wrong while rendering it."""
+
+    region: Region
+    release: Release
+    findings: list[Finding] = field(default_factory=list)
+    command: list[str] = field(default_factory=list)
+    rendered: bool = True
+
+
+class _Session:
+    """What one run shares across regions: the engine (charts loaded once), values files read
+    once, CRD schemas compiled once, timings."""
+
+    def __init__(self, fleet: Fleet, engine: Engine | None, timings: Timings) -> None:
+        self.fleet = fleet
+        self.engine = engine or EmbeddedHelm()
+        self.timings = timings
+        self._values: dict[Path, ValuesFile] = {}
+
+    def values_file(self, path: Path) -> ValuesFile:
+        key = path.resolve()
+        if key not in self._values:
+            self._values[key] = load_values_file(path, display=self.fleet.relative(path))
+        return self._values[key]
+
+
+def helm_command(fleet: Fleet, region: Region) -> list[str]:
+    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order."""
+    command = ["helm", "upgrade", "--install", region.release_name, fleet.relative(fleet.chart),
+               "--namespace", region.namespace, "--create-namespace"]
+    if region.cluster.kube_context:
+        command += ["--kube-context", region.cluster.kube_context]
+    for path in fleet.values_stack_paths(region):
+        command += ["-f", fleet.relative(path)]
+    return command
+
+
+def format_command(command: Sequence[str]) -> str:
+    return shlex.join(command)
+
+
+def _template_path(fleet: Fleet, template: str) -> str:
+    # Helm names templates "<chart name>/templates/x.yaml"; show them as paths in the repo.
+    _, _, rest = template.partition("/")
+    return fleet.relative(fleet.chart / rest) if fleet.chart.is_dir() else template
+
+
+def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
+                  timings: Timings | None = None, _session: _Session | None = None) -> RegionRender:
+    """Render one region exactly as ``helm upgrade --install`` would (or load its pre-rendered
+    manifests). Values-schema and template failures become findings; bad files raise InputError."""
+    timings = timings or Timings()
+    session = _session or _Session(fleet, engine, timings)
+    command = helm_command(fleet, region)
+    if region.manifests is not None:
+        with timings.stage("load"):
+            objects = _load_region_manifests(fleet, region)
+        return RegionRender(region, _release(fleet, region, objects, None), [], command)
+    with timings.stage("load"):
+        files = [session.values_file(p) for p in fleet.values_stack_paths(region)]
+    with timings.stage("merge"):
+        stack = ValuesStack(files)
+    release = _release(fleet, region, [], stack)
+    with timings.stage("render"):
+        try:
+            rendered = session.engine.render(fleet.chart, fleet.values_stack_paths(region), stack.merged,
+                                             release=region.release_name, namespace=region.namespace,
+                                             kube_version=region.cluster.kubernetes_version)
+        except ValuesSchemaError as exc:
+            finding = _values_schema_finding(str(exc), stack, region)
+            return RegionRender(region, release, [finding], command, rendered=False)
+        except TemplateError as exc:
+            finding = _pipeline_finding("render-error", f"the chart does not render: {exc}", region.name,
+                                        SourceLocation(fleet.relative(fleet.chart)))
+            return RegionRender(region, release, [finding], command, rendered=False)
+        findings: list[Finding] = []
+        for template, text in sorted(rendered.manifests.items()):
+            if not text.strip():
+                continue
+            shown = _template_path(fleet, template)
+            try:
+                release.objects.extend(objects_from_text(text, shown, template=shown,
+                                                         default_namespace=region.namespace))
+            except InputError as exc:
+                findings.append(_pipeline_finding("render-error", f"template output is not valid: {exc.message}",
+                                                  region.name, SourceLocation(shown, exc.line)))
+    return RegionRender(region, release, findings, command)
+
+
+def _release(fleet: Fleet, region: Region, objects: list[KubeObject], stack: ValuesStack | None) -> Release:
+    return Release(objects, fleet.settings, region.cluster.kubernetes_version, region, fleet, stack)
+
+
+def _load_region_manifests(fleet: Fleet, region: Region) -> list[KubeObject]:
+    assert region.manifests is not None
+    if not region.manifests.exists():
+        raise InputError(f"region {region.name}: manifests not found", file=fleet.relative(region.manifests))
+    objects: list[KubeObject] = []
+    for file in iter_manifest_files(region.manifests):
+        shown = fleet.relative(file)
+        text = read_text(file, max_bytes=MAX_MANIFEST_FILE_BYTES, label="manifest file")
+        objects.extend(objects_from_text(text, shown, default_namespace=region.namespace))
+    return objects
+
+
+_SCHEMA_LINE = re.compile(r"-\s*(?:at\s*)?'?(/[^':]*|[A-Za-z0-9_.\-\[\]]+)'?:\s*(.+)")
+
+
+def _values_schema_finding(message: str, stack: ValuesStack, region: Region) -> Finding:
+    """Point a values.schema.json failure at the values file (and line) that set the key."""
+    source = None
+    match = _SCHEMA_LINE.search(message)
+    if match:
+        raw = match.group(1)
+        parts: list[str | int] = [p for p in re.split(r"[./\[\]]+", raw) if p]
+        parts = [int(p) if isinstance(p, str) and p.isdigit() else p for p in parts]
+        chart_prefix = re.search(r"chart\(s\):\s*([A-Za-z0-9_-]+):", message)
+        candidates = [tuple(parts)]
+        if chart_prefix:
+            candidates.insert(0, (chart_prefix.group(1), *parts))
+        for candidate in candidates:
+            for end in range(len(candidate), 0, -1):
+                source = stack.origin(candidate[:end]) or _origin_below(stack, candidate[:end])
+                if source:
+                    break
+            if source:
+                break
+    if source is None and stack.files:
+        source = SourceLocation(stack.files[-1].path)
+    return _pipeline_finding("values-schema", f"values fail the chart's values.schema.json: {message}",
+                             region.name, source)
+
+
+def _origin_below(stack: ValuesStack, prefix: tuple) -> SourceLocation | None:
+    for values_file in reversed(stack.files):
+        line = values_file.document.lines.get(prefix)
+        if line:
+            return SourceLocation(values_file.path, line)
+    return None
+
+
+def _pipeline_finding(policy_id: str, message: str, region: str | None, source: SourceLocation | None,
+                      obj: KubeObject | None = None) -> Finding:
+    policy = get_policy(policy_id)
+    return Finding(policy.id, policy.severity, message, policy.remediation, region=region,
+                   obj=obj.ref if obj else None, source=source, template=obj.template if obj else None)
+
+
+def _crd_schemas(fleet: Fleet | None, engine: Engine | None, crds: str | Path | None) -> CustomResourceSchemas:
+    if crds is not None:
+        return CustomResourceSchemas(load_crds_folder(crds))
+    if fleet is not None and fleet.crds is not None:
+        return CustomResourceSchemas(load_crds_folder(fleet.crds))
+    if fleet is not None and engine is not None and fleet.chart.exists():
+        return CustomResourceSchemas(crds_from_chart_files(engine.chart_crds(fleet.chart)))
+    return CustomResourceSchemas()
+
+
+def check_objects(release: Release, schemas: ObjectSchemas, selected: set[str]) -> list[Finding]:
+    """Object schema findings for every object of a release."""
+    findings: list[Finding] = []
+    for obj in release.objects:
+        for item in schemas.check(obj):
+            if item.policy in selected:
+                findings.append(to_finding(get_policy(item.policy), item.violation, release, obj))
+    return findings
+
+
+def _select(policies: Iterable[Policy | str] | None) -> tuple[Policy, ...]:
+    if policies is None:
+        return ALL_POLICIES
+    return tuple(get_policy(p) if isinstance(p, str) else p for p in policies)
+
+
+def render_fleet(fleet: Fleet, regions: Sequence[str] | None = None, *, engine: Engine | None = None,
+                 timings: Timings | None = None) -> dict[str, RegionRender]:
+    """Render the selected regions (all by default); region name → ``RegionRender``."""
+    timings = timings or Timings()
+    session = _Session(fleet, engine, timings)
+    return {r.name: render_region(fleet, r, timings=timings, _session=session) for r in fleet.select(regions)}
+
+
+def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None = None,
+                   policies: Iterable[Policy | str] | None = None, crds: str | Path | None = None,
+                   helm_binary: str | None = None, engine: Engine | None = None, today: date | None = None,
+                   progress: Progress | None = None) -> Result:
+    """Render every selected region, check object schemas, run every policy, apply waivers."""
+    timings = Timings()
+    with timings.stage("load"):
+        fleet = fleet if isinstance(fleet, Fleet) else load_fleet(fleet)
+        selected_regions = fleet.select(regions)
+    engine = engine or engine_for(helm_binary)
+    chosen = _select(policies)
+    selected_ids = {p.id for p in chosen}
+    session = _Session(fleet, engine, timings)
+    with timings.stage("schemas"):
+        crd_schemas = _crd_schemas(fleet, engine, crds)
+    result = Result(command="validate", policies=chosen, timings=timings)
+    renders: dict[str, RegionRender] = {}
+    for region in selected_regions:
+        if progress:
+            progress(region.name)
+        render = render_region(fleet, region, timings=timings, _session=session)
+        renders[region.name] = render
+        result.findings.extend(f for f in render.findings if f.policy in selected_ids)
+        with timings.stage("schemas"):
+            schemas = ObjectSchemas(region.cluster.kubernetes_version, crd_schemas)
+            result.findings.extend(check_objects(render.release, schemas, selected_ids))
+        with timings.stage("policies"):
+            result.findings.extend(run_release_policies(render.release, chosen))
+        result.regions.append(RegionSummary(region.name, len(render.release.objects), render.rendered,
+                                            format_command(render.command)))
+    with timings.stage("policies"):
+        view = FleetView(fleet, {name: r.release for name, r in renders.items()})
+        result.findings.extend(run_fleet_policies(view, chosen))
+        result.findings = apply_waivers(fleet, result.findings, today=today,
+                                        regions=[r.name for r in selected_regions])
+        result.findings = [f for f in result.findings if f.policy in selected_ids]
+    result.extra["renders"] = renders
+    return result
+
+
+def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: str | Path | None = None,
+                   policies: Iterable[Policy | str] | None = None, settings: PolicySettings | None = None,
+                   stdin: Any = None) -> Result:
+    """The same schemas and release policies over manifests rendered elsewhere.
+
+    Fleet policies (and release policies that need the fleet file) are skipped and listed in
+    ``Result.skipped_policies``.
+    """
+    timings = Timings()
+    chosen = _select(policies)
+    selected_ids = {p.id for p in chosen}
+    with timings.stage("load"):
+        objects = load_manifest_paths(paths, stdin=stdin)
+        crd_schemas = _crd_schemas(None, None, crds)
+    release = Release(objects, settings or PolicySettings(), kube_version)
+    result = Result(command="scan", policies=chosen, timings=timings)
+    with timings.stage("schemas"):
+        result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
+    with timings.stage("policies"):
+        result.findings.extend(run_release_policies(release, chosen))
+    result.skipped_policies = tuple(p.id for p in chosen if p.scope is Scope.FLEET or p.needs_fleet)
+    if result.skipped_policies:
+        result.notes.append("skipped (they need the fleet file): " + ", ".join(result.skipped_policies))
+    result.regions.append(RegionSummary(None, len(objects)))
+    return result
+
+
+__all__ = ["RegionRender", "Violation", "format_command", "helm_command", "render_fleet", "render_region",
+           "scan_manifests", "validate_fleet"]

@@ -1,0 +1,193 @@
+"""Small helpers shared by several policies: Blob CSI objects, mount options, images, GPUs.
+
+Not a policy (the leading underscore keeps it out of the registry meta-test).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..manifests import KubeObject
+from ..secrets import child_path
+from ..workloads import PodTemplate
+from .base import Release
+
+BLOB_DRIVER = "blob.csi.azure.com"
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GPU_RESOURCE = "nvidia.com/gpu"
+WI_USE_LABEL = "azure.workload.identity/use"
+WI_CLIENT_ID = "azure.workload.identity/client-id"
+WI_TOKEN_EXPIRATION = "azure.workload.identity/service-account-token-expiration"
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class BlobVolumeConfig:
+    """The driver parameters of a blob StorageClass or static PV, keys compared without case."""
+
+    obj: KubeObject
+    path: str  # JSON path of the parameters map
+    params: dict[str, Any]
+    mount_options: list[Any]
+    mount_options_path: str
+
+    @property
+    def is_pv(self) -> bool:
+        return self.obj.kind == "PersistentVolume"
+
+    def get(self, key: str) -> tuple[str, Any] | None:
+        """(key as written, value) for a key, ignoring case, like the driver does."""
+        wanted = key.lower()
+        for k, v in self.params.items():
+            if str(k).lower() == wanted:
+                return str(k), v
+        return None
+
+    def key_path(self, key: str) -> str:
+        return child_path(self.path, key)
+
+
+def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
+    """Every blob StorageClass (``parameters``) and static blob PV (``csi.volumeAttributes``)."""
+    for obj in release.of_kind("StorageClass", "PersistentVolume"):
+        if obj.kind == "StorageClass":
+            if obj.body.get("provisioner") != BLOB_DRIVER:
+                continue
+            yield BlobVolumeConfig(obj, "parameters", as_dict(obj.body.get("parameters")),
+                                   as_list(obj.body.get("mountOptions")), "mountOptions")
+        else:
+            spec = as_dict(obj.body.get("spec"))
+            csi = as_dict(spec.get("csi"))
+            if csi.get("driver") != BLOB_DRIVER:
+                continue
+            yield BlobVolumeConfig(obj, "spec.csi.volumeAttributes", as_dict(csi.get("volumeAttributes")),
+                                   as_list(spec.get("mountOptions")), "spec.mountOptions")
+
+
+def is_blobfuse(config: BlobVolumeConfig) -> bool:
+    """BlobFuse (not NFS): mount options are BlobFuse2 flags."""
+    protocol = config.get("protocol")
+    return protocol is None or str(protocol[1]).lower() in ("fuse", "fuse2", "")
+
+
+def mount_option_flags(options: list[Any]) -> Iterator[tuple[int, str, str]]:
+    """(index, flag, the whole option) for each mount option; one option may hold several words
+    (``-o allow_other``), and ``--flag=value`` is split at ``=``."""
+    for index, raw in enumerate(options):
+        if not isinstance(raw, str):
+            continue
+        for word in raw.split():
+            yield index, word.split("=", 1)[0], raw
+
+
+def has_allow_other(options: list[Any]) -> bool:
+    for raw in options:
+        if isinstance(raw, str):
+            words = raw.replace(",", " ").split()
+            if "allow_other" in words or any(w in ("-oallow_other", "-o=allow_other") for w in words):
+                return True
+    return False
+
+
+# --- pods ------------------------------------------------------------------------------------
+
+def container_label(container: dict[str, Any]) -> str:
+    return f"container {container.get('name', '?')!r}"
+
+
+def where(tpl: PodTemplate) -> str:
+    """``worker group 'gpu' of RayCluster 'ray'`` / ``Deployment 'x'``."""
+    if tpl.role in ("head", "worker", "submitter"):
+        return f"{tpl.description} of {tpl.obj.kind} {tpl.obj.name!r}"
+    return f"{tpl.obj.kind} {tpl.obj.name!r}"
+
+
+def ray_templates(release: Release) -> Iterator[PodTemplate]:
+    """Ray pods: head, worker groups and RayJob submitters."""
+    for tpl in release.pod_templates():
+        if tpl.role in ("head", "worker", "submitter"):
+            yield tpl
+
+
+def resource_value(container: dict[str, Any], section: str, name: str) -> Any:
+    return as_dict(as_dict(container.get("resources")).get(section)).get(name)
+
+
+def to_number(value: Any) -> float | None:
+    """A Kubernetes quantity's count for GPUs and replicas (plain integers or decimals)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def gpu_limit(tpl: PodTemplate) -> float:
+    """GPUs a pod asks for: the sum of ``nvidia.com/gpu`` limits (or requests) of its containers."""
+    total = 0.0
+    for list_name in ("containers",):
+        for container in as_list(tpl.spec.get(list_name)):
+            if not isinstance(container, dict):
+                continue
+            value = resource_value(container, "limits", GPU_RESOURCE)
+            if value is None:
+                value = resource_value(container, "requests", GPU_RESOURCE)
+            total += to_number(value) or 0.0
+    return total
+
+
+def ray_start_params(tpl: PodTemplate) -> dict[str, Any]:
+    return as_dict(as_dict(tpl.group_spec).get("rayStartParams"))
+
+
+# --- images ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+
+def parse_image(image: str) -> ImageRef:
+    """Split an image reference the way Docker does (``rayproject/ray`` is on docker.io)."""
+    rest, _, digest = image.partition("@")
+    first, slash, remainder = rest.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, remainder
+    else:
+        registry, path = "docker.io", rest
+        if "/" not in path:
+            path = f"library/{path}"
+    repository, colon, tag = path.rpartition(":")
+    if not colon or "/" in tag:
+        repository, tag = path, ""
+    return ImageRef(registry.lower(), repository, tag or None, digest or None)
+
+
+def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """(container, JSON path of its image, image) for every container with an image."""
+    for container, path in tpl.containers():
+        image = container.get("image")
+        if isinstance(image, str) and image:
+            yield container, f"{path}.image", image

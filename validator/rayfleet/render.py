@@ -1,0 +1,170 @@
+"""Rendering a chart exactly as ``helm install`` would, with one of two engines.
+
+- ``EmbeddedHelm`` (default): Helm's own Go SDK through helm-python-sdk; no binary needed.
+- ``HelmBinary``: the user's ``helm`` through pyhelm3, so CI can render with the Helm that deploys.
+
+Both return the manifest text of every template, keyed by the template's path in the chart, so
+every object keeps the template it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import helm_python
+
+from .errors import EngineError, InputError
+
+
+class ValuesSchemaError(Exception):
+    """The merged values fail the chart's values.schema.json (a finding, not a crash)."""
+
+
+class TemplateError(Exception):
+    """A template failed to render (a finding, not a crash)."""
+
+
+@dataclass
+class Rendered:
+    """Template path (``ray-aks/charts/ray-cluster/templates/ray-cluster.yaml``) → manifest text."""
+
+    manifests: dict[str, str]
+    notes: str | None = None
+    crd_files: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Engine(Protocol):
+    name: str
+
+    def render(self, chart: Path, values_files: Sequence[Path], values: dict[str, Any], *, release: str,
+               namespace: str, kube_version: str) -> Rendered:
+        """Render ``chart`` with ``values`` (the folded ``values_files``) for one release."""
+        ...
+
+    def chart_crds(self, chart: Path) -> list[tuple[str, str]]:
+        """The CRD files the chart and its built dependencies ship: (name, text)."""
+        ...
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _is_chart(chart: Path) -> bool:
+    return (chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith((".tgz", ".tar.gz")))
+
+
+class EmbeddedHelm:
+    """Helm's Go SDK, embedded.
+
+    The chart is loaded afresh for every render (about 2 ms): rendering with a component disabled
+    removes that subchart from the loaded chart object, so a shared one would leak between regions.
+    """
+
+    name = "embedded"
+
+    def _load(self, chart: Path) -> helm_python.Chart:
+        if not chart.exists():
+            raise InputError("chart not found", file=str(chart))
+        if not _is_chart(chart):
+            raise InputError("is not a Helm chart (no Chart.yaml)", file=str(chart))
+        try:
+            return helm_python.Chart.load(chart)
+        except helm_python.HelmError as exc:
+            raise InputError(f"Helm cannot load the chart: {_one_line(exc)}", file=str(chart)) from None
+
+    def render(self, chart: Path, values_files: Sequence[Path], values: dict[str, Any], *, release: str,
+               namespace: str, kube_version: str) -> Rendered:
+        with self._load(chart) as loaded:
+            return self._render(loaded, values, release, namespace)
+
+    @staticmethod
+    def _render(loaded: helm_python.Chart, values: dict[str, Any], release: str, namespace: str) -> Rendered:
+        try:
+            loaded.validate_schema(values)
+        except helm_python.HelmValuesError as exc:
+            raise ValuesSchemaError(_one_line(exc)) from None
+        try:
+            manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
+        except helm_python.HelmValuesError as exc:
+            raise ValuesSchemaError(_one_line(exc)) from None
+        except helm_python.HelmError as exc:
+            raise TemplateError(_one_line(exc)) from None
+        notes = next((text for name, text in manifests.items() if name.endswith("NOTES.txt")), None)
+        return Rendered({k: v for k, v in manifests.items() if not k.endswith("NOTES.txt")}, notes)
+
+    def chart_crds(self, chart: Path) -> list[tuple[str, str]]:
+        with self._load(chart) as loaded:
+            return [(c.get("filename") or c["name"], c["data"]) for c in loaded.crds]
+
+
+_SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
+
+
+class HelmBinary:
+    """A real ``helm`` binary driven through pyhelm3 (``--helm-binary``).
+
+    It renders with the ``-f`` files themselves, so the values merge is Helm's own end to end.
+    """
+
+    name = "helm-binary"
+
+    def __init__(self, executable: str = "helm") -> None:
+        resolved = shutil.which(executable) or (executable if Path(executable).is_file() else None)
+        if resolved is None:
+            raise EngineError(f"helm binary {executable!r} not found")
+        try:
+            from pyhelm3 import Command
+        except ImportError:  # pragma: no cover - optional extra
+            raise EngineError("--helm-binary needs pyhelm3: pip install 'rayfleet[helm-cli]'") from None
+        self._command = Command(executable=resolved)
+        self.executable = resolved
+
+    def _run(self, args: list[str]) -> str:
+        from pyhelm3.errors import Error as HelmCliError
+
+        try:
+            output = asyncio.run(self._command.run(args))
+        except HelmCliError as exc:
+            message = _one_line(exc)
+            if "values don't meet the specifications of the schema" in message or "schema(s)" in message:
+                raise ValuesSchemaError(message) from None
+            raise TemplateError(message) from None
+        return output.decode() if isinstance(output, bytes) else str(output)
+
+    def render(self, chart: Path, values_files: Sequence[Path], values: dict[str, Any], *, release: str,
+               namespace: str, kube_version: str) -> Rendered:
+        if not _is_chart(chart):
+            raise InputError("is not a Helm chart (no Chart.yaml)", file=str(chart))
+        args = ["template", release, str(chart), "--namespace", namespace, "--kube-version", kube_version,
+                "--skip-crds"]
+        for path in values_files:
+            args += ["--values", str(path)]
+        return Rendered(split_sources(self._run(args)))
+
+    def chart_crds(self, chart: Path) -> list[tuple[str, str]]:
+        text = self._run(["show", "crds", str(chart)])
+        return [(f"{chart}/crds", text)] if text.strip() else []
+
+
+def split_sources(stream: str) -> dict[str, str]:
+    """Split ``helm template`` output into documents per ``# Source:`` template."""
+    out: dict[str, str] = {}
+    for doc in re.split(r"^---\s*$", stream, flags=re.MULTILINE):
+        match = _SOURCE.search(doc)
+        if match:
+            name = match.group(1).strip()
+            out[name] = out.get(name, "") + "\n---\n" + doc
+    return out
+
+
+def engine_for(helm_binary: str | None) -> Engine:
+    return HelmBinary(helm_binary) if helm_binary else EmbeddedHelm()
+
+

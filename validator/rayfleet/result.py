@@ -1,0 +1,72 @@
+"""The outcome of a run: findings, what was checked, and how long each stage took."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ._version import __version__
+from .findings import Finding, Severity
+
+
+@dataclass
+class RegionSummary:
+    """What was checked in one region (or one scan, with ``name`` None)."""
+
+    name: str | None
+    objects: int = 0
+    rendered: bool = True
+    helm_command: str | None = None
+
+
+@dataclass
+class Timings:
+    """Seconds spent per pipeline stage, summed over regions (``--profile``)."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
+
+    @property
+    def total(self) -> float:
+        return sum(self.stages.values())
+
+
+@dataclass
+class Result:
+    """What ``validate_fleet``, ``scan_manifests`` and the live checks return."""
+
+    command: str
+    findings: list[Finding] = field(default_factory=list)
+    regions: list[RegionSummary] = field(default_factory=list)
+    policies: tuple = ()  # the Policy objects that ran
+    skipped_policies: tuple[str, ...] = ()  # IDs skipped (e.g. fleet policies in scan), with why below
+    notes: list[str] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    tool_version: str = __version__
+    extra: dict = field(default_factory=dict)  # command-specific data (capacity table, identity plan)
+
+    def sorted_findings(self) -> list[Finding]:
+        return sorted(self.findings, key=Finding.sort_key)
+
+    def counting(self) -> list[Finding]:
+        """Findings that are not waived."""
+        return [f for f in self.findings if f.counts]
+
+    def count(self, severity: Severity, *, suppressed: bool = False) -> int:
+        return sum(1 for f in self.findings if f.severity is severity and (f.suppressed is not None) == suppressed)
+
+    def failed(self, fail_on: Severity) -> bool:
+        """Whether any unwaived finding is at or above ``fail_on``."""
+        return any(f.severity.at_least(fail_on) for f in self.counting())
+
+    def exit_code(self, fail_on: Severity) -> int:
+        return 1 if self.failed(fail_on) else 0

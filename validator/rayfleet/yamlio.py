@@ -1,0 +1,289 @@
+"""Safe YAML loading for every file a user hands us.
+
+Two loaders, one job each:
+- ``load_document`` (ruamel.yaml) for files people write (fleet file, values files): keeps the line
+  of every key so findings can point at it.
+- ``load_manifests`` (PyYAML with libyaml when present) for rendered or scanned manifests: fast,
+  keeps the line each document starts on.
+Both reject duplicate keys, alias bombs and oversized input with an ``InputError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml as pyyaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import InputError
+
+# Values and fleet files are hand-written: a few KiB. Anything near these limits is a mistake or
+# an attack, and is refused before parsing.
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_MANIFEST_FILE_BYTES = 64 * 1024 * 1024
+# Expanded size of a document counted in nodes (aliases counted every time they are used).
+MAX_EXPANDED_NODES = 2_000_000
+
+KeyPath = tuple[str | int, ...]
+
+
+class _StringTimestampConstructor(RoundTripConstructor):
+    """Keep dates as the strings they were written as (Helm's parser does the same)."""
+
+
+_StringTimestampConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
+)
+
+
+@dataclass
+class LoadedDocument:
+    """A YAML mapping or list with the 1-based line of every key path."""
+
+    path: str
+    data: Any
+    lines: dict[KeyPath, int]
+
+    def line_of(self, key_path: KeyPath) -> int | None:
+        """The line of ``key_path``, or of its nearest ancestor that has one."""
+        for end in range(len(key_path), -1, -1):
+            line = self.lines.get(tuple(key_path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_DOCUMENT_BYTES, label: str = "file") -> str:
+    """Read a text file, refusing missing, unreadable, binary or oversized files."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if p.is_dir():
+            raise InputError(f"is a directory, expected a {label}", file=str(path))
+        if size > max_bytes:
+            raise InputError(f"{label} is {size} bytes, over the {max_bytes}-byte limit", file=str(path))
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{label} not found", file=str(path)) from None
+    except PermissionError:
+        raise InputError(f"{label} is not readable (permission denied)", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError(f"is a directory, expected a {label}", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {label}: {exc.strerror}", file=str(path)) from None
+    return decode_text(raw, str(path), max_bytes=max_bytes, label=label)
+
+
+def decode_text(raw: bytes, origin: str, *, max_bytes: int = MAX_DOCUMENT_BYTES, label: str = "file") -> str:
+    if len(raw) > max_bytes:
+        raise InputError(f"{label} is {len(raw)} bytes, over the {max_bytes}-byte limit", file=origin)
+    if b"\x00" in raw:
+        raise InputError(f"{label} is binary, not YAML", file=origin)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label} is not UTF-8 text (byte {exc.start})", file=origin) from None
+
+
+def _yaml_error(exc: Exception, origin: str) -> InputError:
+    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
+        line = exc.problem_mark.line + 1
+        problem = (exc.problem or str(exc)).strip()
+        if "duplicate key" in str(exc) or "found duplicate key" in problem:
+            problem = problem.replace("\n", " ")
+        return InputError(f"malformed YAML: {' '.join(problem.split())}", file=origin, line=line)
+    return InputError(f"malformed YAML: {' '.join(str(exc).split())}", file=origin)
+
+
+def load_document(text: str, origin: str, *, allow_empty: bool = True) -> LoadedDocument:
+    """Parse one hand-written YAML document, keeping the line of each key."""
+    if len(text.encode("utf-8", "ignore")) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"document is over the {MAX_DOCUMENT_BYTES}-byte limit", file=origin)
+    loader = YAML(typ="rt")
+    loader.Constructor = _StringTimestampConstructor
+    loader.allow_duplicate_keys = False
+    try:
+        docs = list(loader.load_all(text))
+    except (YAMLError, ValueError, TypeError) as exc:
+        raise _yaml_error(exc, origin) from None
+    except RecursionError:
+        raise InputError("YAML nests too deeply", file=origin) from None
+    docs = [d for d in docs if d is not None]
+    if len(docs) > 1:
+        raise InputError("holds several YAML documents; expected one", file=origin)
+    if not docs:
+        if allow_empty:
+            return LoadedDocument(origin, {}, {})
+        raise InputError("is empty", file=origin)
+    lines: dict[KeyPath, int] = {}
+    budget = _Budget(origin)
+    data = _to_plain(docs[0], (), lines, budget)
+    return LoadedDocument(origin, data, lines)
+
+
+class _Budget:
+    """Counts nodes as aliases expand, so an alias bomb stops early instead of eating memory."""
+
+    def __init__(self, origin: str, limit: int = MAX_EXPANDED_NODES) -> None:
+        self.origin = origin
+        self.left = limit
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise InputError(
+                f"YAML expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)", file=self.origin
+            )
+
+
+def _to_plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], budget: _Budget) -> Any:
+    budget.spend()
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                raise InputError(f"a mapping key is a {type(key).__name__}, not a string",
+                                 file=budget.origin, line=node.lc.line + 1)
+            skey = key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
+            child = (*path, skey)
+            try:
+                lines.setdefault(child, node.lc.key(key)[0] + 1)
+            except (KeyError, TypeError):
+                lines.setdefault(child, node.lc.line + 1)
+            out[skey] = _to_plain(value, child, lines, budget)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            child = (*path, index)
+            try:
+                lines.setdefault(child, node.lc.item(index)[0] + 1)
+            except (KeyError, TypeError, IndexError):
+                lines.setdefault(child, node.lc.line + 1)
+            items.append(_to_plain(value, child, lines, budget))
+        return items
+    if isinstance(node, dict):  # merged or tagged maps
+        return {str(k): _to_plain(v, (*path, str(k)), lines, budget) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_to_plain(v, (*path, i), lines, budget) for i, v in enumerate(node)]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    value = getattr(node, "value", None)  # ruamel TaggedScalar
+    return str(value if value is not None else node)
+
+
+# --- manifests -------------------------------------------------------------------------------
+
+_BaseLoader = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
+
+
+class _ManifestLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """SafeLoader that refuses duplicate keys and keeps timestamps as strings (as kubectl does)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                raise pyyaml.constructor.ConstructorError(
+                    None, None, "a mapping key is not a scalar", key_node.start_mark) from None
+            if duplicate:
+                raise pyyaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _ManifestLoader.construct_yaml_str)
+
+
+@dataclass
+class ManifestDocument:
+    body: Any
+    line: int  # 1-based line where the document starts
+
+
+def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
+    """Parse a multi-document manifest stream. Empty documents are dropped."""
+    docs: list[ManifestDocument] = []
+    try:
+        loader = _ManifestLoader(text)
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    continue
+                _check_expansion(node, origin)
+                body = loader.construct_document(node)
+                if body is not None:
+                    docs.append(ManifestDocument(body, _document_line(node)))
+        finally:
+            loader.dispose()
+    except pyyaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        problem = " ".join(str(exc.problem or exc).split())
+        raise InputError(f"malformed YAML: {problem}", file=origin, line=line) from None
+    except pyyaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {' '.join(str(exc).split())}", file=origin) from None
+    except RecursionError:
+        raise InputError("YAML nests too deeply", file=origin) from None
+    return docs
+
+
+def _document_line(node: Any) -> int:
+    line = node.start_mark.line + 1
+    if isinstance(node, pyyaml.MappingNode) and node.value:
+        line = node.value[0][0].start_mark.line + 1
+    return line
+
+
+def _check_expansion(root: Any, origin: str) -> None:
+    """Count the nodes of ``root`` as if every alias were expanded, memoised per node."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a cycle counts once; PyYAML refuses recursive aliases anyway
+        if isinstance(node, pyyaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, pyyaml.SequenceNode):
+            total = 1 + sum(size(v) for v in node.value)
+        else:
+            total = 1
+        if total > MAX_EXPANDED_NODES:
+            raise InputError(
+                f"YAML expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)", file=origin,
+                line=root.start_mark.line + 1)
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
+def iter_manifest_files(path: Path) -> Iterator[Path]:
+    """YAML files in a folder, sorted, recursively; or the file itself."""
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file() and child.suffix in (".yaml", ".yml", ".json"):
+                yield child
+    else:
+        yield path
