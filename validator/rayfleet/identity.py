@@ -343,12 +343,11 @@ def bicep(plan: IdentityPlan, fleet: Fleet) -> str:
             elif cred.region in issuer_params:
                 issuer_expr = issuer_params[cred.region]
             else:
-                if True:
-                    issuer_expr = _bicep_symbol("issuer", cred.region, taken=taken)
-                    issuer_params[cred.region] = issuer_expr
-                    params.append(f"@description('OIDC issuer URL of the AKS cluster of region {cred.region} "
-                                  "(with the trailing slash)')\n"
-                                  f"param {issuer_expr} string")
+                issuer_expr = _bicep_symbol("issuer", cred.region, taken=taken)
+                issuer_params[cred.region] = issuer_expr
+                params.append(f"@description('OIDC issuer URL of the AKS cluster of region {cred.region} "
+                              "(with the trailing slash)')\n"
+                              f"param {issuer_expr} string")
             symbol = _bicep_symbol("fic", cred.name, taken=taken)
             body = [
                 f"resource {symbol} 'Microsoft.ManagedIdentity/userAssignedIdentities/"

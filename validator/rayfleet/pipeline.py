@@ -137,7 +137,8 @@ def _load_region_manifests(fleet: Fleet, region: Region) -> list[KubeObject]:
     return objects
 
 
-_SCHEMA_LINE = re.compile(r"-\s*(?:at\s*)?'?(/[^':]*|[A-Za-z0-9_.\-\[\]]+)'?:\s*(.+)")
+# Helm's schema errors read "- at '/workerGroups/gpu/minReplicas': got string, want integer".
+_SCHEMA_LINE = re.compile(r"(?:^|\s)-\s+(?:at\s+)?'([^']+)'")
 
 
 def _values_schema_finding(message: str, stack: ValuesStack, region: Region) -> Finding:
@@ -148,7 +149,7 @@ def _values_schema_finding(message: str, stack: ValuesStack, region: Region) -> 
         raw = match.group(1)
         parts: list[str | int] = [p for p in re.split(r"[./\[\]]+", raw) if p]
         parts = [int(p) if isinstance(p, str) and p.isdigit() else p for p in parts]
-        chart_prefix = re.search(r"chart\(s\):\s*([A-Za-z0-9_-]+):", message)
+        chart_prefix = re.search(r"([A-Za-z0-9_-]+):\s*-\s*at\b", message)
         candidates = [tuple(parts)]
         if chart_prefix:
             candidates.insert(0, (chart_prefix.group(1), *parts))

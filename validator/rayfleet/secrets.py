@@ -35,10 +35,12 @@ PRIVATE_KEY = Detection("private-key", "PEM private key")
 JWT = Detection("jwt", "JSON Web Token")
 CREDENTIAL_NAME = Detection("credential-name", "value of a credential-named field")
 
-# A storage account key is 64 random bytes: exactly 88 base64 characters ending in "==".
-_ACCOUNT_KEY = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
+# A storage account key is 64 random bytes: exactly 88 base64 characters ending in "==". A
+# Subresource Integrity digest (sha512-<88 chars>) has the same shape and is not a secret.
+_ACCOUNT_KEY = re.compile(r"(?<![A-Za-z0-9+/=])(?<!sha512-)[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
 # Connection strings (storage, Service Bus, Event Hubs, IoT Hub): a key or a signature inside.
-_CONNECTION_STRING = re.compile(r"(?i)(?:^|[;\s\"'])(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*[^;\s\"']{8,}")
+_CONNECTION_STRING = re.compile(
+    r"(?i)(?:^|[;\s\"'])(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*[^;\s\"'<>${}]{8,}")
 # A SAS is a query string with a service version and a signature; either alone is harmless.
 _SAS_VERSION = re.compile(r"(?:^|[?&;\s])sv=\d{4}-\d{2}-\d{2}")
 _SAS_SIGNATURE = re.compile(r"(?:^|[?&;\s])sig=[A-Za-z0-9%+/=_-]{16,}")
@@ -57,13 +59,13 @@ def detect_value(value: str) -> Detection | None:
     if "PRIVATE KEY" in value and _PRIVATE_KEY.search(value):
         return PRIVATE_KEY
     if "=" in value:
-        if "==" in value and _ACCOUNT_KEY.search(value):
-            return STORAGE_ACCOUNT_KEY
         lowered = value.lower()
         if ("accountkey" in lowered or "sharedaccess" in lowered) and _CONNECTION_STRING.search(value):
             return CONNECTION_STRING
         if "sig=" in value and "sv=" in value and _SAS_SIGNATURE.search(value) and _SAS_VERSION.search(value):
             return SAS_TOKEN
+        if "==" in value and _ACCOUNT_KEY.search(value):
+            return STORAGE_ACCOUNT_KEY
     if "Q~" in value and _CLIENT_SECRET.search(value):
         return CLIENT_SECRET
     if "eyJ" in value and _JWT.search(value):

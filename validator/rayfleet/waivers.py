@@ -51,13 +51,15 @@ def apply_waivers(fleet: Fleet, findings: Sequence[Finding], *, today: date | No
             out.append(_finding("waiver-expired", f"{label} expired on {waiver.expires}", source))
         elif waiver.expires - today <= EXPIRY_WARNING:
             out.append(_finding("waiver-expiring", f"{label} expires on {waiver.expires}", source))
-        if waiver.expires >= today and index not in used and _in_scope(waiver, regions):
+        if waiver.expires >= today and index not in used and _in_scope(waiver, fleet, regions):
             out.append(_finding("waiver-unmatched", f"{label} matches no finding", source))
     return out
 
 
-def _in_scope(waiver: Waiver, regions: Sequence[str] | None) -> bool:
-    return regions is None or waiver.scope.region is None or waiver.scope.region in regions
+def _in_scope(waiver: Waiver, fleet: Fleet, regions: Sequence[str] | None) -> bool:
+    """Whether the run checked what the waiver covers (a region the fleet lacks always counts)."""
+    region = waiver.scope.region
+    return regions is None or region is None or region in regions or region not in {r.name for r in fleet.regions}
 
 
 def _finding(policy_id: str, message: str, source: SourceLocation) -> Finding:

@@ -191,3 +191,25 @@ def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, st
         image = container.get("image")
         if isinstance(image, str) and image:
             yield container, f"{path}.image", image
+
+
+_RAY_IN_TAG = re.compile(r"ray-?(\d+\.\d+\.\d+)")
+_VERSION_IN_TAG = re.compile(r"(?<![\d.])(\d+\.\d+\.\d+)")
+
+
+def ray_version_of_image(image: str) -> str | None:
+    """The Ray version an image tag names: ``2.52.0`` from ``rayproject/ray:2.52.0-py311-gpu`` or
+    ``…/ray:py3.12-ray2.55.1-cuda13.0``; the bare tag when it holds no version; None without a tag."""
+    tag = parse_image(image).tag
+    if not tag:
+        return None
+    match = _RAY_IN_TAG.search(tag) or _VERSION_IN_TAG.search(tag)
+    return match.group(1) if match else tag
+
+
+def ray_container(tpl: PodTemplate) -> tuple[dict[str, Any], str] | None:
+    """The Ray container of a head or worker pod: KubeRay runs Ray in the first container."""
+    containers = as_list(tpl.spec.get("containers"))
+    if containers and isinstance(containers[0], dict):
+        return containers[0], tpl.at("containers[0]")
+    return None

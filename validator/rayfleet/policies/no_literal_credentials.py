@@ -45,7 +45,7 @@ def check(release: Release) -> Iterator[Violation]:
     # template uses it. Values that also reached a rendered object were reported above (and traced
     # back to their file and line), so they are not reported twice.
     for values_file in release.values.files:
-        for keys, name, value, found in scan(values_file.data):
+        for keys, _name, value, found in scan(values_file.data):
             if value in seen:
                 continue
             seen.add(value)

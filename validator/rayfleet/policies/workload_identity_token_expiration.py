@@ -48,7 +48,10 @@ POLICY = Policy(
         "The webhook rejects a service-account-token-expiration outside 3600-86400 seconds at admission, "
         "so pods would not start; the pod annotation takes precedence over the ServiceAccount's."
     ),
-    remediation="Set azure.workload.identity/service-account-token-expiration to a value from 3600 to 86400, or remove it (default 3600).",
+    remediation=(
+        "Set azure.workload.identity/service-account-token-expiration to a value from 3600 to 86400, or "
+        "remove it (default 3600)."
+    ),
     references=(
         "https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html",
     ),

@@ -1,0 +1,34 @@
+"""Fixtures every test folder may use: where the repository, the shared reference folder and the
+example fleet are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the repository (CI clones the repo next to a copy of it)."""
+    if not (SHARED / "crds" / "kuberay").is_dir():
+        pytest.fail(f"the shared reference folder is missing: expected {SHARED}/crds/kuberay beside the repository")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def crds_dir(shared_dir: Path) -> Path:
+    return shared_dir / "crds" / "kuberay"
+
+
+@pytest.fixture(scope="session")
+def example_fleet() -> Path:
+    return REPO / "examples" / "fleet.yaml"

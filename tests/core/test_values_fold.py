@@ -1,0 +1,98 @@
+"""rayfleet folds values files exactly as `helm -f a -f b` does, then lets Helm coalesce them
+with the chart defaults (where null deletes a default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import helm_python
+import pytest
+
+from rayfleet.errors import InputError
+from rayfleet.values import ValuesStack, fold_values, load_values_file
+
+
+def test_nested_maps_merge():
+    assert fold_values([{"a": {"b": 1, "c": 2}}, {"a": {"c": 3, "d": 4}}]) == {"a": {"b": 1, "c": 3, "d": 4}}
+
+
+def test_lists_replace_not_append():
+    assert fold_values([{"a": [1, 2, 3]}, {"a": [9]}]) == {"a": [9]}
+
+
+def test_later_scalar_replaces_map_and_map_replaces_scalar():
+    assert fold_values([{"a": {"b": 1}}, {"a": "x"}]) == {"a": "x"}
+    assert fold_values([{"a": "x"}, {"a": {"b": 1}}]) == {"a": {"b": 1}}
+
+
+def test_null_survives_the_fold_and_deletes_a_chart_default(tmp_path: Path):
+    folded = fold_values([{"image": {"tag": "1"}}, {"image": {"pullPolicy": None}}])
+    assert folded == {"image": {"tag": "1", "pullPolicy": None}}
+    chart_dir = tmp_path / "c"
+    helm_python.Chart.create("c", tmp_path)
+    with helm_python.Chart.load(chart_dir) as chart:
+        merged = chart.merge_values(folded)
+    assert merged["image"]["tag"] == "1"
+    assert "pullPolicy" not in merged["image"]  # deleted by null
+    assert merged["image"]["repository"] == "nginx"  # other defaults stay
+
+
+def test_fold_order_is_left_to_right():
+    assert fold_values([{"a": 1}, {"a": 2}, {"a": 3}]) == {"a": 3}
+    assert fold_values([]) == {}
+
+
+def test_fold_does_not_mutate_inputs():
+    first, second = {"a": {"b": 1}}, {"a": {"c": 2}}
+    fold_values([first, second])
+    assert first == {"a": {"b": 1}} and second == {"a": {"c": 2}}
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_values_are_read_by_helms_own_parser(tmp_path: Path):
+    # YAML 1.1 booleans and big numbers are read as Helm reads them, not as a YAML 1.2 parser would.
+    loaded = load_values_file(_write(tmp_path, "v.yaml", "flag: yes\ncount: 10\nwhen: 2027-01-01\n"))
+    assert loaded.data["count"] == 10
+    assert loaded.data["when"] == "2027-01-01"
+
+
+def test_provenance_names_the_file_and_line_that_set_a_key_last(tmp_path: Path):
+    a = load_values_file(_write(tmp_path, "a.yaml", "image:\n  repository: rayproject/ray\n  tag: '2.52.0'\n"))
+    b = load_values_file(_write(tmp_path, "b.yaml", "# override\nimage:\n  tag: '2.53.0'\n"))
+    stack = ValuesStack([a, b])
+    assert stack.merged == {"image": {"repository": "rayproject/ray", "tag": "2.53.0"}}
+    assert stack.origin(("image", "tag")).file.endswith("b.yaml")
+    assert stack.origin(("image", "tag")).line == 3
+    assert stack.origin(("image", "repository")).line == 2
+    assert stack.locate_value("2.53.0").file.endswith("b.yaml")
+    assert stack.locate_value("2.52.0") is None  # replaced: no longer in the merged values
+
+
+def test_provenance_drops_keys_under_a_replaced_map(tmp_path: Path):
+    a = load_values_file(_write(tmp_path, "a.yaml", "x:\n  y: secretish-value\n"))
+    b = load_values_file(_write(tmp_path, "b.yaml", "x: plain\n"))
+    stack = ValuesStack([a, b])
+    assert stack.origin(("x", "y")) is None
+    assert stack.origin(("x",)).file.endswith("b.yaml")
+
+
+def test_short_or_boolean_values_are_not_traced(tmp_path: Path):
+    stack = ValuesStack([load_values_file(_write(tmp_path, "a.yaml", "a: 'true'\nb: ab\n"))])
+    assert stack.locate_value("true") is None
+    assert stack.locate_value("ab") is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("- a\n- b\n", "must be a mapping, this one is a list"),
+    ("a: 1\na: 2\n", "duplicate key"),
+    ("a: [\n", "malformed YAML"),
+])
+def test_bad_values_files_are_input_errors(tmp_path: Path, text: str, message: str):
+    with pytest.raises(InputError, match=message) as caught:
+        load_values_file(_write(tmp_path, "bad.yaml", text))
+    assert "bad.yaml" in str(caught.value)

@@ -1,0 +1,116 @@
+"""Running one policy over its fixture folder.
+
+A fixture folder ``fixtures/<policy-id>/`` holds either
+- release fixtures: ``pass.yaml`` and ``fail.yaml`` (multi-document manifests), ``expected.yaml``,
+  optional ``settings.yaml`` (fleet ``policy:`` fields: gpuTaint, allowedRegistries,
+  externalServiceAccounts, allowCrossRegionStorage, failover) and optional ``pass.values.yaml`` /
+  ``fail.values.yaml`` (a values file handed to the policy as ``release.values``); or
+- fleet fixtures: ``pass/fleet.yaml`` and ``fail/fleet.yaml`` whose regions use ``manifests:``, and
+  ``expected.yaml``. Release policies run per region, fleet policies over all regions.
+
+``expected.yaml`` is the exact list of findings from the fail case, order-insensitive. Each entry
+uses some of: region, kind, name, path, message, severity, file, line. The keys compared are the
+union of the keys the entries use; a key an entry leaves out must be empty in the finding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rayfleet.checks import run_fleet_policies, run_release_policies
+from rayfleet.findings import Finding
+from rayfleet.fleet import ExternalServiceAccount, PolicySettings, load_fleet
+from rayfleet.manifests import load_manifest_paths, objects_from_text
+from rayfleet.policies.base import FleetView, Policy, Release, Scope
+from rayfleet.values import ValuesStack, load_values_file
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KUBE_VERSION = "1.33"
+KEYS = ("region", "kind", "name", "path", "message", "severity", "file", "line")
+
+
+def fixture_dirs() -> list[Path]:
+    return sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def is_fleet_fixture(folder: Path) -> bool:
+    return (folder / "pass" / "fleet.yaml").exists() or (folder / "fail" / "fleet.yaml").exists()
+
+
+def missing_files(folder: Path) -> list[str]:
+    needed = ["pass/fleet.yaml", "fail/fleet.yaml"] if is_fleet_fixture(folder) else ["pass.yaml", "fail.yaml"]
+    return [name for name in [*needed, "expected.yaml"] if not (folder / name).exists()]
+
+
+def settings_from(folder: Path) -> PolicySettings:
+    path = folder / "settings.yaml"
+    raw: dict[str, Any] = yaml.safe_load(path.read_text()) or {} if path.exists() else {}
+    taint = raw.get("gpuTaint")
+    return PolicySettings(
+        failover=raw.get("failover", "best-effort"),
+        gpu_taint=(taint["key"], taint.get("value", ""), taint["effect"]) if taint else None,
+        allowed_registries=tuple(raw.get("allowedRegistries", ())),
+        allow_cross_region_storage=raw.get("allowCrossRegionStorage", False),
+        external_service_accounts=tuple(ExternalServiceAccount(sa["namespace"], sa["name"], sa.get("clientId"))
+                                        for sa in raw.get("externalServiceAccounts", ())),
+    )
+
+
+def run_release_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
+    manifest = folder / f"{case}.yaml"
+    objects = objects_from_text(manifest.read_text(), str(manifest))
+    values_path = folder / f"{case}.values.yaml"
+    values = ValuesStack([load_values_file(values_path, display=values_path.name)]) if values_path.exists() else None
+    release = Release(objects=objects, settings=settings_from(folder), kube_version=KUBE_VERSION, values=values)
+    return run_release_policies(release, [policy])
+
+
+def run_fleet_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
+    fleet = load_fleet(folder / case / "fleet.yaml")
+    releases: dict[str, Release] = {}
+    for region in fleet.regions:
+        objects = load_manifest_paths([str(region.manifests)]) if region.manifests else []
+        files = [load_values_file(p) for p in fleet.values_stack_paths(region) if p.exists()]
+        releases[region.name] = Release(objects=objects, settings=fleet.settings,
+                                        kube_version=region.cluster.kube_minor, region=region, fleet=fleet,
+                                        values=ValuesStack(files) if files else None)
+    if policy.scope is Scope.FLEET:
+        return run_fleet_policies(FleetView(fleet, releases), [policy])
+    findings: list[Finding] = []
+    for release in releases.values():
+        findings += run_release_policies(release, [policy])
+    return findings
+
+
+def run_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
+    if is_fleet_fixture(folder):
+        return run_fleet_fixture(policy, folder, case)
+    return run_release_fixture(policy, folder, case)
+
+
+def as_record(finding: Finding) -> dict[str, Any]:
+    source = finding.source
+    return {
+        "region": finding.region,
+        "kind": finding.obj.kind if finding.obj else None,
+        "name": finding.obj.name if finding.obj else None,
+        "path": finding.path or None,
+        "message": finding.message,
+        "severity": finding.severity.value,
+        "file": Path(source.file).name if source else None,
+        "line": source.line if source else None,
+    }
+
+
+def compare(findings: list[Finding], expected: list[dict[str, Any]]) -> tuple[list, list]:
+    """(missing, unexpected): expected entries not found, and findings not expected."""
+    keys = [k for k in KEYS if any(k in e for e in expected)] or ["message"]
+    want = Counter(tuple(e.get(k) for k in keys) for e in expected)
+    got = Counter(tuple(as_record(f).get(k) for k in keys) for f in findings)
+    missing = [dict(zip(keys, t, strict=True)) for t in (want - got).elements()]
+    unexpected = [dict(zip(keys, t, strict=True)) for t in (got - want).elements()]
+    return missing, unexpected

@@ -1,0 +1,159 @@
+"""validate, scan, render, plan, policies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..findings import Severity
+from ..fleet import load_fleet
+from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
+from ..policies import ALL_POLICIES, get_policy
+from ..result import Result
+from .common import fail, finish, handle_errors, report_options
+
+FLEET_ARG = click.argument("fleet", default="fleet.yaml")
+REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
+                          help="Only this region (repeatable). Default: every region.")
+CRDS_OPT = click.option("--crds", type=click.Path(), default=None,
+                        help="Folder of CRD YAML files (KubeRay) to check custom resources against.")
+
+
+def _print_profile(result: Result) -> None:
+    stages = result.timings.stages
+    total = sum(stages.values())
+    lines = [f"  {name:<9} {seconds * 1000:9.1f} ms  {seconds / total * 100 if total else 0:5.1f}%"
+             for name, seconds in stages.items()]
+    click.echo("profile (seconds per stage, summed over regions):\n" + "\n".join(lines)
+               + f"\n  {'total':<9} {total * 1000:9.1f} ms", err=True)
+
+
+@click.command()
+@FLEET_ARG
+@REGION_OPT
+@CRDS_OPT
+@click.option("--helm-binary", metavar="PATH", default=None,
+              help="Render with this helm binary (through pyhelm3) instead of the embedded Helm engine.")
+@click.option("--profile", is_flag=True, help="Print the time spent in each stage on stderr.")
+@report_options
+@handle_errors
+def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary: str | None, profile: bool,
+             reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+    """Render every region of FLEET (default ./fleet.yaml) and check it.
+
+    Each region is rendered as `helm upgrade --install` would render it (chart defaults, shared
+    values, region values, overrides), then every object is checked against the schemas of that
+    cluster's Kubernetes version and the KubeRay CRDs, then every policy runs, per region and
+    across the fleet. Waivers in the fleet file suppress matching findings.
+    """
+    progress = None
+    status_console = Console(stderr=True)
+    if sys.stderr.isatty():
+        status = status_console.status("rendering")
+        status.start()
+
+        def progress(region: str) -> None:
+            status.update(f"rendering and checking region {region}")
+    result = validate_fleet(fleet, regions=regions or None, crds=crds, helm_binary=helm_binary, progress=progress)
+    if progress is not None:
+        status.stop()
+    if profile:
+        _print_profile(result)
+    finish(result, reports, fail_on, color)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--kube-version", default="1.33", show_default=True, help="Kubernetes version of the schemas.")
+@CRDS_OPT
+@click.option("--fleet", "fleet_path", type=click.Path(dir_okay=False), default=None,
+              help="Take policy settings (GPU taint, registries, external ServiceAccounts) from this fleet file.")
+@click.option("--profile", is_flag=True, help="Print the time spent in each stage on stderr.")
+@report_options
+@handle_errors
+def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path: str | None, profile: bool,
+         reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+    """Check manifests rendered elsewhere: files, folders or - for stdin.
+
+    The same object schemas and policies as `validate`; policies that need the fleet file
+    (quota, failover, fleet-wide rules) are skipped and listed.
+    """
+    settings = load_fleet(fleet_path).settings if fleet_path else None
+    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, settings=settings)
+    if profile:
+        _print_profile(result)
+    finish(result, reports, fail_on, color)
+
+
+@click.command()
+@FLEET_ARG
+@click.option("--region", "region_name", required=True, metavar="NAME", help="The region to render.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the manifests, one file per object (created if missing).")
+@handle_errors
+def render(fleet: str, region_name: str, out_dir: str) -> None:
+    """Write one region's rendered manifests to a folder, one file per object (for GitOps)."""
+    loaded = load_fleet(fleet)
+    region = loaded.region(region_name)
+    result = render_fleet(loaded, [region.name])[region.name]
+    if result.findings:
+        fail("; ".join(f"{f.source}: {f.message}" if f.source else f.message for f in result.findings))
+    from ..rendered_output import write_objects
+
+    written = write_objects(result.release.objects, Path(out_dir))
+    click.echo(f"wrote {len(written)} objects for region {region.name} to {out_dir}")
+
+
+@click.command()
+@FLEET_ARG
+@REGION_OPT
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
+    """Per region: the wave, the values stack in Helm's order, and the exact helm command."""
+    from ..plan import build_plan, plan_as_json, plan_as_text
+
+    loaded = load_fleet(fleet)
+    the_plan = build_plan(loaded, regions or None)
+    click.echo(plan_as_json(the_plan) if output == "json" else plan_as_text(the_plan, color=sys.stdout.isatty()),
+               nl=False)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--format", "output", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.pass_context
+def policies(ctx: click.Context, output: str) -> None:
+    """The policy catalogue (`policies show ID` for one policy)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if output == "markdown":
+        from ..policy_docs import render_policy_docs
+
+        click.echo(render_policy_docs(ALL_POLICIES), nl=False)
+        return
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    for column in ("id", "severity", "scope", "title"):
+        table.add_column(column)
+    for policy in ALL_POLICIES:
+        table.add_row(policy.id, policy.severity.value, policy.scope.value, policy.title)
+    Console(soft_wrap=True).print(table)
+
+
+@policies.command("show")
+@click.argument("policy_id")
+@handle_errors
+def show_policy(policy_id: str) -> None:
+    """One policy: severity, rationale, remediation, references."""
+    policy = get_policy(policy_id)
+    lines = [f"{policy.id}  ({policy.severity.value}, {policy.scope.value})", policy.title, "",
+             f"Why: {policy.rationale}", "", f"Fix: {policy.remediation}"]
+    if policy.references:
+        lines += ["", "References:", *(f"  {ref}" for ref in policy.references)]
+    click.echo("\n".join(lines))
+
+
+__all__ = ["Severity", "format_command", "plan", "policies", "render", "scan", "validate"]

@@ -1,0 +1,196 @@
+"""One Kubernetes API client per region, from the region's kube context.
+
+Every call goes through the official ``kubernetes`` client. Answers are read as the JSON the API
+server sent (``_preload_content=False``), so rayfleet sees exactly what ``kubectl get -o json``
+shows and is not tripped by the generated models' client-side validation. Errors become one
+``LiveCheckError`` naming the region: a rejected or expired credential (401), a forbidden read
+(403), an unreachable server, a missing context. 404 means "absent" and is returned as ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from ..errors import LiveCheckError
+from ..fleet import Region
+
+RAY_GROUP, RAY_VERSION, RAYCLUSTERS = "ray.io", "v1", "rayclusters"
+CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _status_message(exc: ApiException) -> str:
+    """The ``message`` of a Kubernetes Status body, or the HTTP reason."""
+    body = exc.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str) and body.strip():
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return _one_line(body)[:200]
+        if isinstance(data, dict) and data.get("message"):
+            return _one_line(data["message"])[:300]
+    return _one_line(exc.reason or "")
+
+
+class KubeApi:
+    """The few reads (and one watch) rayfleet makes against one region's cluster."""
+
+    def __init__(self, region: str, api_client: client.ApiClient, *, context: str | None = None) -> None:
+        self.region = region
+        self.api_client = api_client
+        self.context = context
+        self.server = api_client.configuration.host
+
+    @classmethod
+    def connect(cls, region: Region, kubeconfig: str | Path | None = None) -> KubeApi:
+        """A client for ``region.cluster.kube_context`` from ``kubeconfig`` (default: $KUBECONFIG
+        or ~/.kube/config). The fleet file must name the context: rayfleet never falls back to
+        the current context, which may be another region's cluster."""
+        context = region.cluster.kube_context
+        if not context:
+            raise LiveCheckError(region.name, "the fleet file names no cluster.kubeContext for this region")
+        configuration = client.Configuration()
+        try:
+            config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, context=context,
+                                    client_configuration=configuration, persist_config=False)
+        except ConfigException as exc:
+            raise LiveCheckError(region.name, f"kube context {context!r}: {_one_line(exc)}") from None
+        except OSError as exc:
+            raise LiveCheckError(region.name, f"kubeconfig {exc.filename or kubeconfig}: "
+                                              f"{exc.strerror or exc}") from None
+        configuration.retries = 1
+        return cls(region.name, client.ApiClient(configuration), context=context)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    def __enter__(self) -> KubeApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- errors -----------------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"kube context {self.context!r} ({self.server})" if self.context else self.server
+
+    def error(self, exc: BaseException, what: str) -> LiveCheckError:
+        """The one-line error for a failed call: what failed, where, and what to do."""
+        if isinstance(exc, ApiException) and exc.status:
+            if exc.status == 401:
+                return LiveCheckError(self.region, f"{self._where()} rejected the credentials (401 Unauthorized) "
+                                                   f"reading {what}: the token expired or is invalid; refresh "
+                                                   "them (az aks get-credentials, kubelogin)")
+            if exc.status == 403:
+                return LiveCheckError(self.region, f"{self._where()}: forbidden to read {what}: "
+                                                   f"{_status_message(exc)}")
+            return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
+                                               f"{_status_message(exc)}")
+        reason = exc.reason if isinstance(exc, ApiException) else exc
+        if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+            reason = exc.reason
+        return LiveCheckError(self.region, f"cannot reach the API server of {self._where()}: "
+                                           f"{_one_line(reason)[:300]}")
+
+    def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        """One GET: the JSON object, or None on 404."""
+        try:
+            response = method(*args, _preload_content=False,
+                              _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), **kwargs)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise self.error(exc, what) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self.error(exc, what) from None
+        try:
+            data = json.loads(response.data or b"null")
+        except ValueError:
+            raise LiveCheckError(self.region, f"{self._where()}: {what}: the answer is not JSON") from None
+        finally:
+            response.release_conn()
+        if not isinstance(data, dict):
+            raise LiveCheckError(self.region, f"{self._where()}: {what}: the answer is not an object")
+        return data
+
+    def _list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            extra = {"_continue": token} if token else {}
+            page = self.call(what, method, *args, limit=500, **extra, **kwargs) or {}
+            items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def version(self) -> dict[str, Any]:
+        return self.call("the server version (/version)", client.VersionApi(self.api_client).get_code) or {}
+
+    def crd(self, name: str) -> dict[str, Any] | None:
+        api = client.ApiextensionsV1Api(self.api_client)
+        return self.call(f"CustomResourceDefinition {name}", api.read_custom_resource_definition, name)
+
+    def csi_driver(self, name: str) -> dict[str, Any] | None:
+        return self.call(f"CSIDriver {name}", client.StorageV1Api(self.api_client).read_csi_driver, name)
+
+    def mutating_webhook_configurations(self) -> list[dict[str, Any]]:
+        api = client.AdmissionregistrationV1Api(self.api_client)
+        return self._list("MutatingWebhookConfigurations", api.list_mutating_webhook_configuration)
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self._list("nodes", client.CoreV1Api(self.api_client).list_node)
+
+    def namespace(self, name: str) -> dict[str, Any] | None:
+        return self.call(f"namespace {name}", client.CoreV1Api(self.api_client).read_namespace, name)
+
+    def raycluster(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The RayCluster (or None) and the list's resourceVersion to watch from."""
+        api = client.CustomObjectsApi(self.api_client)
+        page = self.call(f"RayCluster {namespace}/{name}", api.list_namespaced_custom_object, RAY_GROUP,
+                         RAY_VERSION, namespace, RAYCLUSTERS, field_selector=f"metadata.name={name}") or {}
+        items = [i for i in page.get("items") or [] if isinstance(i, dict)]
+        found = next((i for i in items if (i.get("metadata") or {}).get("name") == name), None)
+        return found, (page.get("metadata") or {}).get("resourceVersion")
+
+    def watch_raycluster(self, namespace: str, name: str, resource_version: str | None,
+                         seconds: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event type, RayCluster) from a watch that the server ends after ``seconds``."""
+        api = client.CustomObjectsApi(self.api_client)
+        watcher = watch.Watch()
+        kwargs: dict[str, Any] = {"field_selector": f"metadata.name={name}", "timeout_seconds": max(1, seconds),
+                                  "_request_timeout": (CONNECT_TIMEOUT, seconds + READ_TIMEOUT)}
+        if resource_version:
+            kwargs["resource_version"] = resource_version
+        try:
+            for event in watcher.stream(api.list_namespaced_custom_object, RAY_GROUP, RAY_VERSION, namespace,
+                                        RAYCLUSTERS, **kwargs):
+                obj = event.get("raw_object")
+                if isinstance(obj, dict):
+                    yield str(event.get("type")), obj
+        except ApiException as exc:
+            if exc.status in (404, 410):  # gone: the caller lists again
+                return
+            raise self.error(exc, f"a watch on RayCluster {namespace}/{name}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+                return
+            raise self.error(exc, f"a watch on RayCluster {namespace}/{name}") from None
+        finally:
+            watcher.stop()

@@ -1,0 +1,62 @@
+"""The rollout plan: per region its wave, its values stack in Helm's order, and its helm command."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from .fleet import Fleet
+from .pipeline import format_command, helm_command
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    region: str
+    location: str
+    wave: int
+    cluster: str
+    kube_context: str | None
+    release: str
+    namespace: str
+    values: list[str]
+    command: str
+    failover_peers: list[str]
+
+
+def build_plan(fleet: Fleet, regions: Sequence[str] | None = None) -> list[RegionPlan]:
+    """The plan for the selected regions, ordered by wave then fleet order."""
+    plans = [
+        RegionPlan(
+            region=r.name, location=r.location, wave=r.wave, cluster=r.cluster.name,
+            kube_context=r.cluster.kube_context, release=r.release_name, namespace=r.namespace,
+            values=[fleet.relative(p) for p in fleet.values_stack_paths(r)],
+            command=format_command(helm_command(fleet, r)), failover_peers=list(r.failover_peers),
+        )
+        for r in fleet.select(regions)
+    ]
+    return sorted(plans, key=lambda p: p.wave)
+
+
+def plan_as_json(plan: Sequence[RegionPlan]) -> str:
+    return json.dumps({"regions": [asdict(p) for p in plan]}, indent=2) + "\n"
+
+
+def plan_as_text(plan: Sequence[RegionPlan], *, color: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=160, soft_wrap=True)
+    table = Table(title="rollout plan", box=None, show_edge=False, pad_edge=False)
+    for column in ("wave", "region", "cluster", "context", "values (in order)"):
+        table.add_column(column)
+    for p in plan:
+        table.add_row(str(p.wave), p.region, p.cluster, p.kube_context or "-", "\n".join(p.values))
+    console.print(table)
+    console.print()
+    for p in plan:
+        console.print(f"# wave {p.wave}: {p.region}", style="bold")
+        console.print(p.command, markup=False)
+    return buffer.getvalue()

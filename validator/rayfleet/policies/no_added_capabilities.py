@@ -1,0 +1,38 @@
+"""Containers add no Linux capabilities beyond a small allowlist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Severity, Violation
+from ._helpers import as_dict, as_list, container_label, where
+from .base import Policy, Release, Scope
+
+ALLOWED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+
+
+def check(release: Release) -> Iterator[Violation]:
+    for tpl in release.pod_templates():
+        for container, path in tpl.containers():
+            added = as_list(as_dict(as_dict(container.get("securityContext")).get("capabilities")).get("add"))
+            for index, cap in enumerate(added):
+                name = str(cap).upper().removeprefix("CAP_")
+                if name not in ALLOWED_CAPABILITIES:
+                    yield Violation(f"{container_label(container)} in {where(tpl)} adds capability {cap}",
+                                    obj=tpl.obj.ref, path=f"{path}.securityContext.capabilities.add[{index}]",
+                                    value=cap)
+
+
+POLICY = Policy(
+    id="no-added-capabilities",
+    title="Containers add no capabilities beyond NET_BIND_SERVICE",
+    severity=Severity.ERROR,
+    scope=Scope.RELEASE,
+    rationale=(
+        "Added capabilities such as SYS_ADMIN or NET_ADMIN give a container powers over the node's kernel "
+        "and network. Ray needs none of them; NET_BIND_SERVICE (ports below 1024) is the only one allowed."
+    ),
+    remediation="Remove the capability from securityContext.capabilities.add.",
+    references=("https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",),
+    check=check,
+)

@@ -1,0 +1,32 @@
+"""No privileged containers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Severity, Violation
+from ._helpers import as_dict, container_label, where
+from .base import Policy, Release, Scope
+
+
+def check(release: Release) -> Iterator[Violation]:
+    for tpl in release.pod_templates():
+        for container, path in tpl.containers():
+            if as_dict(container.get("securityContext")).get("privileged") is True:
+                yield Violation(f"{container_label(container)} in {where(tpl)} is privileged", obj=tpl.obj.ref,
+                                path=f"{path}.securityContext.privileged")
+
+
+POLICY = Policy(
+    id="no-privileged-containers",
+    title="No privileged containers",
+    severity=Severity.ERROR,
+    scope=Scope.RELEASE,
+    rationale=(
+        "A privileged container has every capability and the host's devices: anything that breaks into it "
+        "owns the node, its GPUs and every pod's workload identity token on it."
+    ),
+    remediation="Remove securityContext.privileged, or set it to false.",
+    references=("https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",),
+    check=check,
+)

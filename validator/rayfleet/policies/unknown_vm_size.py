@@ -1,0 +1,65 @@
+"""Every Ray worker group runs on a VM size the capacity model knows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..capacity import GPU_RESOURCE, lookup_vm_size, selected_vm_sizes
+from ..findings import Severity, Violation
+from ..workloads import ray_cluster_specs
+from .base import Policy, Release, Scope
+
+
+def check(release: Release) -> Iterator[Violation]:
+    for obj in release.objects:
+        if not any(True for _ in ray_cluster_specs(obj)):
+            continue
+        for pod in obj.pod_templates:
+            if pod.role != "worker":
+                continue
+            names, path = selected_vm_sizes(pod)
+            if not names:
+                if _asks_for_gpus(pod.spec):
+                    yield Violation(
+                        f"{pod.description} asks for GPUs but selects no VM size (no "
+                        "node.kubernetes.io/instance-type nodeSelector), so its quota cannot be checked",
+                        obj=obj.ref, path=pod.at("nodeSelector"))
+                continue
+            for name in names:
+                if lookup_vm_size(name, release.fleet) is None:
+                    yield Violation(
+                        f"{pod.description} runs on VM size {name!r}, which is neither in rayfleet's "
+                        "catalogue nor in the fleet file's vmSizes, so its quota cannot be checked",
+                        obj=obj.ref, path=path or "", value=name)
+
+
+def _asks_for_gpus(spec: dict) -> bool:
+    for key in ("containers", "initContainers"):
+        for container in spec.get(key) or []:
+            resources = container.get("resources") if isinstance(container, dict) else None
+            if not isinstance(resources, dict):
+                continue
+            for section in ("limits", "requests"):
+                block = resources.get(section)
+                if isinstance(block, dict) and GPU_RESOURCE in block and str(block[GPU_RESOURCE]) not in ("0", ""):
+                    return True
+    return False
+
+
+POLICY = Policy(
+    id="unknown-vm-size",
+    title="Ray worker groups run on VM sizes the capacity model knows",
+    severity=Severity.WARNING,
+    scope=Scope.RELEASE,
+    rationale=(
+        "The GPU quota and failover checks turn each worker group's maxReplicas into nodes and vCPUs "
+        "of its VM size, read from the node.kubernetes.io/instance-type nodeSelector. A size rayfleet "
+        "does not know (a typo, or a size newer than its catalogue), or a GPU group that selects no "
+        "size at all, is left out of those checks, so a quota problem would go unnoticed."
+    ),
+    remediation=(
+        "Fix the VM size name, or describe the size under vmSizes in the fleet file (vcpus, gpus, family); "
+        "give GPU worker groups a vmSize so the node.kubernetes.io/instance-type nodeSelector is rendered."
+    ),
+    references=("https://learn.microsoft.com/azure/virtual-machines/sizes/overview",),
+)

@@ -1,0 +1,64 @@
+"""The policy catalogue as Markdown (``docs/policies.md``), generated from the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .policies.base import Policy, Scope
+
+_SCOPE_TITLES = {
+    Scope.RELEASE: "Release policies",
+    Scope.FLEET: "Fleet policies",
+    Scope.PIPELINE: "Pipeline checks",
+}
+_SCOPE_INTRO = {
+    Scope.RELEASE: "Checked on each region's rendered objects (and by `rayfleet scan` on any manifests).",
+    Scope.FLEET: "Checked across all regions of the fleet file at once.",
+    Scope.PIPELINE: "Raised by the validation pipeline itself: rendering, schemas and waivers.",
+}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render_policy_docs(policies: Iterable[Policy]) -> str:
+    """Markdown for every policy, grouped by scope in registry order: a summary table, then one
+    section per policy with its severity, scope, rationale, remediation and references."""
+    by_scope: dict[Scope, list[Policy]] = {}
+    for policy in policies:
+        by_scope.setdefault(policy.scope, []).append(policy)
+    out = [
+        "# Policies",
+        "",
+        "<!-- Generated from the policy registry (rayfleet.policies.ALL_POLICIES) by",
+        "     rayfleet.policy_docs.render_policy_docs; do not edit by hand. -->",
+        "",
+        "Every finding names one of these policies. A policy's severity is the default; a few policies",
+        "report some findings at another severity, as their rationale says. Waive a finding in the fleet",
+        "file with the policy ID, a scope, a reason, an owner and an expiry date.",
+        "",
+    ]
+    order = [s for s in (Scope.RELEASE, Scope.FLEET, Scope.PIPELINE) if s in by_scope]
+    out += ["| ID | Severity | Scope | Title |", "|---|---|---|---|"]
+    for scope in order:
+        for policy in by_scope[scope]:
+            out.append(f"| [`{policy.id}`](#{policy.id}) | {policy.severity.value} | {scope.value} | "
+                       f"{_one_line(policy.title)} |")
+    for scope in order:
+        out += ["", f"## {_SCOPE_TITLES[scope]}", "", _SCOPE_INTRO[scope]]
+        for policy in by_scope[scope]:
+            out += [
+                "",
+                f"### {policy.id}",
+                "",
+                f"**{_one_line(policy.title)}** · severity: {policy.severity.value} · scope: {scope.value}",
+                "",
+                _one_line(policy.rationale),
+                "",
+                f"**Remediation:** {_one_line(policy.remediation)}",
+            ]
+            if policy.references:
+                out += ["", "References:"]
+                out += [f"- <{ref}>" for ref in policy.references]
+    return "\n".join(out) + "\n"

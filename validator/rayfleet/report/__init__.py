@@ -1,0 +1,27 @@
+"""Reporters: pure functions from a ``Result`` to text. The CLI decides where the text goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..result import Result
+from . import json_report, junit, markdown, sarif, text
+
+Reporter = Callable[..., str]
+
+FORMATS: dict[str, Reporter] = {
+    "text": text.render,
+    "json": json_report.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "markdown": markdown.render,
+}
+
+
+def render_report(name: str, result: Result, *, color: bool = False) -> str:
+    """Render ``result`` in format ``name``; only ``text`` uses colour."""
+    reporter = FORMATS[name]
+    return reporter(result, color=color) if name == "text" else reporter(result)
+
+
+__all__ = ["FORMATS", "render_report"]
