@@ -17,7 +17,8 @@ three, because their paths never collide. Shapes follow the public REST referenc
 - Blob List Blobs: ``<EnumerationResults>`` XML.
 
 The fake Entra ID issues a token only when the assertion's (iss, sub, aud) matches one of the
-client's federated credentials held by the fake ARM: the same check Entra ID makes.
+client's federated credentials held by the fake ARM: the same check Entra ID makes. The identity
+that calls ARM (a CI pipeline's) is one more ``FakeIdentity`` with its own credential.
 """
 
 from __future__ import annotations
@@ -112,7 +113,6 @@ class FakeAzure:
         self.page_size = page_size
         self.identities: list[FakeIdentity] = []
         self.clusters: list[FakeCluster] = []
-        self.arm_client_ids: set[str] = set()  # clients allowed to call ARM (any assertion)
         self.blob_containers: dict[str, list[str]] = {}  # container -> blob names
         self.blob_readers: set[str] = set()  # client IDs with a data role
         self.forced_error: tuple[int, str] | None = None  # (AADSTS code, description) for every exchange
@@ -121,9 +121,11 @@ class FakeAzure:
         server.route("GET", rf"/subscriptions/(?P<sub>{_NAME})/resourceGroups/(?P<rg>{_NAME})/providers/"
                             rf"Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>{_NAME})/"
                             r"federatedIdentityCredentials", self._list_fics)
+        server.route("GET", rf"/subscriptions/(?P<sub>{_NAME})/providers/Microsoft\.ManagedIdentity/"
+                            r"userAssignedIdentities", self._list_identities)
         server.route("GET", rf"/subscriptions/(?P<sub>{_NAME})/resourceGroups/(?P<rg>{_NAME})/providers/"
                             rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_NAME})", self._get_cluster)
-        server.route("GET", rf"/(?P<container>[a-z0-9][a-z0-9-]{{1,61}}[a-z0-9])", self._list_blobs)
+        server.route("GET", r"/(?P<container>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])", self._list_blobs)
 
     @property
     def authority(self) -> str:
@@ -170,8 +172,6 @@ class FakeAzure:
         if form.get("grant_type") != "client_credentials" or \
                 form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
             return self._entra_error(900144, "The request body must contain the following parameter: 'grant_type'.")
-        if client_id in self.arm_client_ids:
-            return self._issue(client_id)
         if self.forced_error:
             return self._entra_error(*self.forced_error)
         try:
@@ -233,6 +233,16 @@ class FakeAzure:
             body["nextLink"] = (f"{self.server.url}{request.path}?api-version=2023-01-31"
                                 f"&$skipToken={start + self.page_size}")
         return Reply(200, body)
+
+    def _list_identities(self, request: Request) -> Reply:
+        if (denied := self._arm_auth(request)) is not None:
+            return denied
+        items = [{"id": i.id, "name": i.name, "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                  "location": "eastus2", "tags": {},
+                  "properties": {"tenantId": self.tenant, "principalId": str(uuid.uuid5(uuid.NAMESPACE_URL, i.id)),
+                                 "clientId": i.client_id}}
+                 for i in self.identities if i.subscription == request.match["sub"]]
+        return Reply(200, {"value": items})
 
     def _get_cluster(self, request: Request) -> Reply:
         if (denied := self._arm_auth(request)) is not None:

@@ -8,8 +8,8 @@ import socket
 import stat
 
 import pytest
-
 from rayfleet.azure.probe import blob_list_url, decode_jwt_claims, explain_entra_error, run_probe
+
 from tests.azure.fake_identity import FakeAzure, make_jwt, sa_token
 from tests.support.https_server import HttpsServer
 

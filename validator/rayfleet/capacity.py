@@ -46,6 +46,7 @@ from .workloads import PodTemplate, ray_cluster_specs
 if TYPE_CHECKING:
     from .fleet import Fleet, Quota, Region
     from .policies.base import FleetView, Release
+    from .result import Result
 
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
@@ -734,13 +735,11 @@ def _totals(rows: list[CapacityRow]) -> list[CapacityRow]:
     totals: list[CapacityRow] = []
     order = {"family": 0, "regional": 1, "spot": 2}
     for (kind, _), items in sorted(merged.items(), key=lambda kv: (order[kv[0][0]], kv[1][0].quota_name.lower())):
-        quotas = [r.quota for r in items]
-        headrooms = [r.headroom_after_failover for r in items]
+        quotas = [r.quota for r in items]  # headroom after failover is per region: no fleet total
         totals.append(CapacityRow(
             "fleet", items[0].quota_name, kind, tuple(sorted({m for r in items for m in r.gpu_models})),
             sum(r.max_gpus for r in items), sum(r.max_vcpus for r in items),
-            None if any(q is None for q in quotas) else sum(q for q in quotas if q is not None),
-            None if any(h is None for h in headrooms) else sum(h for h in headrooms if h is not None)))
+            None if any(q is None for q in quotas) else sum(q for q in quotas if q is not None)))
     return totals
 
 
@@ -766,12 +765,12 @@ CAPACITY_POLICIES = ("unknown-vm-size", "gpu-quota-fit", "failover-headroom")
 
 
 def check_capacity(view: FleetView, *, quota_source: str = "fleet file",
-                   quota_origin: str | None = None) -> tuple[Result, CapacityTable]:
+                   quota_origins: Mapping[str, str] | None = None) -> tuple[Result, CapacityTable]:
     """The capacity policies over ``view`` (``unknown-vm-size`` per region, then ``gpu-quota-fit``
     and ``failover-headroom``) and the capacity table, as the ``quota`` command shows them.
 
-    ``quota_origin`` (e.g. the usages URL of live quota) replaces the fleet-file line that quota
-    findings point to. Waivers in the fleet file apply. The table is also in
+    ``quota_origins`` (region → e.g. the usages URL the live quota came from) replaces the
+    fleet-file line that the region's quota findings point to. Waivers in the fleet file apply. The table is also in
     ``result.extra["capacity"]`` (JSON report ``data.capacity``).
     """
     from .checks import run_fleet_policies, run_release_policies
@@ -786,11 +785,13 @@ def check_capacity(view: FleetView, *, quota_source: str = "fleet file",
         result.findings.extend(run_release_policies(release, policies))
         result.regions.append(RegionSummary(name, len(release.objects)))
     fleet_findings = run_fleet_policies(view, policies)
-    if quota_origin:
-        fleet_findings = [replace(f, source=SourceLocation(quota_origin)) if f.policy == "gpu-quota-fit"
-                          and f.obj is None else f for f in fleet_findings]
+    if quota_origins:
+        fleet_findings = [replace(f, source=SourceLocation(quota_origins[f.region]))
+                          if f.policy == "gpu-quota-fit" and f.obj is None and f.region in quota_origins else f
+                          for f in fleet_findings]
     result.findings.extend(fleet_findings)
-    result.findings = apply_waivers(view.fleet, result.findings, regions=list(view.releases))
+    result.findings = [f for f in apply_waivers(view.fleet, result.findings, regions=list(view.releases))
+                       if f.policy in CAPACITY_POLICIES]  # other policies' waivers are not stale here
     table = capacity_table(view, quota_source=quota_source)
     result.extra["capacity"] = table.to_dict()
     result.notes.extend(table.notes)

@@ -97,5 +97,6 @@ class Finding:
         return self.suppressed is None
 
     def sort_key(self) -> tuple:
-        return (self.region or "", -self.severity.rank, self.policy,
+        # Region by region, fleet-wide findings last; the worst first within a region.
+        return (self.region is None, self.region or "", -self.severity.rank, self.policy,
                 str(self.obj) if self.obj else "", self.path, self.message)

@@ -17,7 +17,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .findings import SourceLocation
@@ -70,12 +70,14 @@ class PlannedCredential:
         return f"{self.identity_name} ({self.client_id})" if self.identity_name else self.client_id
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("source")
-        data["subject"] = self.subject
-        data["audiences"] = [data.pop("audience")]
-        data["source"] = str(self.source) if self.source else None
-        return data
+        """JSON-ready, camelCase like every rayfleet report."""
+        return {
+            "region": self.region, "identityName": self.identity_name, "clientId": self.client_id,
+            "resourceId": self.resource_id, "resourceGroup": self.resource_group,
+            "subscriptionId": self.subscription_id, "name": self.name, "issuer": self.issuer,
+            "subject": self.subject, "audiences": [self.audience], "namespace": self.namespace,
+            "serviceAccount": self.service_account, "source": str(self.source) if self.source else None,
+        }
 
 
 @dataclass(frozen=True)

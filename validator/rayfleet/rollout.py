@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -233,7 +233,7 @@ class LiveClusterGate:
 
 # --- outcomes ----------------------------------------------------------------------------------
 
-class RegionStatus(str, Enum):
+class RegionStatus(StrEnum):
     SUCCEEDED = "succeeded"  # deployed and ready
     FAILED = "failed"  # a step failed: see the steps
     NOT_STARTED = "not-started"  # the rollout stopped before this region
@@ -241,7 +241,7 @@ class RegionStatus(str, Enum):
     BLOCKED = "blocked"  # dry run: preflight failed
 
 
-class StepStatus(str, Enum):
+class StepStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -491,21 +491,24 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
                   validate: Callable[..., Result] | None = None) -> Result:
     """``rayfleet rollout``: validate (refuse on errors), then the waves.
 
-    Returns a ``Result`` whose findings are the validation's and every preflight's, and whose
-    ``extra["rollout"]`` is the ``RolloutReport``. A live rollout needs a ``deployer``.
+    Returns a ``Result`` whose findings are the validation's and every preflight's;
+    ``extra["rollout_report"]`` is the ``RolloutReport`` and ``extra["rollout"]`` its JSON form
+    (which the JSON reporter writes as ``data.rollout``). A live rollout needs a ``deployer``.
     """
     from .pipeline import render_fleet, validate_fleet
 
     selected = fleet.select(list(regions) if regions else None)
     names = [r.name for r in selected]
     validation = (validate or validate_fleet)(fleet, regions=names)
+    renders = validation.extra.get("renders")
     result = Result(command="rollout", findings=list(validation.findings), policies=validation.policies,
                     notes=list(validation.notes))
     result.regions = [RegionSummary(r.name) for r in selected]
     helm = getattr(deployer, "executable", "helm")
     helm4 = bool(getattr(deployer, "helm4", False))
     if releases is None:
-        releases = render_fleet(fleet, names)
+        renders = renders if isinstance(renders, dict) else render_fleet(fleet, names)
+        releases = {name: render.release for name, render in renders.items()}
     plans = [plan_region(fleet, r, releases.get(r.name), timeout=timeout, create_namespace=create_namespace,
                          kubeconfig=kubeconfig) for r in selected]
     for summary, plan in zip(result.regions, plans, strict=True):
@@ -523,5 +526,6 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
         for outcome in report.regions:
             result.findings.extend(outcome.findings)
     report.validation = {s.value: validation.count(s) for s in Severity}
-    result.extra["rollout"] = report
+    result.extra["rollout"] = report.to_dict()  # in the JSON report as data.rollout
+    result.extra["rollout_report"] = report
     return result

@@ -29,7 +29,7 @@ class Detection:
 
 STORAGE_ACCOUNT_KEY = Detection("storage-account-key", "Azure storage account key")
 CONNECTION_STRING = Detection("connection-string", "connection string with a key or signature")
-SAS_TOKEN = Detection("sas-token", "SAS token (sv=…&sig=…)")
+SAS_TOKEN = Detection("sas-token", "SAS token")
 CLIENT_SECRET = Detection("client-secret", "Entra ID client secret")
 PRIVATE_KEY = Detection("private-key", "PEM private key")
 JWT = Detection("jwt", "JSON Web Token")
@@ -37,7 +37,7 @@ CREDENTIAL_NAME = Detection("credential-name", "value of a credential-named fiel
 
 # A storage account key is 64 random bytes: exactly 88 base64 characters ending in "==". A
 # Subresource Integrity digest (sha512-<88 chars>) has the same shape and is not a secret.
-_ACCOUNT_KEY = re.compile(r"(?<![A-Za-z0-9+/=])(?<!sha512-)[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
+_ACCOUNT_KEY = re.compile(r"(?<![A-Za-z0-9+/])(?<!sha512-)[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
 # Connection strings (storage, Service Bus, Event Hubs, IoT Hub): a key or a signature inside.
 _CONNECTION_STRING = re.compile(
     r"(?i)(?:^|[;\s\"'])(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*[^;\s\"'<>${}]{8,}")

@@ -263,7 +263,7 @@ def _arm_error(body: str) -> tuple[str | None, str | None]:
 def _http_cause(status: int, body: str, needs: str, retries: int) -> str:
     code, message = _arm_error(body)
     detail = ": ".join(p for p in (code, message) if p)
-    suffix = f" ({detail})" if detail else ""
+    suffix = f"; {detail}" if detail else ""
     if status == 403:
         return f"permission denied: needs {needs}{suffix}"
     if status == 401:

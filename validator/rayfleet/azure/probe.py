@@ -192,7 +192,8 @@ def _exchange(env: Mapping[str, str], scope: str, result: ProbeResult, transport
             token = credential.get_token(scope)
     except ClientAuthenticationError as exc:
         message = _one_line(exc.message or str(exc))
-        if isinstance(exc.__cause__, ServiceRequestError) or "connection" in message.lower() and "AADSTS" not in message:
+        unreachable = "connection" in message.lower() and "AADSTS" not in message
+        if isinstance(exc.__cause__, ServiceRequestError) or unreachable:
             result.steps.append(ProbeStep("token exchange", "fail", message,
                                           f"cannot reach the authority host {authority}: check egress, DNS and "
                                           "proxy settings"))
@@ -292,6 +293,19 @@ def run_probe(env: Mapping[str, str], *, account: str | None = None, container: 
                         authority=env.get(AUTHORITY_ENV))
     _blob_list(url, token, result, transport_kwargs)
     return result
+
+
+def format_probe(result: ProbeResult) -> str:
+    """The probe as text: one line per step, the likely cause under a failed one."""
+    marks = {"ok": "[ok]  ", "fail": "[FAIL]", "skip": "[skip]"}
+    lines = []
+    for step in result.steps:
+        lines.append(f"{marks[step.status]} {step.name}: {step.detail}")
+        if step.cause:
+            lines.append(f"       likely cause: {step.cause}")
+    failed = [s.name for s in result.steps if s.status == "fail"]
+    lines.append(f"probe failed at: {failed[0]}" if failed else "probe passed: workload identity works")
+    return "\n".join(lines)
 
 
 def _skip(result: ProbeResult, *names: str) -> None:

@@ -293,7 +293,7 @@ def run_preflight(fleet: Fleet, *, regions: Sequence[str] | None = None, kubecon
     if releases is None:
         from ..pipeline import render_fleet
 
-        releases = render_fleet(fleet, [r.name for r in selected])
+        releases = {name: render.release for name, render in render_fleet(fleet, [r.name for r in selected]).items()}
     result = Result(command="preflight", policies=preflight_policies())
     for region in selected:
         findings = preflight_region(region, fleet=fleet, release=releases.get(region.name),

@@ -59,6 +59,7 @@ POLICY = Policy(
         "Add failover peers with spare quota for the same VM sizes, request more quota in the peers, "
         "or lower the lost region's maxReplicas; with policy.failover best-effort the gap is accepted."
     ),
+    check=check,
     references=(
         "https://learn.microsoft.com/azure/aks/ray-overview",
         "https://kueue.sigs.k8s.io/docs/concepts/multikueue/",

@@ -68,6 +68,7 @@ POLICY = Policy(
         "Lower maxReplicas (or the VM size) of the groups named, or request more quota for the family, "
         "total regional vCPUs or spot vCPUs in the Azure portal and update the region's quota in the fleet file."
     ),
+    check=check,
     references=(
         "https://learn.microsoft.com/azure/quotas/per-vm-quota-requests",
         "https://learn.microsoft.com/azure/virtual-machines/quotas",

@@ -36,7 +36,7 @@ def check(release: Release) -> Iterator[Violation]:
                 found = detect(str(key), text)
                 if found is not None:
                     # The decoded value is the secret; never print more than its first characters.
-                    yield Violation(f"Secret {obj.name!r} key {key!r} holds a {found.label} "
+                    yield Violation(f"Secret {obj.name!r} key {key!r} holds a credential: {found.label} "
                                     f"({redact(text)})", obj=obj.ref, path=path)
 
 

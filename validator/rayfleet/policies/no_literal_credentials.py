@@ -18,40 +18,51 @@ def _describe(name: str | None) -> str:
     return f" in {name!r}" if name else ""
 
 
+def _values_hits(release: Release) -> dict[str, tuple[SourceLocation, str, str]]:
+    """Credentials in the values files as written: value -> (file and line, key path, label).
+    A later file wins, as in Helm's merge."""
+    hits: dict[str, tuple[SourceLocation, str, str]] = {}
+    if release.values is None:
+        return hits
+    for values_file in release.values.files:
+        for keys, _name, value, found in scan(values_file.data):
+            location = SourceLocation(values_file.path, values_file.document.line_of(keys))
+            hits[value] = (location, format_path(keys), found.label)
+    return hits
+
+
 def check(release: Release) -> Iterator[Violation]:
-    seen: set[str] = set()
+    from_values = _values_hits(release)
+    reported: set[str] = set()
     for obj in release.objects:
         if obj.kind == "Secret" and obj.api_version == "v1":
             continue  # decoded and checked by no-credential-secrets
         # One walk over every string of the body: env (paired with names), args, command,
         # ConfigMap data, annotations, labels, volumeAttributes, parameters, mountOptions...
         for keys, name, value, found in scan(obj.body):
-            seen.add(value)
+            reported.add(value)
             if found is CREDENTIAL_NAME and _is_env_value(keys):
                 continue
-            yield Violation(f"literal {found.label}{_describe(name)} ({redact(value)})",
-                            obj=obj.ref, path=format_path(keys), value=value)
+            # Point at the values file line that set it, when a values file holds this very value
+            # (values inside lists are not traced by the pipeline).
+            origin = from_values.get(value)
+            yield Violation(f"literal credential{_describe(name)}: {found.label} ({redact(value)})",
+                            obj=obj.ref, path=format_path(keys), value=value,
+                            source=origin[0] if origin else None)
         if obj.kind == "ConfigMap":
             binary = obj.body.get("binaryData")
             for key, raw in binary.items() if isinstance(binary, dict) else ():
                 text = decode_secret_data(raw)
                 found = detect(str(key), text) if text is not None else None
                 if found is not None and text is not None:
-                    yield Violation(f"literal {found.label} in {key!r} ({redact(text)})",
+                    yield Violation(f"literal credential in {key!r}: {found.label} ({redact(text)})",
                                     obj=obj.ref, path=format_path(("binaryData", str(key))))
-    if release.values is None:
-        return
     # Values files are scanned as written, so a key pasted into an override is caught even when no
-    # template uses it. Values that also reached a rendered object were reported above (and traced
-    # back to their file and line), so they are not reported twice.
-    for values_file in release.values.files:
-        for keys, _name, value, found in scan(values_file.data):
-            if value in seen:
-                continue
-            seen.add(value)
-            yield Violation(f"values file sets a literal {found.label} at {format_path(keys)} "
-                            f"({redact(value)})", path=format_path(keys), value=value,
-                            source=SourceLocation(values_file.path, values_file.document.line_of(keys)))
+    # template uses it. Values that reached a rendered object were reported there.
+    for value, (location, path, label) in from_values.items():
+        if value not in reported:
+            yield Violation(f"values file sets a literal credential at {path}: {label} ({redact(value)})",
+                            path=path, value=value, source=location)
 
 
 POLICY = Policy(

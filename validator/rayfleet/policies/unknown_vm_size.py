@@ -61,5 +61,6 @@ POLICY = Policy(
         "Fix the VM size name, or describe the size under vmSizes in the fleet file (vcpus, gpus, family); "
         "give GPU worker groups a vmSize so the node.kubernetes.io/instance-type nodeSelector is rendered."
     ),
+    check=check,
     references=("https://learn.microsoft.com/azure/virtual-machines/sizes/overview",),
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..findings import Severity, Violation
 from ..secrets import child_path
-from ._helpers import WI_TOKEN_EXPIRATION, as_dict
+from ._helpers import WI_TOKEN_EXPIRATION, as_dict, where
 from .base import Policy, Release, Scope
 
 _MIN, _MAX = 3600, 86400
@@ -35,7 +35,7 @@ def check(release: Release) -> Iterator[Violation]:
         problem = _problem(value) if value is not None else None
         if problem:
             base = f"{tpl.path}.metadata.annotations" if tpl.path else "metadata.annotations"
-            yield Violation(f"pod token expiration {problem}", obj=tpl.obj.ref,
+            yield Violation(f"{where(tpl)} token expiration {problem}", obj=tpl.obj.ref,
                             path=child_path(base, WI_TOKEN_EXPIRATION), value=value)
 
 

@@ -1,0 +1,148 @@
+"""identity plan, identity check, identity probe."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import InputError
+from ..fleet import Fleet, load_fleet
+from ..policies import Release
+from .common import EXIT_FINDINGS, EXIT_OK, fail, finish, handle_errors, report_options
+
+FLEET_ARG = click.argument("fleet", default="fleet.yaml")
+REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
+                          help="Only this region (repeatable). Default: every region.")
+
+
+def _releases(fleet: Fleet) -> dict[str, Release]:
+    """Every region's release (the 20-credential limit counts the whole fleet)."""
+    from ..pipeline import render_fleet
+
+    renders = render_fleet(fleet)
+    broken = [r for r in renders.values() if not r.rendered]
+    if broken:
+        first = broken[0]
+        why = first.findings[0].message if first.findings else "it does not render"
+        raise InputError(f"region {first.region.name} does not render ({why}); "
+                         f"run `rayfleet validate {fleet.path}` first", file=str(fleet.path))
+    return {name: render.release for name, render in renders.items()}
+
+
+@click.group()
+def identity() -> None:
+    """Workload identity: federated credential plan, live check, in-pod probe.
+
+    \b
+    rayfleet identity plan fleet.yaml --format az > create-fics.sh
+    rayfleet identity check fleet.yaml --live
+    rayfleet identity probe --account ACCOUNT --container CONTAINER   (inside a Ray pod)
+    """
+
+
+@identity.command()
+@FLEET_ARG
+@REGION_OPT
+@click.option("--format", "output", type=click.Choice(["table", "json", "az", "bicep"]), default="table",
+              show_default=True, help="table; json; az: a bash script of `az identity federated-credential "
+                                      "create` commands run one after another; bicep.")
+@handle_errors
+def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
+    """The federated identity credential every ServiceAccount of FLEET needs.
+
+    One credential per region and ServiceAccount annotated with azure.workload.identity/client-id:
+    the managed identity, the region's OIDC issuer, the subject
+    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
+    Exits 1 (after printing the plan) when a managed identity would need more than 20.
+    """
+    from ..identity import IdentityPlan, az_commands, bicep, format_json, format_table, plan_credentials
+
+    loaded = load_fleet(fleet)
+    selected = {r.name for r in loaded.select(regions)}
+    whole = plan_credentials(loaded, _releases(loaded))
+    shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
+                         tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
+    text = {"table": lambda: format_table(shown), "json": lambda: format_json(shown),
+            "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
+    click.echo(text, nl=False)
+    over = whole.over_limit()
+    for creds in over.values():
+        click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "
+                   "credentials, over the limit of 20 (federated-credential-limit): use one managed identity "
+                   "per region", err=True)
+    sys.exit(EXIT_FINDINGS if over else EXIT_OK)
+
+
+@identity.command()
+@FLEET_ARG
+@REGION_OPT
+@click.option("--live", is_flag=True,
+              help="Read the AKS clusters and the managed identities' federated credentials from Azure Resource "
+                   "Manager (azure-identity DefaultAzureCredential; needs Reader).")
+@click.option("--arm-endpoint", metavar="URL", default=None,
+              help="Azure Resource Manager URL (default: the fleet's cloud).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              help="Seconds to wait for each Azure call.")
+@report_options
+@handle_errors
+def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | None, timeout: float,
+          reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+    """Check FLEET's workload identity wiring.
+
+    Without --live: the 20-credentials-per-identity limit. With --live, per region: the AKS
+    cluster's OIDC issuer (enabled, equal to the fleet file's URL), workload identity and Blob CSI
+    driver; per managed identity: missing, mismatched (issuer, subject, audience) and stale
+    federated credentials. Authentication or network failures exit 2 naming the region.
+    """
+    from ..azure.identity import run_identity_check
+
+    loaded = load_fleet(fleet)
+    loaded.select(regions)  # unknown region names fail before any rendering
+    releases = _releases(loaded)
+    if not live:
+        result = run_identity_check(loaded, releases, regions=regions or None)
+        finish(result, reports, fail_on, color)
+    from ..azure.arm import ArmClient
+
+    with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as arm:
+        result = run_identity_check(loaded, releases, regions=regions or None, arm=arm)
+    finish(result, reports, fail_on, color)
+
+
+@identity.command()
+@click.option("--account", metavar="NAME", default=None, help="Storage account to list one blob from.")
+@click.option("--container", metavar="NAME", default=None, help="Blob container to list (with --account).")
+@click.option("--blob-endpoint", metavar="URL", default=None,
+              help="Blob service URL instead of https://ACCOUNT.blob.core.windows.net (private endpoints, tests).")
+@click.option("--scope", default="https://storage.azure.com/.default", show_default=True,
+              help="Scope of the token to request.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=20.0, show_default=True,
+              help="Seconds to wait for each call.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def probe(account: str | None, container: str | None, blob_endpoint: str | None, scope: str, timeout: float,
+          output: str) -> None:
+    """Check workload identity from inside a pod, step by step.
+
+    Reads AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST,
+    decodes the projected ServiceAccount token (without verifying it) to show its issuer, subject
+    and audience, exchanges it for a Storage token with WorkloadIdentityCredential and, with
+    --account and --container, lists one blob. Exit 0 when every step passes, 1 when one fails.
+    """
+    import json
+
+    from ..azure.probe import format_probe, run_probe
+
+    if container and not (account or blob_endpoint):
+        fail("--container needs --account (or --blob-endpoint)")
+    if (account or blob_endpoint) and not container:
+        fail("--account needs --container")
+    result = run_probe(os.environ, account=account, container=container, blob_endpoint=blob_endpoint,
+                       scope=scope, timeout=timeout)
+    if output == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(format_probe(result))
+    sys.exit(result.exit_code)
+

@@ -1,0 +1,99 @@
+"""``rayfleet quota``: the GPU capacity table and the quota findings, from the fleet file or live."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from .common import finish, handle_errors, parse_report_spec, report_options
+
+if TYPE_CHECKING:
+    from ..capacity import CapacityTable
+
+
+@click.command()
+@click.argument("fleet", default="fleet.yaml")
+@click.option("--live", is_flag=True,
+              help="Read each region's free quota from Azure (Compute usages API; needs Reader on the subscription).")
+@click.option("--region", "regions", multiple=True, metavar="NAME",
+              help="Only this region (repeatable). Failover still needs the peers: select them too.")
+@click.option("--arm-endpoint", metavar="URL", default=None,
+              help="Azure Resource Manager URL (default: the fleet's cloud), e.g. a private endpoint.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for each Azure call.")
+@report_options
+@handle_errors
+def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | None, timeout: float,
+          reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+    """Max GPU demand of every region against its vCPU quota, and failover headroom.
+
+    Renders each region of FLEET (default ./fleet.yaml), turns every Ray worker group's
+    maxReplicas into nodes and vCPUs of its VM size, and compares them with the region's quota
+    per VM family, total regional vCPUs and spot vCPUs: from the fleet file, or with --live from
+    Azure (limit - current usage). Then checks that each region's failover peers could host its
+    GPU nodes if it were lost. Runs the policies unknown-vm-size, gpu-quota-fit and
+    failover-headroom.
+    """
+    from ..capacity import check_capacity, with_quotas
+    from ..fleet import load_fleet
+    from ..pipeline import render_fleet
+    from ..policies.base import FleetView
+
+    loaded = load_fleet(fleet)
+    renders = render_fleet(loaded, regions or None)
+    view = FleetView(loaded, {name: r.release for name, r in renders.items() if r.rendered and not r.findings})
+    source, origins = "fleet file", None
+    if live:
+        from ..azure.arm import ArmClient
+        from ..azure.quota import live_quotas, subscription_for, usages_path
+
+        with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as client:
+            quotas = live_quotas(loaded, client, list(view.releases))
+            endpoint = client.endpoint
+        view = with_quotas(view, quotas)
+        source = f"live from {endpoint} (limit - current usage)"
+        origins = {r.name: endpoint + usages_path(subscription_for(loaded, r), r.location)
+                   for r in loaded.select(list(view.releases))}
+    result, table = check_capacity(view, quota_source=source, quota_origins=origins)
+    for name, render in renders.items():
+        if render.findings or not render.rendered:
+            result.findings.extend(render.findings)
+            result.notes.append(f"{name}: not rendered, left out of the capacity table")
+    specs = [parse_report_spec(r) for r in reports] or [("text", None)]
+    if ("text", None) in specs:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(capacity_table_text(table, color=use_color), nl=False)
+    finish(result, reports, fail_on, color)
+
+
+def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int = 120) -> str:
+    """The capacity table as text (rich), for a terminal or a log."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title=f"GPU capacity (quota: {table.quota_source})", title_justify="left")
+    for header, justify in (("region", "left"), ("quota", "left"), ("GPU", "left"), ("max GPUs", "right"),
+                            ("max vCPUs", "right"), ("quota vCPUs", "right"), ("used", "right"),
+                            ("headroom after failover", "right")):
+        grid.add_column(header, justify=justify)  # type: ignore[arg-type]
+    rows = list(table.rows)
+    for index, row in enumerate([*rows, *table.totals]):
+        if index == len(rows):
+            grid.add_section()
+        used = "-" if row.quota is None else ("over" if row.used_pct is None else f"{row.used_pct:.0f}%")
+        style = "red" if row.fits is False else ("yellow" if (row.used_pct or 0) > 90 else "")
+        headroom = row.headroom_after_failover
+        grid.add_row(row.region, row.quota_name, ", ".join(row.gpu_models) or "-", str(row.max_gpus),
+                     str(row.max_vcpus), "-" if row.quota is None else str(row.quota), used,
+                     "-" if headroom is None else str(headroom),
+                     style=style or None)
+    buffer = StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    console.print(grid)
+    for note in table.notes:
+        console.print(f"note: {note}", markup=False)
+    return buffer.getvalue()
