@@ -3,9 +3,14 @@ example fleet are."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Parsed CRDs are cached between runs; tests keep that cache out of the user's home.
+os.environ.setdefault("RAYFLEET_CACHE_DIR", tempfile.mkdtemp(prefix="rayfleet-test-cache-"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

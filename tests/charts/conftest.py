@@ -55,19 +55,6 @@ def region_values() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The shared reference folder, cloned next to the repository (``../shared``)."""
-    shared = REPO.parent / "shared"
-    if not (shared / "crds" / "kuberay").is_dir():
-        pytest.fail(
-            f"shared reference data not found at {shared} (expected crds/kuberay/ inside); "
-            "check out the shared/ folder next to the repository",
-            pytrace=False,
-        )
-    return shared
-
-
-@pytest.fixture(scope="session")
 def raycluster_schema(shared_dir: Path) -> dict[str, Any]:
     """The ``v1`` openAPIV3Schema of the KubeRay 1.7.0 RayCluster CRD."""
     crd = load_yaml(shared_dir / "crds" / "kuberay" / "ray.io_rayclusters.yaml")

@@ -8,6 +8,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
+from rayfleet.findings import SourceLocation
+
 from .chartkit import NAMESPACE, REGIONS, region_layers
 
 K8S_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
@@ -57,6 +59,18 @@ def test_raycluster_validates_against_kuberay_crd(render_region, raycluster_sche
     cluster = render_region(region).one("RayCluster")
     assert cluster["apiVersion"] == "ray.io/v1"
     jsonschema.validate(cluster, raycluster_schema, cls=jsonschema.Draft7Validator)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_raycluster_has_no_field_the_api_server_would_prune(render_region, crds_dir, region):
+    # Stricter than the CRD alone: unknown fields, which the API server silently drops, count too.
+    from rayfleet.manifests import KubeObject
+    from rayfleet.schemas_check import CustomResourceSchemas, ObjectSchemas, load_crds_folder
+
+    schemas = ObjectSchemas("1.33", CustomResourceSchemas(load_crds_folder(crds_dir)))
+    cluster = render_region(region).one("RayCluster")
+    found = [v.violation for v in schemas.check(KubeObject(cluster, SourceLocation("rendered")))]
+    assert found == []
 
 
 @pytest.mark.parametrize("region", REGIONS)

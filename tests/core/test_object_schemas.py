@@ -130,3 +130,23 @@ def test_version_selection():
     assert schema_version_for("v1.33.4") == "1.33"
     with pytest.raises(InputError, match="older than any bundled schema"):
         schema_version_for("1.10")
+
+
+def test_parsed_crds_are_cached_on_disk_by_content(tmp_path: Path, monkeypatch, request):
+    from rayfleet import schemas_check
+
+    monkeypatch.setenv("RAYFLEET_CACHE_DIR", str(tmp_path / "cache"))
+    schemas_check._crds_from_text.cache_clear()
+    folder = Path(request.config.rootpath).parent / "shared" / "crds" / "kuberay"
+    first = load_crds_folder(folder)
+    entries = sorted((tmp_path / "cache" / "crds").glob("*.json"))
+    assert len(entries) == 3
+    schemas_check._crds_from_text.cache_clear()
+    for entry in entries:  # a corrupt entry is parsed again, not trusted
+        entry.write_text("{not json")
+    again = load_crds_folder(folder)
+    assert [c["spec"]["names"]["kind"] for c in again] == [c["spec"]["names"]["kind"] for c in first]
+    schemas_check._crds_from_text.cache_clear()
+    monkeypatch.setenv("RAYFLEET_CACHE_DIR", "off")
+    assert schemas_check.cache_dir() is None
+    assert len(load_crds_folder(folder)) == 3

@@ -222,3 +222,31 @@ regions:
     [finding] = result.findings
     assert finding.obj.namespace == "demo"  # the release namespace is applied, as helm would
     assert finding.source.file.endswith("sa.yaml") and finding.source.line == 1
+
+
+def test_crds_are_read_from_the_built_kuberay_operator_dependency(tmp_path: Path, crds_dir: Path):
+    """After `helm dependency build`, charts/kuberay-operator-1.7.0.tgz ships the CRDs; rayfleet reads
+    them from there. The archive is built here from the shared CRD copies (no network)."""
+    import shutil
+
+    import helm_python
+
+    chart = tmp_path / "ray-aks"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "charts" / "ray-aks", chart)
+    operator = tmp_path / "build" / "kuberay-operator"
+    (operator / "crds").mkdir(parents=True)
+    (operator / "Chart.yaml").write_text("apiVersion: v2\nname: kuberay-operator\nversion: 1.7.0\n")
+    for crd in crds_dir.glob("*.yaml"):
+        shutil.copy(crd, operator / "crds" / crd.name)
+    helm_python.package(operator, destination=chart / "charts")
+    assert (chart / "charts" / "kuberay-operator-1.7.0.tgz").is_file()
+    fleet = copy_example(tmp_path / "f")
+    fleet.write_text("\n".join(f"chart: {chart}" if line.startswith("chart:") else line
+                               for line in fleet.read_text().splitlines()) + "\n")
+    result = validate_fleet(fleet, regions=["eastus2"], policies=PIPELINE_IDS)
+    assert not [f for f in result.findings if f.policy == "kuberay-crds-unavailable"]
+    assert [f for f in result.findings if f.policy == "custom-resource-schema"] == []
+    from rayfleet.pipeline import _crd_schemas
+
+    schemas = _crd_schemas(load_fleet(fleet), None)
+    assert schemas.knows("ray.io", "RayCluster") and schemas.knows("ray.io", "RayJob")

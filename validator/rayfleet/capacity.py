@@ -704,8 +704,15 @@ def _region_rows(region: Region, demand: RegionDemand, outcomes: Mapping[str, Fa
         return None if limit is None else limit - used - taken_worst.get(key, 0)
 
     rows: list[CapacityRow] = []
-    names = demand.family_names
-    for key, vcpus in sorted(demand.family_vcpus.items(), key=lambda kv: names[kv[0]].lower()):
+    names = dict(demand.family_names)
+    used = dict(demand.family_vcpus)
+    for outcome in outcomes.values():  # families this region would host for a lost peer
+        for a in outcome.groups:
+            vm = a.group.vm
+            if vm is not None and not a.group.spot and a.placed.get(region.name):
+                names.setdefault(vm.family_key, vm.family)
+                used.setdefault(vm.family_key, 0)
+    for key, vcpus in sorted(used.items(), key=lambda kv: names[kv[0]].lower()):
         groups = demand.in_family(key)
         limit = families.get(key, 0) if quota is not None else None
         rows.append(CapacityRow(region.name, names[key], "family", _models(groups), sum(g.gpus for g in groups),

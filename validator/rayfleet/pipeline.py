@@ -181,13 +181,14 @@ def _pipeline_finding(policy_id: str, message: str, region: str | None, source: 
                    obj=obj.ref if obj else None, source=source, template=obj.template if obj else None)
 
 
-def _crd_schemas(fleet: Fleet | None, engine: Engine | None, crds: str | Path | None) -> CustomResourceSchemas:
+def _crd_schemas(fleet: Fleet | None, crds: str | Path | None) -> CustomResourceSchemas:
+    """CRDs from --crds, else the fleet file's ``crds``, else the chart's built dependencies."""
     if crds is not None:
         return CustomResourceSchemas(load_crds_folder(crds))
     if fleet is not None and fleet.crds is not None:
         return CustomResourceSchemas(load_crds_folder(fleet.crds))
-    if fleet is not None and engine is not None and fleet.chart.exists():
-        return CustomResourceSchemas(crds_from_chart_files(engine.chart_crds(fleet.chart)))
+    if fleet is not None and fleet.chart.exists():
+        return CustomResourceSchemas(crds_from_chart_files(EmbeddedHelm().chart_crds(fleet.chart)))
     return CustomResourceSchemas()
 
 
@@ -229,7 +230,7 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
     selected_ids = {p.id for p in chosen}
     session = _Session(fleet, engine, timings)
     with timings.stage("schemas"):
-        crd_schemas = _crd_schemas(fleet, engine, crds)
+        crd_schemas = _crd_schemas(fleet, crds)
     result = Result(command="validate", policies=chosen, timings=timings)
     renders: dict[str, RegionRender] = {}
     for region in selected_regions:
@@ -268,7 +269,7 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     selected_ids = {p.id for p in chosen}
     with timings.stage("load"):
         objects = load_manifest_paths(paths, stdin=stdin)
-        crd_schemas = _crd_schemas(None, None, crds)
+        crd_schemas = _crd_schemas(None, crds)
     release = Release(objects, settings or PolicySettings(), kube_version)
     result = Result(command="scan", policies=chosen, timings=timings)
     with timings.stage("schemas"):

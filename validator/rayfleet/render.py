@@ -47,10 +47,6 @@ class Engine(Protocol):
         """Render ``chart`` with ``values`` (the folded ``values_files``) for one release."""
         ...
 
-    def chart_crds(self, chart: Path) -> list[tuple[str, str]]:
-        """The CRD files the chart and its built dependencies ship: (name, text)."""
-        ...
-
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
@@ -100,6 +96,8 @@ class EmbeddedHelm:
         return Rendered({k: v for k, v in manifests.items() if not k.endswith("NOTES.txt")}, notes)
 
     def chart_crds(self, chart: Path) -> list[tuple[str, str]]:
+        """The CRD files the chart and its built dependencies ship: (name, text). Reading them is
+        not rendering, so this serves whichever engine renders."""
         with self._load(chart) as loaded:
             return [(c.get("filename") or c["name"], c["data"]) for c in loaded.crds]
 
@@ -148,9 +146,6 @@ class HelmBinary:
             args += ["--values", str(path)]
         return Rendered(split_sources(self._run(args)))
 
-    def chart_crds(self, chart: Path) -> list[tuple[str, str]]:
-        text = self._run(["show", "crds", str(chart)])
-        return [(f"{chart}/crds", text)] if text.strip() else []
 
 
 def split_sources(stream: str) -> dict[str, str]:

@@ -6,7 +6,9 @@ Every validator is compiled once per process and reused for every object and reg
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -170,18 +172,49 @@ def load_crds_folder(folder: str | Path) -> list[dict[str, Any]]:
     path = Path(folder)
     if not path.exists():
         raise InputError("CRD folder not found", file=str(folder))
-    crds = []
+    crds: list[dict[str, Any]] = []
     for file in iter_manifest_files(path):
         text = read_text(file, max_bytes=MAX_MANIFEST_FILE_BYTES, label="CRD file")
-        crds.extend(o.body for o in objects_from_text(text, str(file)) if o.kind == "CustomResourceDefinition")
+        crds.extend(_crds_from_text(text, str(file)))
     if not crds:
         raise InputError("holds no CustomResourceDefinition", file=str(folder))
     return crds
 
 
+def cache_dir() -> Path | None:
+    """Where parsed CRDs are kept between runs (``RAYFLEET_CACHE_DIR``, else the XDG cache);
+    ``RAYFLEET_CACHE_DIR=off`` turns it off."""
+    configured = os.environ.get("RAYFLEET_CACHE_DIR")
+    if configured == "off":
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rayfleet"
+
+
 @cache
 def _crds_from_text(text: str, origin: str) -> tuple[dict[str, Any], ...]:
-    return tuple(o.body for o in objects_from_text(text, origin) if o.kind == "CustomResourceDefinition")
+    # A KubeRay CRD is about 1 MB of YAML (0.2 s to parse); the parsed form is kept on disk under
+    # the SHA-256 of the text, so a stale entry cannot be read for changed input.
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    folder = cache_dir()
+    entry = folder / "crds" / f"{digest}.json" if folder else None
+    if entry is not None and entry.is_file():
+        try:
+            return tuple(json.loads(entry.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass  # unreadable or corrupt: parse again below
+    crds = tuple(o.body for o in objects_from_text(text, origin) if o.kind == "CustomResourceDefinition")
+    if entry is not None:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            partial = entry.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(list(crds)), encoding="utf-8")
+            partial.replace(entry)
+        except OSError:
+            pass  # a read-only home is fine: the cache only saves time
+    return crds
 
 
 def crds_from_chart_files(files: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -223,6 +223,8 @@ class ManifestDocument:
 def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
     """Parse a multi-document manifest stream. Empty documents are dropped."""
     docs: list[ManifestDocument] = []
+    # Aliases need anchors: without an "&" there is nothing to expand (the common, fast case).
+    has_anchors = "&" in text
     try:
         loader = _ManifestLoader(text)
         try:
@@ -230,7 +232,8 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
                 node = loader.get_node()
                 if node is None:
                     continue
-                _check_expansion(node, origin)
+                if has_anchors:
+                    _check_expansion(node, origin)
                 body = loader.construct_document(node)
                 if body is not None:
                     docs.append(ManifestDocument(body, _document_line(node)))

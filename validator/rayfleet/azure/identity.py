@@ -16,21 +16,21 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LiveCheckError
-from ..findings import Finding, ObjectRef, SourceLocation, Violation
-from ..identity import AUDIENCE, IdentityPlan, PlannedCredential
+from ..findings import Finding, ObjectRef, SourceLocation
+from ..identity import IdentityPlan, PlannedCredential
 from ..policies import get_policy
 
 if TYPE_CHECKING:
 
     from ..fleet import Fleet, Region
-    from ..policies import Release
+    from ..policies import Policy, Release
     from ..result import Result
     from .arm import ArmClient
 
 MSI_API_VERSION = "2023-01-31"
 AKS_API_VERSION = "2024-09-01"
-IDENTITY_POLICIES = ("federated-credential-missing", "federated-credential-mismatch", "federated-credential-stale",
-                     "aks-oidc-issuer", "aks-workload-identity", "aks-blob-csi-driver")
+CLUSTER_POLICIES = ("aks-oidc-issuer", "aks-workload-identity", "aks-blob-csi-driver")
+CREDENTIAL_POLICIES = ("federated-credential-missing", "federated-credential-mismatch", "federated-credential-stale")
 
 
 @dataclass(frozen=True)
@@ -100,56 +100,39 @@ def _fleet_line(fleet: Fleet, *path: str | int) -> SourceLocation:
     return SourceLocation(str(fleet.path), line)
 
 
-class _Findings:
-    def __init__(self, out: list[Finding]) -> None:
-        self.out = out
-
-    def add(self, policy_id: str, message: str, *, region: str | None, obj: ObjectRef | None, path: str,
-            source: SourceLocation, severity: Any = None) -> None:
-        from ..checks import to_finding
-
-        violation = Violation(message, obj=obj, path=path, source=source, region=region, severity=severity)
-        self.out.append(to_finding(get_policy(policy_id), violation, None, None))
-
-
-def _cluster_ref(region: Region) -> ObjectRef:
+def cluster_ref(region: Region) -> ObjectRef:
     return ObjectRef(f"Microsoft.ContainerService/{AKS_API_VERSION}", "ManagedCluster", None, region.cluster.name)
 
 
-def _check_cluster(fleet: Fleet, index: int, region: Region, settings: ClusterSettings, sink: _Findings) -> None:
-    from ..findings import Severity
+@dataclass
+class ClusterView:
+    """What an ``aks-*`` policy looks at: one region and its managed cluster as ARM reports it."""
 
-    obj = _cluster_ref(region)
-    where = f"AKS cluster {region.cluster.resource_group}/{region.cluster.name}"
-    expected = region.cluster.oidc_issuer_url
-    source = _fleet_line(fleet, "regions", index, "cluster", "oidcIssuerUrl")
-    if not settings.oidc_enabled or not settings.issuer:
-        sink.add("aks-oidc-issuer", f"{where} has its OIDC issuer disabled: no federated credential can work",
-                 region=region.name, obj=obj, path="properties.oidcIssuerProfile.enabled", source=source)
-    elif expected is None:
-        sink.add("aks-oidc-issuer", f"the fleet file gives no cluster.oidcIssuerUrl; {where} has "
-                 f"{settings.issuer!r}: add it (the plan needs it)", region=region.name, obj=obj,
-                 path="properties.oidcIssuerProfile.issuerURL", source=source, severity=Severity.WARNING)
-    elif settings.issuer != expected:
-        hint = ""
-        if settings.issuer.rstrip("/") == expected.rstrip("/"):
-            hint = " (they differ only in the trailing slash, which Entra ID compares too)"
-        sink.add("aks-oidc-issuer", f"{where} has OIDC issuer {settings.issuer!r}, the fleet file says "
-                 f"{expected!r}{hint}", region=region.name, obj=obj,
-                 path="properties.oidcIssuerProfile.issuerURL", source=source)
-    cluster_line = _fleet_line(fleet, "regions", index, "cluster")
-    if not settings.workload_identity:
-        sink.add("aks-workload-identity", f"{where} does not have workload identity enabled: pods get no "
-                 "federated token", region=region.name, obj=obj,
-                 path="properties.securityProfile.workloadIdentity.enabled", source=cluster_line)
-    if not settings.blob_driver:
-        sink.add("aks-blob-csi-driver", f"{where} does not have the Blob CSI driver enabled: the release's "
-                 "BlobFuse volumes cannot mount", region=region.name, obj=obj,
-                 path="properties.storageProfile.blobCSIDriver.enabled", source=cluster_line)
+    fleet: Fleet
+    region: Region
+    settings: ClusterSettings
+
+    @property
+    def region_name(self) -> str:
+        return self.region.name
+
+    @property
+    def obj(self) -> ObjectRef:
+        return cluster_ref(self.region)
+
+    @property
+    def label(self) -> str:
+        return f"AKS cluster {self.region.cluster.resource_group}/{self.region.cluster.name}"
+
+    def fleet_line(self, *path: str) -> SourceLocation:
+        """Where the fleet file describes this region's cluster (``path`` below ``cluster``)."""
+        return _fleet_line(self.fleet, "regions", self.fleet.regions.index(self.region), "cluster", *path)
 
 
 @dataclass
-class _IdentityTarget:
+class ManagedIdentityRef:
+    """A user-assigned managed identity the plan uses, where it lives, and who uses it."""
+
     subscription: str
     resource_group: str
     name: str
@@ -166,6 +149,78 @@ class _IdentityTarget:
     @property
     def label(self) -> str:
         return f"managed identity {self.resource_group}/{self.name} ({self.client_id})"
+
+
+@dataclass(frozen=True)
+class CredentialMatch:
+    """A planned credential and the existing one that stands for it: the exact (issuer, subject)
+    pair, else the nearest (same name, or the same pair up to a trailing slash or case), else None."""
+
+    planned: PlannedCredential
+    issuer: str  # the issuer the credential must carry
+    existing: ExistingCredential | None
+
+    @property
+    def exact(self) -> bool:
+        return self.existing is not None and (self.existing.issuer, self.existing.subject) == \
+            (self.issuer, self.planned.subject)
+
+
+@dataclass
+class IdentityView:
+    """What a ``federated-credential-*`` policy looks at: one managed identity, the credentials the
+    fleet needs on it, what ARM lists, and which listed credentials nothing needs."""
+
+    fleet: Fleet
+    identity: ManagedIdentityRef
+    existing: list[ExistingCredential]
+    matches: list[CredentialMatch]
+    unused: list[ExistingCredential]  # listed, matched by no planned credential, in the checked scope
+    issuers: dict[str, str]  # region -> OIDC issuer (fleet file, else the live cluster's)
+
+    def region_of_issuer(self, issuer: str) -> str | None:
+        return next((region for region, known in self.issuers.items() if known == issuer), None)
+
+
+def service_account_ref(cred: PlannedCredential) -> ObjectRef:
+    return ObjectRef("v1", "ServiceAccount", cred.namespace, cred.service_account)
+
+
+def credential_ref(name: str) -> ObjectRef:
+    return ObjectRef(f"Microsoft.ManagedIdentity/{MSI_API_VERSION}", "FederatedIdentityCredential", None, name)
+
+
+def _loosely_equal(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
+
+
+def match_credentials(planned: Sequence[tuple[PlannedCredential, str]],
+                      existing: Sequence[ExistingCredential]) -> tuple[list[CredentialMatch], list[ExistingCredential]]:
+    """Pair planned with existing credentials; return the pairs and the existing ones left over.
+
+    Exact (issuer, subject) pairs are taken first, so a near-miss never steals a credential that
+    another planned one matches exactly.
+    """
+    used: set[str] = set()
+    found: dict[int, ExistingCredential] = {}
+    for index, (cred, issuer) in enumerate(planned):
+        exact = next((f for f in existing if f.name not in used and (f.issuer, f.subject) == (issuer, cred.subject)),
+                     None)
+        if exact is not None:
+            used.add(exact.name)
+            found[index] = exact
+    for index, (cred, issuer) in enumerate(planned):
+        if index in found:
+            continue
+        free = [f for f in existing if f.name not in used]
+        near = (next((f for f in free if f.name == cred.name), None)
+                or next((f for f in free if f.subject == cred.subject and _loosely_equal(f.issuer, issuer)), None)
+                or next((f for f in free if f.issuer == issuer and f.subject.lower() == cred.subject.lower()), None))
+        if near is not None:
+            used.add(near.name)
+            found[index] = near
+    matches = [CredentialMatch(cred, issuer, found.get(index)) for index, (cred, issuer) in enumerate(planned)]
+    return matches, [f for f in existing if f.name not in used]
 
 
 def _find_identity(arm: ArmClient, subscription: str, client_id: str, region: str) -> tuple[str, str] | None:
@@ -191,96 +246,9 @@ def _identity_source(fleet: Fleet, cred: PlannedCredential) -> SourceLocation:
     return cred.source or SourceLocation(str(fleet.path))
 
 
-def _sa_ref(cred: PlannedCredential) -> ObjectRef:
-    return ObjectRef("v1", "ServiceAccount", cred.namespace, cred.service_account)
-
-
-def _fic_ref(target: _IdentityTarget, name: str) -> ObjectRef:
-    return ObjectRef(f"Microsoft.ManagedIdentity/{MSI_API_VERSION}", "FederatedIdentityCredential", None, name)
-
-
-def _loosely_equal(a: str, b: str) -> bool:
-    return a.rstrip("/").lower() == b.rstrip("/").lower()
-
-
-def _compare(target: _IdentityTarget, existing: list[ExistingCredential], fleet_issuers: dict[str, str],
-             stale_issuers: set[str] | None, sink: _Findings) -> None:
-    """Planned against existing credentials of one identity. ``stale_issuers`` None: every unused
-    credential is stale; else only those whose issuer is in it (a region subset was checked)."""
-    used: set[str] = set()
-    for cred, issuer in target.planned:
-        subject = cred.subject
-        exact = next((f for f in existing if f.name not in used and f.issuer == issuer and f.subject == subject),
-                     None)
-        where = f"{target.label}"
-        path = f"federatedIdentityCredentials/{cred.name}"
-        if exact is not None:
-            used.add(exact.name)
-            if list(exact.audiences) != [AUDIENCE]:
-                sink.add("federated-credential-mismatch",
-                         f"federated credential {exact.name!r} on {where} has audiences {list(exact.audiences)}, "
-                         f"needs exactly [{AUDIENCE!r}] (AADSTS700212 otherwise)", region=cred.region,
-                         obj=_sa_ref(cred), path=f"federatedIdentityCredentials/{exact.name}.properties.audiences",
-                         source=target.source)
-            continue
-        near = (next((f for f in existing if f.name not in used and f.name == cred.name), None)
-                or next((f for f in existing if f.name not in used and f.subject == subject
-                         and _loosely_equal(f.issuer, issuer)), None)
-                or next((f for f in existing if f.name not in used and f.issuer == issuer
-                         and f.subject.lower() == subject.lower()), None))
-        if near is None:
-            sink.add("federated-credential-missing",
-                     f"{where} has no federated credential for issuer {issuer!r} and subject {subject!r} "
-                     f"(ServiceAccount {cred.namespace}/{cred.service_account} of region {cred.region}; "
-                     f"planned name {cred.name!r})", region=cred.region, obj=_sa_ref(cred), path=path,
-                     source=target.source)
-            continue
-        used.add(near.name)
-        problems = []
-        if near.issuer != issuer:
-            slash = " (trailing slash)" if near.issuer.rstrip("/") == issuer.rstrip("/") else ""
-            problems.append(f"issuer {near.issuer!r} instead of {issuer!r}{slash}")
-        if near.subject != subject:
-            problems.append(f"subject {near.subject!r} instead of {subject!r}")
-        if list(near.audiences) != [AUDIENCE]:
-            problems.append(f"audiences {list(near.audiences)} instead of [{AUDIENCE!r}]")
-        sink.add("federated-credential-mismatch",
-                 f"federated credential {near.name!r} on {where} has {'; '.join(problems)}: token exchange for "
-                 f"ServiceAccount {cred.namespace}/{cred.service_account} of region {cred.region} fails "
-                 "with AADSTS70021", region=cred.region, obj=_sa_ref(cred),
-                 path=f"federatedIdentityCredentials/{near.name}.properties", source=target.source)
-    by_issuer = {issuer: region for region, issuer in fleet_issuers.items()}
-    for fic in existing:
-        if fic.name in used:
-            continue
-        if stale_issuers is not None and fic.issuer not in stale_issuers:
-            continue
-        owner = by_issuer.get(fic.issuer)
-        why = (f"its issuer is region {owner}'s cluster, whose release has no ServiceAccount {fic.subject!r} "
-               "on this identity" if owner else
-               "its issuer is no cluster of this fleet (a deleted cluster, or another workload that shares "
-               "the identity)")
-        sink.add("federated-credential-stale",
-                 f"federated credential {fic.name!r} on {target.label} (issuer {fic.issuer!r}, subject "
-                 f"{fic.subject!r}) is needed by no region: {why}", region=owner or target.region,
-                 obj=_fic_ref(target, fic.name), path=f"federatedIdentityCredentials/{fic.name}",
-                 source=target.source)
-
-
-def check_identity_live(fleet: Fleet, plan: IdentityPlan, arm: ArmClient, *,
-                        regions: Sequence[str] | None = None) -> IdentityCheck:
-    """Read every selected region's AKS cluster and every planned identity's federated credentials.
-
-    ``plan`` is ``rayfleet.identity.plan_credentials`` for the same regions. Raises
-    ``LiveCheckError`` (naming the region) when a call fails or a resource does not exist.
-    """
-    selected = fleet.select(regions)
-    names = {r.name for r in selected}
-    result = IdentityCheck()
-    sink = _Findings(result.findings)
-    live_issuers: dict[str, str] = {}
+def _cluster_views(fleet: Fleet, selected: Sequence[Region], arm: ArmClient) -> list[ClusterView]:
+    views = []
     for region in selected:
-        index = fleet.regions.index(region)
         group = region.cluster.resource_group
         if not group:
             raise LiveCheckError(region.name, "the fleet file gives no cluster.resourceGroup for this region")
@@ -290,27 +258,23 @@ def check_identity_live(fleet: Fleet, plan: IdentityPlan, arm: ArmClient, *,
         body = arm.get(path, AKS_API_VERSION, region=region.name,
                        needs=f"Reader on AKS cluster {group}/{region.cluster.name} "
                              "(Microsoft.ContainerService/managedClusters/read)")
-        settings = ClusterSettings.from_arm(body)
-        result.clusters[region.name] = settings
-        _check_cluster(fleet, index, region, settings, sink)
-        if settings.oidc_enabled and settings.issuer:
-            live_issuers[region.name] = settings.issuer
+        views.append(ClusterView(fleet, region, ClusterSettings.from_arm(body)))
+    return views
 
-    # The identities, with the issuer each planned credential must carry: the fleet file's, or
-    # the cluster's when the fleet file has none.
-    fleet_issuers = {r.name: r.cluster.oidc_issuer_url or live_issuers.get(r.name, "") for r in fleet.regions}
-    fleet_issuers = {k: v for k, v in fleet_issuers.items() if v}
-    targets: dict[tuple[str, str, str], _IdentityTarget] = {}
+
+def _identities(fleet: Fleet, plan: IdentityPlan, names: set[str], issuers: dict[str, str], arm: ArmClient,
+                notes: list[str]) -> list[ManagedIdentityRef]:
+    """The identities the selected regions' planned credentials use, each with its credentials."""
+    targets: dict[tuple[str, str, str], ManagedIdentityRef] = {}
     lookups: dict[tuple[str, str], tuple[str, str] | None] = {}
     for cred in plan.credentials:
         if cred.region not in names:
             continue
-        region = fleet.region(cred.region)
-        issuer = cred.issuer or live_issuers.get(cred.region)
+        issuer = issuers.get(cred.region)
         if not issuer:
-            result.notes.append(f"region {cred.region}: no OIDC issuer known, {cred.subject} not checked")
+            notes.append(f"region {cred.region}: no OIDC issuer known, {cred.subject} not checked")
             continue
-        subscription = cred.subscription_id or _subscription(fleet, region)
+        subscription = cred.subscription_id or _subscription(fleet, fleet.region(cred.region))
         group, name = cred.resource_group, cred.identity_name
         if not (group and name):
             key = (subscription, cred.client_id.lower())
@@ -322,30 +286,74 @@ def check_identity_live(fleet: Fleet, plan: IdentityPlan, arm: ArmClient, *,
                                                   f"in subscription {subscription} (used by ServiceAccount "
                                                   f"{cred.namespace}/{cred.service_account})")
             group, name = found
-            result.notes.append(f"region {cred.region}: identity {cred.client_id} found as {group}/{name}; "
-                                "add name and resourceGroup under the region's identities in the fleet file")
+            notes.append(f"region {cred.region}: identity {cred.client_id} found as {group}/{name}; "
+                         "add name and resourceGroup under the region's identities in the fleet file")
         key3 = (subscription, group.lower(), name)
         if key3 not in targets:
-            targets[key3] = _IdentityTarget(subscription, group, name, cred.client_id, cred.region,
-                                            _identity_source(fleet, cred))
+            targets[key3] = ManagedIdentityRef(subscription, group, name, cred.client_id, cred.region,
+                                               _identity_source(fleet, cred))
         targets[key3].planned.append((cred, issuer))
+    return list(targets.values())
 
-    all_selected = names == {r.name for r in fleet.regions}
-    stale_issuers = None if all_selected else {fleet_issuers[n] for n in names if n in fleet_issuers}
-    for target in targets.values():
+
+def _run(policies: Iterable[Any], views: Iterable[Any], out: list[Finding]) -> None:
+    from ..checks import to_finding
+
+    views = list(views)
+    for policy in policies:
+        for view in views:
+            for violation in policy.check(view):
+                out.append(to_finding(policy, violation, None, None))
+
+
+def check_identity_live(fleet: Fleet, plan: IdentityPlan, arm: ArmClient, *,
+                        regions: Sequence[str] | None = None) -> IdentityCheck:
+    """Read every selected region's AKS cluster and every planned identity's federated credentials,
+    and run the live policies over them.
+
+    ``plan`` is ``rayfleet.identity.plan_credentials`` for the whole fleet. Raises
+    ``LiveCheckError`` (naming the region) when a call fails or a resource does not exist.
+    """
+    selected = fleet.select(regions)
+    names = {r.name for r in selected}
+    result = IdentityCheck()
+    clusters = _cluster_views(fleet, selected, arm)
+    result.clusters = {v.region_name: v.settings for v in clusters}
+    _run(cluster_policies(), clusters, result.findings)
+
+    # The issuer each region's credentials must carry: the fleet file's, else the live cluster's.
+    live = {v.region_name: v.settings.issuer for v in clusters if v.settings.oidc_enabled and v.settings.issuer}
+    issuers = {r.name: r.cluster.oidc_issuer_url or live.get(r.name) or "" for r in fleet.regions}
+    issuers = {k: v for k, v in issuers.items() if v}
+    whole_fleet = names == {r.name for r in fleet.regions}
+    checked_issuers = {issuers[n] for n in names if n in issuers}
+    views = []
+    for target in _identities(fleet, plan, names, issuers, arm, result.notes):
         needs = (f"Reader on {target.label} (Microsoft.ManagedIdentity/userAssignedIdentities/"
                  "federatedIdentityCredentials/read)")
-        items = list(arm.list_pages(f"{target.path}/federatedIdentityCredentials", MSI_API_VERSION,
-                                    region=target.region, needs=needs))
+        items = arm.list_pages(f"{target.path}/federatedIdentityCredentials", MSI_API_VERSION,
+                               region=target.region, needs=needs)
         existing = [ExistingCredential.from_arm(item) for item in items]
         result.credentials[target.path] = existing
-        _compare(target, existing, fleet_issuers, stale_issuers, sink)
+        matches, left = match_credentials(target.planned, existing)
+        # With --region, only credentials of the checked regions' issuers can be called stale.
+        unused = left if whole_fleet else [f for f in left if f.issuer in checked_issuers]
+        views.append(IdentityView(fleet, target, existing, matches, unused, issuers))
+    _run(credential_policies(), views, result.findings)
     return result
 
 
-def identity_policies() -> tuple:
-    """The live policies this check can raise (for ``Result.policies``)."""
-    return tuple(get_policy(p) for p in IDENTITY_POLICIES)
+def cluster_policies() -> tuple[Policy, ...]:
+    return tuple(get_policy(p) for p in CLUSTER_POLICIES)
+
+
+def credential_policies() -> tuple[Policy, ...]:
+    return tuple(get_policy(p) for p in CREDENTIAL_POLICIES)
+
+
+def identity_policies() -> tuple[Policy, ...]:
+    """The live policies this check runs (for ``Result.policies``)."""
+    return (*credential_policies(), *cluster_policies())
 
 
 def filter_waiver_findings(fleet: Fleet, findings: Iterable[Finding], ran: set[str]) -> list[Finding]:

@@ -68,7 +68,7 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     finish(result, reports, fail_on, color)
 
 
-def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int = 120) -> str:
+def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int = 160) -> str:
     """The capacity table as text (rich), for a terminal or a log."""
     from io import StringIO
 
@@ -78,8 +78,8 @@ def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int
     grid = Table(title=f"GPU capacity (quota: {table.quota_source})", title_justify="left")
     for header, justify in (("region", "left"), ("quota", "left"), ("GPU", "left"), ("max GPUs", "right"),
                             ("max vCPUs", "right"), ("quota vCPUs", "right"), ("used", "right"),
-                            ("headroom after failover", "right")):
-        grid.add_column(header, justify=justify)  # type: ignore[arg-type]
+                            ("after failover", "right")):
+        grid.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     rows = list(table.rows)
     for index, row in enumerate([*rows, *table.totals]):
         if index == len(rows):

@@ -38,9 +38,9 @@ def check(release: Release) -> Iterator[Violation]:
                 max_replicas = to_number(as_dict(tpl.group_spec).get("maxReplicas"))
                 replicas = max_replicas if max_replicas is not None else _UNBOUNDED
                 if replicas > 1:
+                    bound = "no maxReplicas" if max_replicas is None else f"up to {int(replicas)} pods"
                     for claim in group_claims:
-                        reasons.setdefault(claim, []).append(
-                            f"worker group {tpl.group!r} (up to {int(replicas)} pods)")
+                        reasons.setdefault(claim, []).append(f"worker group {tpl.group!r} ({bound})")
         for claim in head_claims & worker_claims:
             reasons.setdefault(claim, []).insert(0, "the head and the workers")
         for claim, why in reasons.items():
@@ -48,12 +48,12 @@ def check(release: Release) -> Iterator[Violation]:
             if pvc is None or (id(pvc), claim) in reported:
                 continue  # not in the release: nothing to look at
             modes = as_list(as_dict(pvc.body.get("spec")).get("accessModes"))
-            if "ReadWriteMany" in modes:
-                continue
+            if "ReadWriteMany" in modes or "ReadOnlyMany" in modes:
+                continue  # ReadOnlyMany also attaches on many nodes: right for read-only datasets
             reported.add((id(pvc), claim))
             shown = ", ".join(str(m) for m in modes) or "none"
             yield Violation(f"PVC {claim!r} is mounted by {why[0]} of {obj.kind} {obj.name!r} but its access "
-                            f"modes are {shown}, not ReadWriteMany", obj=pvc.ref, path="spec.accessModes",
+                            f"modes are {shown}, not ReadWriteMany (or ReadOnlyMany)", obj=pvc.ref, path="spec.accessModes",
                             value=modes[0] if len(modes) == 1 else None)
 
 
@@ -66,7 +66,8 @@ POLICY = Policy(
         "A PVC in a worker group template is mounted by every replica of the group, and one mounted by "
         "the head and the workers is mounted on several nodes at once. With ReadWriteOnce the second pod "
         "fails with a Multi-Attach error and the autoscaler cannot add workers. BlobFuse2 volumes support "
-        "ReadWriteMany. PVCs that are not part of the release are not checked."
+        "ReadWriteMany; ReadOnlyMany is accepted for read-only datasets. PVCs that are not part of the release "
+        "are not checked."
     ),
     remediation="Set the PVC's accessModes to [ReadWriteMany] on an RWX-capable class such as the Blob CSI driver.",
     references=(

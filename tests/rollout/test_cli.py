@@ -1,0 +1,72 @@
+"""`rayfleet preflight` and `rayfleet rollout` in-process (the commands are invoked directly, so
+these tests do not depend on their registration in rayfleet.cli)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from rayfleet.cli.preflight import preflight
+from rayfleet.cli.rollout import rollout
+from tests.kube.conftest import REPO
+from tests.kube.fake_kube import GPU_TAINT, aks_node
+
+FLEET = str(REPO / "examples" / "fleet.yaml")
+
+
+def _complete(fake_aks) -> None:
+    fake_aks.clusters["swedencentral"].nodes.append(
+        aks_node("aks-a100-1-vmss000000", "a100", "Standard_NC24ads_A100_v4", gpus=1, taints=[GPU_TAINT]))
+    fake_aks.clusters["westus3"].git_version = "v1.32.6"
+    fake_aks.clusters["westus3"].nodes.append(
+        aks_node("aks-t4spot-1-vmss000000", "t4spot", "Standard_NC4as_T4_v3", gpus=1, spot=True, taints=[GPU_TAINT]))
+
+
+def test_preflight_cli_healthy_fleet(fake_aks):
+    _complete(fake_aks)
+    result = CliRunner().invoke(preflight, [FLEET, "--kubeconfig", str(fake_aks.kubeconfig), "--report", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tool"]["command"] == "preflight"
+
+
+def test_preflight_cli_findings_exit_1(fake_aks):
+    result = CliRunner().invoke(preflight, [FLEET, "--region", "swedencentral", "--kubeconfig",
+                                            str(fake_aks.kubeconfig), "--no-color"])
+    assert result.exit_code == 1 and "preflight-gpu-nodes" in result.output
+
+
+def test_preflight_cli_expired_credentials_exit_2(fake_aks):
+    fake_aks.clusters["eastus2"].expired = True
+    result = CliRunner().invoke(preflight, [FLEET, "--kubeconfig", str(fake_aks.kubeconfig)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("rayfleet: error: region eastus2:") and "401" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_rollout_dry_run_prints_the_plan(fake_aks, tmp_path):
+    _complete(fake_aks)
+    report = tmp_path / "rollout.json"
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--kubeconfig", str(fake_aks.kubeconfig),
+                                          "--timeout", "120", "--report", f"json={report}", "--no-color"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "# wave 1" and lines[1].startswith("helm upgrade --install ray ")
+    assert "--kube-context rayfleet-eus2" in lines[1] and "--timeout 120s" in lines[1]
+    assert lines[2] == "# wave 2" and "rayfleet-sdc" in lines[3] and "rayfleet-wus3" in lines[4]
+    data = json.loads(report.read_text())["data"]["rollout"]
+    assert data["dryRun"] is True and data["status"] == "checked"
+    assert [r["status"] for r in data["regions"]] == ["checked"] * 3
+
+
+def test_rollout_dry_run_with_a_blocked_region_exits_1(fake_aks):
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--kubeconfig", str(fake_aks.kubeconfig), "--no-color"])
+    assert result.exit_code == 1 and "blocked" in result.output
+
+
+@pytest.mark.skipif(shutil.which("helm") is not None, reason="helm is installed here")
+def test_rollout_without_helm_is_a_usage_error(fake_aks):
+    result = CliRunner().invoke(rollout, [FLEET, "--kubeconfig", str(fake_aks.kubeconfig)])
+    assert result.exit_code == 2 and "helm binary 'helm' not found" in result.output

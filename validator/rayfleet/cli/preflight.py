@@ -1,0 +1,34 @@
+"""rayfleet preflight: is each region's cluster ready for its release?"""
+
+from __future__ import annotations
+
+import click
+
+from ..fleet import load_fleet
+from .common import finish, handle_errors, report_options
+
+
+@click.command()
+@click.argument("fleet", default="fleet.yaml")
+@click.option("--region", "regions", multiple=True, metavar="NAME",
+              help="Only this region (repeatable). Default: every region.")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), default=None, envvar="KUBECONFIG",
+              help="Kubeconfig holding every region's cluster.kubeContext (default: $KUBECONFIG, ~/.kube/config).")
+@click.option("--create-namespace/--no-create-namespace", default=True, show_default=True,
+              help="Whether the rollout creates a missing release namespace.")
+@report_options
+@handle_errors
+def preflight(fleet: str, regions: tuple[str, ...], kubeconfig: str | None, create_namespace: bool,
+              reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+    """Check each region's cluster (its kube context) before a rollout.
+
+    Kubernetes version, KubeRay CRDs (ray.io/v1), the Blob CSI driver's workload identity token
+    requests, the workload identity webhook, GPU nodes for every GPU worker group, and the
+    release namespace. Read-only. A cluster that cannot be read (unreachable, expired
+    credentials) is a one-line error naming the region (exit 2).
+    """
+    from ..kube.preflight import run_preflight
+
+    result = run_preflight(load_fleet(fleet), regions=regions or None, kubeconfig=kubeconfig,
+                           create_namespace=create_namespace)
+    finish(result, reports, fail_on, color)

@@ -1,0 +1,132 @@
+"""rayfleet rollout: validate, then per wave and region preflight, helm upgrade --install and a
+readiness gate. Progress and the final table are drawn here; the library only calls back."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..findings import Severity
+from ..fleet import load_fleet
+from ..rollout import (
+    DEFAULT_TIMEOUT,
+    RegionOutcome,
+    RegionPlan,
+    RegionStatus,
+    RolloutObserver,
+    RolloutReport,
+    rollout_fleet,
+)
+from .common import EXIT_FINDINGS, EXIT_OK, fail, handle_errors, parse_report_spec
+
+_STYLE = {"passed": "green", "failed": "red", "skipped": "yellow", "started": "cyan", "waiting": "dim"}
+_STATUS_STYLE = {RegionStatus.SUCCEEDED: "green", RegionStatus.CHECKED: "green", RegionStatus.FAILED: "red",
+                 RegionStatus.BLOCKED: "red", RegionStatus.NOT_STARTED: "yellow"}
+
+
+class ConsoleProgress(RolloutObserver):
+    """One line per wave and per step, on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def wave_started(self, wave: int, plans: Sequence[RegionPlan]) -> None:
+        self.console.print(f"[bold]wave {wave}[/bold]: {', '.join(p.name for p in plans)}")
+
+    def step(self, region: str, step: str, state: str, detail: str = "") -> None:
+        style = _STYLE.get(state, "")
+        text = f"  {region:<16} {step:<10} [{style}]{state}[/{style}]" if style else f"  {region} {step} {state}"
+        self.console.print(text + (f"  {detail}" if detail else ""), markup=True, highlight=False,
+                           soft_wrap=True)
+
+    def region_finished(self, outcome: RegionOutcome) -> None:
+        pass
+
+
+def summary_table(report: RolloutReport) -> Table:
+    title = "rollout plan (dry run)" if report.dry_run else "rollout"
+    table = Table(title=f"{title}: {report.status}", title_justify="left")
+    for column in ("wave", "region", "context", "status", "preflight", "deploy", "readiness", "message"):
+        table.add_column(column, overflow="fold")
+    for outcome in report.regions:
+        steps = {s.name: s.status.value for s in outcome.steps}
+        style = _STATUS_STYLE.get(outcome.status, "")
+        table.add_row(str(outcome.plan.wave), outcome.name, outcome.plan.kube_context or "",
+                      f"[{style}]{outcome.status.value}[/{style}]", steps.get("preflight", "-"),
+                      steps.get("deploy", "-"), steps.get("readiness", "-"), outcome.message)
+    return table
+
+
+def plan_text(report: RolloutReport) -> str:
+    from ..pipeline import format_command
+
+    lines = []
+    current = None
+    for outcome in report.regions:
+        if outcome.plan.wave != current:
+            current = outcome.plan.wave
+            lines.append(f"# wave {current}")
+        lines.append(format_command(outcome.plan.command(helm=report.helm, helm4=report.helm4)))
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("fleet", default="fleet.yaml")
+@click.option("--region", "regions", multiple=True, metavar="NAME",
+              help="Only this region (repeatable). Default: every region.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and run the preflight only; change nothing.")
+@click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, metavar="S",
+              help="Seconds per region for helm (--atomic --wait --timeout) and again for the RayCluster to be ready.")
+@click.option("--helm-binary", metavar="PATH", default="helm", show_default=True,
+              help="The helm binary that deploys (driven through pyhelm3).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), default=None, envvar="KUBECONFIG",
+              help="Kubeconfig holding every region's cluster.kubeContext (default: $KUBECONFIG, ~/.kube/config).")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
+              help="Also write a report (json, sarif, junit, markdown, text); the JSON report holds the "
+                   "rollout under data.rollout (docs/rollout.md). Repeatable.")
+@click.option("--color/--no-color", default=None, help="Colour (default: when the output is a terminal).")
+@handle_errors
+def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, helm_binary: str,
+            kubeconfig: str | None, reports: tuple[str, ...], color: bool | None) -> None:
+    """Roll FLEET out wave by wave (ascending wave; fleet order inside a wave).
+
+    Validates first and refuses on errors. Then, per region: preflight, `helm upgrade --install`
+    (atomic, with the region's values files in `plan` order), and a wait until the RayCluster
+    reports ready. Stops at the first failed region; later regions and waves are not touched.
+    Exit 0 when every region is ready, 1 when validation, preflight, helm or readiness failed,
+    2 for bad input or a cluster that cannot be read.
+    """
+    from ..report import render_report
+    from ..rollout import PyHelm3Deployer
+
+    specs = [parse_report_spec(r) for r in reports]
+    if any(path is None for _, path in specs):
+        fail("--report needs a path here (FORMAT=PATH): the rollout's own output goes to stdout")
+    for _, path in specs:
+        if path and not Path(path).parent.exists():
+            fail(f"{path}: folder {Path(path).parent} does not exist")
+    loaded = load_fleet(fleet)
+    use_color = sys.stdout.isatty() if color is None else color
+    out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=160 if not use_color else None)
+    err = Console(stderr=True, no_color=not use_color, highlight=False, width=160 if not use_color else None)
+    deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
+    result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
+                           observer=ConsoleProgress(err), kubeconfig=kubeconfig)
+    report: RolloutReport = result.extra["rollout_report"]
+    if dry_run:
+        out.print(plan_text(report), markup=False)
+    counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
+    if counting or report.status == "refused":
+        click.echo(render_report("text", result, color=use_color), nl=False)
+    out.print(summary_table(report))
+    for name, path in specs:
+        assert path is not None
+        Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
+    if report.error:
+        fail(report.error)
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
