@@ -9,11 +9,11 @@ side with checkov and kubernetes-validate. See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import cProfile  # noqa: F401  (run as `python -m cProfile` in a child; imported to fail early if missing)
 import json
 import pstats
 import shutil
 import sys
+import sysconfig
 import tempfile
 from io import StringIO
 from pathlib import Path
@@ -66,7 +66,7 @@ def find_checkov(args: argparse.Namespace) -> str | None:
     if args.skip_checkov:
         return None
     path = args.checkov or shutil.which("checkov")
-    if path is None or not Path(path).exists() and shutil.which(path) is None:
+    if path is None or (not Path(path).exists() and shutil.which(path) is None):
         log("checkov NOT FOUND: pass --checkov PATH or put it on PATH "
             "(python -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install checkov); "
             "running without checkov")
@@ -118,8 +118,9 @@ class Bench:
         files = sorted(str(p) for f in folders for p in f.glob("*.yaml"))
         log(f"{size} regions: generated {fleet} and {objects} rendered objects")
         self._repeat(VALIDATE, size, objects,
-                     [self.rayfleet, "validate", str(fleet), "--profile", "--report", f"json={folder / 'validate.json'}",
-                      *self.crd_args], stdout=folder / "validate.out", ok=_ok_0_or_1, after=collect_stages)
+                     [self.rayfleet, "validate", str(fleet), "--profile",
+                      "--report", f"json={folder / 'validate.json'}", *self.crd_args],
+                     stdout=folder / "validate.out", ok=_ok_0_or_1, after=collect_stages)
         self._repeat(RENDER, size, objects, [sys.executable, "-m", "benchmarks.render_only", str(fleet)],
                      stdout=folder / "render.out", ok=lambda r: r.returncode == 0, after=collect_inner,
                      cwd=REPO)
@@ -182,21 +183,17 @@ class Bench:
         stats = pstats.Stats(str(stats_file), stream=text)
         stats.sort_stats("tottime").print_stats(15)
         stats.sort_stats("cumulative").print_stats(25)
-        lines = [ln for ln in text.getvalue().splitlines() if ln.strip() and not ln.startswith(("Ordered by", "   List"))]
+        lines = [ln for ln in text.getvalue().splitlines()
+                 if ln.strip() and not ln.startswith(("Ordered by", "   List"))]
         full = self.args.out / f"profile-validate-{size}.txt"
-        full.write_text(text.getvalue(), encoding="utf-8")
+        full.write_text(_shorten(text.getvalue()), encoding="utf-8")
         self.results.profiles[f"rayfleet validate, {size} regions (cProfile; full output in {full.name})"] = \
             "\n".join(_shorten(ln) for ln in lines[:60])
 
 
-def _shorten(line: str) -> str:
-    """Drop the site-packages prefix from profile lines."""
-    for marker in ("site-packages/", "/validator/"):
-        if marker in line:
-            head, _, tail = line.partition("/" if marker == "/validator/" else marker)
-            start = head.rfind(" ")
-            return head[:start + 1] + (tail if marker == "site-packages/" else "validator/" + tail.split("validator/", 1)[-1])
-    return line
+def _shorten(text: str) -> str:
+    """Drop the site-packages and repository prefixes from profile lines."""
+    return text.replace(sysconfig.get_paths()["purelib"] + "/", "").replace(str(REPO) + "/", "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,6 +181,7 @@ def write_corpus(folder: Path, bases: dict[str, dict]) -> tuple[Path, Path]:
         out.mkdir(parents=True, exist_ok=True)
     for cls in CLASSES:
         clean = copy.deepcopy(bases[cls.base])
+        clean["metadata"]["name"] = cls.id  # one name per class: findings map back without doubt
         dirty = copy.deepcopy(clean)
         cls.plant(dirty)
         (control / f"{cls.id}.yaml").write_text(yaml.safe_dump(clean, sort_keys=False), encoding="utf-8")
@@ -191,12 +192,15 @@ def write_corpus(folder: Path, bases: dict[str, dict]) -> tuple[Path, Path]:
 # --- reading each tool's findings: class id -> set of check IDs ---------------------------------
 
 def rayfleet_failures(report: dict) -> dict[str, set[str]]:
-    """From ``rayfleet scan --report json=...``: policy IDs per corpus file."""
+    """From ``rayfleet scan --report json=...``: policy IDs per corpus object (named after its
+    class), else per file."""
     out: dict[str, set[str]] = {}
     for finding in report.get("findings", []):
+        obj = finding.get("object") or {}
         source = finding.get("source") or {}
-        if source.get("file"):
-            out.setdefault(Path(source["file"]).stem, set()).add(finding["policy"])
+        key = obj.get("name") or (Path(source["file"]).stem if source.get("file") else None)
+        if key:
+            out.setdefault(key, set()).add(finding["policy"])
     return out
 
 

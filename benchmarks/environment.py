@@ -49,7 +49,6 @@ def tool_version(command: list[str]) -> str:
 
 def versions(checkov: str | None) -> dict[str, str]:
     import helm_python
-
     import rayfleet
     from rayfleet.policies import ALL_POLICIES
 

@@ -176,7 +176,8 @@ def generate_fleet(folder: Path, count: int, *, chart: Path = CHART) -> Path:
     values = folder / "values"
     (values / "overrides").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(EXAMPLE / "values" / "platform.yaml", values / "platform.yaml")
-    shutil.copyfile(EXAMPLE / "values" / "overrides" / "platform-team.yaml", values / "overrides" / "platform-team.yaml")
+    override = Path("overrides") / "platform-team.yaml"
+    shutil.copyfile(EXAMPLE / "values" / override, values / override)
     for region in regions:
         _dump(values / "regions" / f"{region.name}.yaml", region_values(region))
     fleet = folder / "fleet.yaml"

@@ -79,13 +79,13 @@ def run_command(command: Sequence[str], *, stdout: Path | None = None, cwd: Path
 
 
 def repeat_command(tool: str, regions: int, objects: int, command: Sequence[str], *, runs: int, warmup: int = 1,
-                   stdout: Path | None = None, ok: Callable[[Run], bool] | None = None,
+                   stdout: Path | None = None, cwd: Path | None = None, ok: Callable[[Run], bool] | None = None,
                    after: Callable[[Run, Measurement], None] | None = None) -> Measurement:
     """``warmup`` + ``runs`` runs; only the last ``runs`` are kept. ``ok`` rejects a broken run
     (wrong exit code) with its stderr; ``after`` may read more from each kept run."""
     measurement = Measurement(tool, regions, objects)
     for i in range(warmup + runs):
-        run = run_command(command, stdout=stdout)
+        run = run_command(command, stdout=stdout, cwd=cwd)
         if ok is not None and not ok(run):
             raise RuntimeError(f"{tool} failed (exit {run.returncode}): {' '.join(command)}\n{run.stderr[-2000:]}")
         if i >= warmup:

@@ -14,7 +14,7 @@ VALIDATE, RENDER, SCAN, CHECKOV, KUBE_VALIDATE = (
     "rayfleet validate", "render only", "rayfleet scan", "checkov", "kubernetes-validate")
 TOOLS = (VALIDATE, RENDER, SCAN, CHECKOV, KUBE_VALIDATE)
 STAGES = ("load", "merge", "render", "schemas", "policies")
-TABLE_COLUMNS = ("Tool", "Regions", "Objects", "Runs", "Wall median (s)", "Wall min–max (s)", "CPU median (s)",
+TABLE_COLUMNS = ("Tool", "Regions", "Objects", "Runs", "Wall median (s)", "Wall min-max (s)", "CPU median (s)",
                  "Peak RSS median (MB)", "Wall per region (ms)")
 
 
@@ -39,7 +39,7 @@ class Results:
 
 
 def _f(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _row(cells: list[str]) -> str:
@@ -58,7 +58,7 @@ def results_table(measurements: list[Measurement]) -> str:
     for m in sorted(measurements, key=lambda m: (m.regions, order.get(m.tool, 99))):
         wall = m.wall_median
         rows.append([m.tool + (f" ({m.note})" if m.note else ""), str(m.regions), str(m.objects), str(len(m.wall)),
-                     _f(wall), f"{min(m.wall):.2f}–{max(m.wall):.2f}", _f(median(m.cpu)), _f(median(m.rss_mb), 0),
+                     _f(wall), f"{min(m.wall):.2f}-{max(m.wall):.2f}", _f(median(m.cpu)), _f(median(m.rss_mb), 0),
                      _f(wall / m.regions * 1000, 1)])
     return _table(TABLE_COLUMNS, rows)
 
@@ -94,17 +94,18 @@ def evaluate_targets(results: Results) -> list[Target]:
     if wall[3] is not None and wall[30] is not None and wall[300] is not None:
         early = (wall[30] - wall[3]) / 27 * 1000
         late = (wall[300] - wall[30]) / 270 * 1000
-        targets.append(Target("per-region cost flat from 30 to 300 (marginal cost 30→300 ≤ 1.25× 3→30)",
+        targets.append(Target("per-region cost flat from 30 to 300 (marginal cost 30→300 ≤ 1.25x 3→30)",
                               f"{early:.1f} ms/region (3→30), {late:.1f} ms/region (30→300)", late <= 1.25 * early))
     else:
         targets.append(Target("per-region cost flat from 30 to 300", "not measured", None))
-    targets.append(Target("300 regions ≤ 10 s wall", f"{_f(wall[300])} s", None if wall[300] is None else wall[300] <= 10))
+    targets.append(Target("300 regions ≤ 10 s wall", f"{_f(wall[300])} s",
+                          None if wall[300] is None else wall[300] <= 10))
     targets.append(Target("300 regions ≤ 500 MB peak RSS", f"{_f(rss300, 0)} MB",
                           None if rss300 is None else rss300 <= 500))
     checkov30 = results.find(CHECKOV, 30)
     speed = _ratio(checkov30.wall_median if checkov30 else None, wall[30])
-    targets.append(Target("30 regions: rayfleet validate ≥ 10× faster than checkov",
-                          f"{_f(speed, 1)}×" if speed else "not measured", None if speed is None else speed >= 10))
+    targets.append(Target("30 regions: rayfleet validate ≥ 10x faster than checkov",
+                          f"{_f(speed, 1)}x" if speed else "not measured", None if speed is None else speed >= 10))
     if results.detection and CHECKOV in results.detection_tools:
         missed = [d.cls.id for d in results.detection
                   if d.cls.kind == "credential" and d.found.get(CHECKOV) and not d.found.get("rayfleet")]
@@ -113,8 +114,8 @@ def evaluate_targets(results: Results) -> list[Target]:
     else:
         targets.append(Target("no credential class that checkov finds is missed by rayfleet", "not measured", None))
     cost = results.schema_cost
-    targets.append(Target("object schema checks ≥ 20× faster per object than kubernetes_validate.validate",
-                          f"{cost.speedup:.1f}× ({cost.rayfleet_us:.0f} µs vs {cost.kubernetes_validate_us:.0f} µs)"
+    targets.append(Target("object schema checks ≥ 20x faster per object than kubernetes_validate.validate",
+                          f"{cost.speedup:.1f}x ({cost.rayfleet_us:.0f} µs vs {cost.kubernetes_validate_us:.0f} µs)"
                           if cost else "not measured", None if cost is None else cost.speedup >= 20))
     return targets
 
@@ -138,14 +139,14 @@ def detection_table(detection: list[Detection], tools: list[str]) -> str:
 
 
 def schema_table(cost: SchemaCost) -> str:
-    rows = [["rayfleet `ObjectSchemas.check` (compiled once)", str(cost.objects), _f(cost.rayfleet_us, 0), "1.0×"],
+    rows = [["rayfleet `ObjectSchemas.check` (compiled once)", str(cost.objects), _f(cost.rayfleet_us, 0), "1.0x"],
             ["rayfleet, first pass in the process (reads and compiles)", str(cost.objects),
-             _f(cost.rayfleet_cold_us, 0), f"{cost.rayfleet_cold_us / cost.rayfleet_us:.1f}×"],
+             _f(cost.rayfleet_cold_us, 0), f"{cost.rayfleet_cold_us / cost.rayfleet_us:.1f}x"],
             ["`kubernetes_validate.validate(obj, \"1.33\", strict=True)`", str(cost.objects),
-             _f(cost.kubernetes_validate_us, 0), f"{cost.speedup:.1f}×"]]
+             _f(cost.kubernetes_validate_us, 0), f"{cost.speedup:.1f}x"]]
     if cost.rayfleet_custom_us is not None:
         rows.append(["rayfleet, RayCluster against its CRD (kubernetes-validate cannot)", str(cost.custom_objects),
-                     _f(cost.rayfleet_custom_us, 0), "–"])
+                     _f(cost.rayfleet_custom_us, 0), "-"])
     return _table(["Checker", "Objects", "µs per object (median)", "vs rayfleet"], rows)
 
 
@@ -176,7 +177,7 @@ def render_markdown(results: Results) -> str:
 
 
 def plot_scaling(measurements: list[Measurement], path: Path) -> bool:
-    """Wall time (median, with min–max bars) against regions, log-log, one line per tool."""
+    """Wall time (median, with min-max bars) against regions, log-log, one line per tool."""
     try:
         import matplotlib
 

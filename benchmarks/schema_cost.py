@@ -8,13 +8,13 @@ rayfleet alone, in their own row.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import kubernetes_validate
-
 from rayfleet.manifests import KubeObject, load_manifest_paths
 from rayfleet.schemas_check import CustomResourceSchemas, ObjectSchemas, load_crds_folder
 
@@ -46,10 +46,8 @@ def _per_object(func, objects: list, runs: int) -> list[float]:
 
 
 def _kv(obj: KubeObject) -> None:
-    try:
+    with contextlib.suppress(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(obj.body, KUBE_VERSION, strict=True)
-    except kubernetes_validate.ValidationError:
-        pass
 
 
 def measure_schema_cost(folders: list[Path], crds: Path | None, *, runs: int) -> SchemaCost:

@@ -24,8 +24,8 @@ from rayfleet.fleet import load_fleet
 from rayfleet.identity import plan_credentials
 from rayfleet.pipeline import render_fleet
 
-from tests.azure.fake_identity import FakeAzure, make_jwt
-from tests.support.https_server import HttpsServer, Reply
+from tests.azure.fake_identity import FakeIdentityAzure, make_jwt
+from tests.support.https_server import HttpsServer
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet.yaml"
@@ -57,7 +57,7 @@ def example():
 def azure(tmp_path, monkeypatch):
     """A correctly wired fleet, and the CI identity rayfleet itself signs in with."""
     with HttpsServer() as server:
-        fake = FakeAzure(server, tenant=TENANT, page_size=2)
+        fake = FakeIdentityAzure(server, tenant=TENANT, ci_client=CI_CLIENT, page_size=2)
         for region, (cluster, group, name, client, issuer) in REGIONS.items():
             fake.cluster(SUB, group, cluster, region, issuer)
             fake.identity(SUB, group, name, client).add(f"{region}-ray-ray", issuer, "system:serviceaccount:ray:ray")
@@ -276,14 +276,22 @@ def test_unreachable_arm_endpoint_exits_2(azure):
 
 
 def test_permission_denied_names_the_region_and_the_role(azure):
-    azure.server.route("GET", r"/subscriptions/[^/]+/resourceGroups/rg-rayfleet-sdc/providers/"
-                              r"Microsoft\.ContainerService/managedClusters/[^/]+",
-                       lambda request: Reply(403, {"error": {"code": "AuthorizationFailed",
-                                                             "message": "The client does not have authorization "
-                                                                        "to perform action."}}))
+    azure.arm.subscriptions[SUB].readers.clear()
     with pytest.raises(LiveCheckError) as caught:
         live(azure)
-    assert str(caught.value).startswith("region swedencentral: permission denied: needs Reader on AKS cluster")
+    message = str(caught.value)
+    assert message.startswith("region eastus2: permission denied: needs Reader on AKS cluster "
+                              "rg-rayfleet-eus2/rayfleet-eus2")
+    assert "AuthorizationFailed" in message
+
+
+def test_throttling_is_retried(azure):
+    azure.arm.throttle = 1
+    azure.arm.retry_after = "0"
+    fleet, releases = example()
+    with ArmClient(azure.server.url, audience=fleet.arm_endpoint, retries=2, backoff=0) as arm:
+        assert check_identity_live(fleet, plan_credentials(fleet, releases), arm).findings == []
+    assert len([r for r in azure.arm.calls if "managedClusters/rayfleet-eus2" in r.path]) == 2  # 429, then 200
 
 
 def test_cluster_not_found(azure):

@@ -3,6 +3,7 @@ Blob endpoint on 127.0.0.1 (HTTPS, trustme CA)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -10,7 +11,7 @@ import stat
 import pytest
 from rayfleet.azure.probe import blob_list_url, decode_jwt_claims, explain_entra_error, run_probe
 
-from tests.azure.fake_identity import FakeAzure, make_jwt, sa_token
+from tests.azure.fake_identity import FakeIdentityAzure, make_jwt, sa_token
 from tests.support.https_server import HttpsServer
 
 TENANT = "0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01"
@@ -22,7 +23,7 @@ SUB = "00000000-0000-0000-0000-00000000aaaa"
 @pytest.fixture
 def azure():
     with HttpsServer() as server:
-        fake = FakeAzure(server, tenant=TENANT)
+        fake = FakeIdentityAzure(server, tenant=TENANT)
         identity = fake.identity(SUB, "rg-ray", "id-ray-eus2", CLIENT)
         identity.add("eastus2-ray-ray", ISSUER, "system:serviceaccount:ray:ray")
         fake.blob_containers["ray-data"] = ["checkpoints/epoch-1.pt", "data/part-0000.parquet"]
@@ -67,7 +68,7 @@ def test_every_step_passes_with_a_matching_federated_credential(azure, token_fil
     blob_request = next(r for r in azure.server.requests if r.path == "/ray-data")
     assert blob_request.query == {"restype": ["container"], "comp": ["list"], "maxresults": ["1"]}
     assert blob_request.headers["x-ms-version"]
-    assert blob_request.headers["authorization"].startswith("Bearer access-")
+    assert blob_request.headers["authorization"].startswith("Bearer ey")
 
 
 def test_blob_list_is_skipped_when_not_requested(azure, token_file):
@@ -223,3 +224,31 @@ def test_blob_url_follows_the_cloud():
     assert blob_list_url("acct", "c", authority="https://login.microsoftonline.us/").startswith(
         "https://acct.blob.core.usgovcloudapi.net/c?")
     assert blob_list_url("acct", "c", blob_endpoint="https://127.0.0.1:9/").startswith("https://127.0.0.1:9/c?")
+
+
+def test_cli_probe_reads_the_pod_environment(azure, token_file):
+    from click.testing import CliRunner
+    from rayfleet.cli.identity import identity
+
+    env = {**pod_env(azure, token_file), "REQUESTS_CA_BUNDLE": azure.server.ca_path}
+    args = ["probe", "--account", "rayfleeteus2data", "--container", "ray-data", "--blob-endpoint", azure.server.url]
+    outcome = CliRunner(env=env).invoke(identity, args)
+    assert outcome.exit_code == 0, outcome.output
+    assert "[ok]   token file" in outcome.output and "sub=system:serviceaccount:ray:ray" in outcome.output
+    assert outcome.output.rstrip().endswith("probe passed: workload identity works")
+
+    token_file.write_text(sa_token(ISSUER, "ray", "ray-worker"))
+    outcome = CliRunner(env=env).invoke(identity, [*args, "--format", "json"])
+    assert outcome.exit_code == 1
+    report = json.loads(outcome.output)
+    assert report["ok"] is False and report["claims"]["sub"] == "system:serviceaccount:ray:ray-worker"
+    assert [s["status"] for s in report["steps"]] == ["ok", "ok", "fail", "skip"]
+
+
+def test_cli_probe_usage_errors_exit_2():
+    from click.testing import CliRunner
+    from rayfleet.cli.identity import identity
+
+    outcome = CliRunner().invoke(identity, ["probe", "--account", "acct"])
+    assert outcome.exit_code == 2 and "--account needs --container" in outcome.output
+    assert CliRunner().invoke(identity, ["probe", "--nope"]).exit_code == 2

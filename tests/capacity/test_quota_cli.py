@@ -27,7 +27,8 @@ def test_text_shows_the_table_and_passes(tmp_path):
     assert result.exit_code == 0, result.output
     assert "GPU capacity (quota: fleet file)" in result.output
     line = next(x for x in result.output.splitlines() if "eastus2" in x and "StandardNCadsH100v5Family" in x)
-    assert line.split()[-5:] == ["8", "320", "320", "100%", "0"]  # GPUs, vCPUs, quota, used, headroom
+    cells = [c.strip() for c in line.split("│")[1:-1]]
+    assert cells == ["eastus2", "StandardNCadsH100v5Family", "H100 NVL 94GB", "8", "320", "320", "100%", "0"]
 
 
 def test_over_quota_exits_1_and_json_carries_the_table(tmp_path):

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner, Result
-
 from rayfleet.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import yaml
-
 from rayfleet import __version__
 
 from .helpers import REPO, copy_example, run_cli

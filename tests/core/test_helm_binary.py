@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from rayfleet.pipeline import validate_fleet
 from rayfleet.render import split_sources
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from rayfleet.errors import InputError
 from rayfleet.manifests import objects_from_text
 from rayfleet.schemas_check import (

@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from rayfleet.errors import EngineError
 from rayfleet.findings import Severity
 from rayfleet.fleet import load_fleet
@@ -193,14 +192,14 @@ def test_waiver_expiring_within_14_days_is_a_warning(tmp_path: Path):
     result = validate_fleet(fleet, policies=PIPELINE_IDS, today=date(2026, 11, 26))
     [soon] = [f for f in result.findings if f.policy == "waiver-expiring"]
     assert soon.severity is Severity.WARNING
-    assert [f for f in result.findings if f.policy == "kubernetes-schema"][0].suppressed is not None
+    assert next(f for f in result.findings if f.policy == "kubernetes-schema").suppressed is not None
 
 
 def test_waiver_that_matches_nothing_is_a_warning(tmp_path: Path):
     fleet = _with_waivers(tmp_path, WAIVER.format(region="elsewhere", expires="2027-06-30"))
     result = validate_fleet(fleet, policies=PIPELINE_IDS, today=date(2026, 11, 26))
     assert [f.policy for f in result.findings if f.policy.startswith("waiver")] == ["waiver-unmatched"]
-    assert [f for f in result.findings if f.policy == "kubernetes-schema"][0].suppressed is None
+    assert next(f for f in result.findings if f.policy == "kubernetes-schema").suppressed is None
 
 
 def test_regions_not_selected_do_not_make_their_waivers_stale(example_fleet: Path):
@@ -250,3 +249,11 @@ def test_crds_are_read_from_the_built_kuberay_operator_dependency(tmp_path: Path
 
     schemas = _crd_schemas(load_fleet(fleet), None)
     assert schemas.knows("ray.io", "RayCluster") and schemas.knows("ray.io", "RayJob")
+
+
+def test_waiver_naming_an_unknown_policy_is_reported(tmp_path: Path):
+    fleet = _with_waivers(tmp_path, WAIVER.replace("kubernetes-schema", "no-such-policy").format(
+        region="r1", expires="2027-06-30"))
+    result = validate_fleet(fleet, policies=PIPELINE_IDS, today=date(2026, 11, 26))
+    [unmatched] = [f for f in result.findings if f.policy == "waiver-unmatched"]
+    assert "unknown policy" in unmatched.message

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation, Suppression
 from rayfleet.policies import get_policy
 from rayfleet.report import FORMATS, render_report
@@ -80,7 +79,7 @@ def test_junit_has_a_case_per_region_and_policy(result: Result):
     east = {c.get("name"): c for c in suites["eastus2"].findall("testcase")}
     assert {"kubernetes-schema", "custom-resource-schema"} <= set(east)
     failure = east["custom-resource-schema"].find("failure")
-    assert failure is not None and "maxReplicas" not in failure.get("message") or failure is not None
+    assert (failure is not None and "maxReplicas" not in failure.get("message")) or failure is not None
     assert "eastus2.yaml:12" in failure.text
     west = {c.get("name"): c for c in suites["westus3"].findall("testcase")}
     assert west["kubernetes-schema"].find("failure") is not None  # the unwaived warning

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import helm_python
 import pytest
-
 from rayfleet.errors import InputError
 from rayfleet.values import ValuesStack, fold_values, load_values_file
 
@@ -96,3 +95,13 @@ def test_bad_values_files_are_input_errors(tmp_path: Path, text: str, message: s
     with pytest.raises(InputError, match=message) as caught:
         load_values_file(_write(tmp_path, "bad.yaml", text))
     assert "bad.yaml" in str(caught.value)
+
+
+def test_values_inside_lists_are_traced_to_their_line(tmp_path: Path):
+    a = load_values_file(_write(tmp_path, "a.yaml", "env:\n  - name: OLD\n    value: old-value-1\n"))
+    b = load_values_file(_write(tmp_path, "b.yaml", "env:\n  - name: TOKEN\n    value: pasted-value-9\n"))
+    stack = ValuesStack([a, b])
+    location = stack.locate_value("pasted-value-9")
+    assert location.file.endswith("b.yaml") and location.line == 3
+    assert stack.locate_value("old-value-1") is None  # the list was replaced whole
+    assert stack.origin(("env", 0, "name")).line == 2

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from rayfleet.fleet import Fleet, load_fleet
 from rayfleet.pipeline import render_fleet
 from rayfleet.policies.base import Release
+
 from tests.kube.fake_kube import FakeCluster, write_kubeconfig
 from tests.support.https_server import HttpsServer
 

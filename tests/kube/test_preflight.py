@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 import trustme
-
 from rayfleet.errors import LiveCheckError
 from rayfleet.findings import Severity
 from rayfleet.kube.preflight import preflight_region, run_preflight, tolerates
+
 from tests.kube.fake_kube import GPU_TAINT, aks_node, kuberay_crd, namespace, other_webhook, write_kubeconfig
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from rayfleet.errors import LiveCheckError
 from rayfleet.kube.client import KubeApi
 from rayfleet.kube.readiness import raycluster_readiness, wait_for_raycluster
+
 from tests.kube.fake_kube import raycluster
 
 NAME = "ray-ray-cluster"
@@ -44,7 +44,7 @@ def test_missing_raycluster_times_out(fake_aks, example):
 
 def test_expired_credentials_while_waiting(fake_aks, example):
     fake_aks.cluster.expired = True
-    with pytest.raises(LiveCheckError, match="region eastus2: .*401"):
+    with pytest.raises(LiveCheckError, match=r"region eastus2: .*401"):
         _wait(fake_aks, example)
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rayfleet.checks import run_fleet_policies, run_release_policies
 from rayfleet.findings import Finding
 from rayfleet.fleet import ExternalServiceAccount, PolicySettings, load_fleet

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rayfleet.secrets import detect
 
 CORPUS = Path(__file__).parent / "secret_corpus.yaml"

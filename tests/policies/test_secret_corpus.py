@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from rayfleet.secrets import decode_secret_data, detect, redact
 
 from .secret_corpus_report import evaluate, load_corpus, report

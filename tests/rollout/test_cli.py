@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
 from rayfleet.cli.preflight import preflight
 from rayfleet.cli.rollout import rollout
+
 from tests.kube.conftest import REPO
 from tests.kube.fake_kube import GPU_TAINT, aks_node
 

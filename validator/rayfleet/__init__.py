@@ -18,8 +18,8 @@ from .result import Result
 
 __all__ = [
     "ALL_POLICIES",
-    "EngineError",
     "FORMATS",
+    "EngineError",
     "Finding",
     "Fleet",
     "InputError",

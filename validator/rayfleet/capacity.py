@@ -600,9 +600,15 @@ def failover_outcome(lost: str, demands: Mapping[str, RegionDemand], quotas: Map
     return FailoverOutcome(lost, peers, tuple(results), unusable, unbounded)
 
 
+def _demands(view: FleetView) -> dict[str, RegionDemand]:
+    """Region → demand, for releases that have objects (a release that failed to render has none
+    and must not look like a region with all its quota spare)."""
+    return {name: region_demand(release) for name, release in view.releases.items() if release.objects}
+
+
 def failover_outcomes(view: FleetView) -> dict[str, FailoverOutcome]:
     """For every region in the view with GPU demand and failover peers: what losing it means."""
-    demands = {name: region_demand(release) for name, release in view.releases.items()}
+    demands = _demands(view)
     quotas = {r.name: r.quota for r in view.fleet.regions}
     known = {r.name for r in view.fleet.regions}
     outcomes: dict[str, FailoverOutcome] = {}
@@ -672,7 +678,7 @@ def capacity_table(view: FleetView, *, quota_source: str = "fleet file") -> Capa
     """Per region and quota: max GPUs, max vCPUs, the quota, % used and the headroom left after
     the region absorbs its share of the worst single-region failure it is a peer for; then
     fleet totals per family. Regions are in fleet order, families by name."""
-    demands = {name: region_demand(release) for name, release in view.releases.items()}
+    demands = _demands(view)
     outcomes = failover_outcomes(view)
     rows: list[CapacityRow] = []
     notes: list[str] = []

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .capacity import capacity_table
 from .checks import run_fleet_policies, run_release_policies, to_finding
 from .errors import InputError
 from .findings import Finding, SourceLocation, Violation
@@ -113,11 +114,14 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
                 continue
             shown = _template_path(fleet, template)
             try:
-                release.objects.extend(objects_from_text(text, shown, template=shown,
-                                                         default_namespace=region.namespace))
+                objects = objects_from_text(text, shown, template=shown, default_namespace=region.namespace)
             except InputError as exc:
                 findings.append(_pipeline_finding("render-error", f"template output is not valid: {exc.message}",
-                                                  region.name, SourceLocation(shown, exc.line)))
+                                                  region.name, SourceLocation(shown)))
+                continue
+            for obj in objects:  # a line in rendered output is not a line of the template: drop it
+                obj.origin = SourceLocation(shown)
+            release.objects.extend(objects)
     return RegionRender(region, release, findings, command)
 
 
@@ -247,10 +251,12 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
         result.regions.append(RegionSummary(region.name, len(render.release.objects), render.rendered,
                                             format_command(render.command)))
     with timings.stage("policies"):
-        view = FleetView(fleet, {name: r.release for name, r in renders.items()})
+        # A region that did not render has no objects: leave it out rather than let it look empty.
+        view = FleetView(fleet, {name: r.release for name, r in renders.items() if r.rendered})
         result.findings.extend(run_fleet_policies(view, chosen))
+        result.extra["capacity"] = capacity_table(view).to_dict()
         result.findings = apply_waivers(fleet, result.findings, today=today,
-                                        regions=[r.name for r in selected_regions])
+                                        regions=[r.name for r in selected_regions], checked=selected_ids)
         result.findings = [f for f in result.findings if f.policy in selected_ids]
     result.extra["renders"] = renders
     return result

@@ -10,8 +10,11 @@ from dataclasses import asdict, dataclass
 from rich.console import Console
 from rich.table import Table
 
+from .capacity import CapacityTable, capacity_table
 from .fleet import Fleet
-from .pipeline import format_command, helm_command
+from .pipeline import format_command, helm_command, render_fleet
+from .policies import FleetView
+from .report.capacity import capacity_table_text
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,20 @@ def build_plan(fleet: Fleet, regions: Sequence[str] | None = None) -> list[Regio
     return sorted(plans, key=lambda p: p.wave)
 
 
-def plan_as_json(plan: Sequence[RegionPlan]) -> str:
-    return json.dumps({"regions": [asdict(p) for p in plan]}, indent=2) + "\n"
+def fleet_capacity(fleet: Fleet, regions: Sequence[str] | None = None) -> CapacityTable:
+    """The GPU capacity table of the selected regions (they are rendered to know their demand)."""
+    renders = render_fleet(fleet, regions)
+    return capacity_table(FleetView(fleet, {n: r.release for n, r in renders.items() if r.rendered}))
 
 
-def plan_as_text(plan: Sequence[RegionPlan], *, color: bool = False) -> str:
+def plan_as_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None) -> str:
+    document: dict = {"regions": [asdict(p) for p in plan]}
+    if capacity is not None:
+        document["capacity"] = capacity.to_dict()
+    return json.dumps(document, indent=2) + "\n"
+
+
+def plan_as_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None, *, color: bool = False) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=160, soft_wrap=True)
     table = Table(title="rollout plan", box=None, show_edge=False, pad_edge=False)
@@ -59,4 +71,7 @@ def plan_as_text(plan: Sequence[RegionPlan], *, color: bool = False) -> str:
     for p in plan:
         console.print(f"# wave {p.wave}: {p.region}", style="bold")
         console.print(p.command, markup=False)
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    if capacity is not None:
+        text += "\n" + capacity_table_text(capacity, color=color)
+    return text

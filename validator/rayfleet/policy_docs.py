@@ -9,13 +9,16 @@ from .policies.base import Policy, Scope
 _SCOPE_TITLES = {
     Scope.RELEASE: "Release policies",
     Scope.FLEET: "Fleet policies",
+    Scope.LIVE: "Live checks",
     Scope.PIPELINE: "Pipeline checks",
 }
 _SCOPE_INTRO = {
     Scope.RELEASE: "Checked on each region's rendered objects (and by `rayfleet scan` on any manifests).",
     Scope.FLEET: "Checked across all regions of the fleet file at once.",
+    Scope.LIVE: "Checked against live Azure and Kubernetes APIs, when live checks are asked for.",
     Scope.PIPELINE: "Raised by the validation pipeline itself: rendering, schemas and waivers.",
 }
+_ORDER = (Scope.RELEASE, Scope.FLEET, Scope.LIVE, Scope.PIPELINE)
 
 
 def _one_line(text: str) -> str:
@@ -39,14 +42,16 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
         "file with the policy ID, a scope, a reason, an owner and an expiry date.",
         "",
     ]
-    order = [s for s in (Scope.RELEASE, Scope.FLEET, Scope.PIPELINE) if s in by_scope]
+    order = [s for s in _ORDER if s in by_scope] + [s for s in by_scope if s not in _ORDER]
     out += ["| ID | Severity | Scope | Title |", "|---|---|---|---|"]
     for scope in order:
         for policy in by_scope[scope]:
             out.append(f"| [`{policy.id}`](#{policy.id}) | {policy.severity.value} | {scope.value} | "
                        f"{_one_line(policy.title)} |")
     for scope in order:
-        out += ["", f"## {_SCOPE_TITLES[scope]}", "", _SCOPE_INTRO[scope]]
+        out += ["", f"## {_SCOPE_TITLES.get(scope, f'{scope.value.capitalize()} policies')}"]
+        if scope in _SCOPE_INTRO:
+            out += ["", _SCOPE_INTRO[scope]]
         for policy in by_scope[scope]:
             out += [
                 "",

@@ -89,16 +89,20 @@ class ValuesStack:
         for values_file in self.files:
             self._record(values_file, values_file.data, ())
 
-    def _record(self, values_file: ValuesFile, data: Any, path: KeyPath) -> None:
-        # A later file replaces everything under a key it sets to a non-map.
-        if not isinstance(data, dict) or not data:
-            for known in [p for p in self._origin if p[: len(path)] == path and p != path]:
-                del self._origin[known]
-            self._origin[path] = values_file.location(path)
+    def _record(self, values_file: ValuesFile, data: Any, path: KeyPath, *, replacing: bool = True) -> None:
+        # A later file replaces everything under a key it sets to a non-map (lists included).
+        if isinstance(data, dict) and data:
+            self._origin.pop(path, None)
+            for key, value in data.items():
+                self._record(values_file, value, (*path, key), replacing=replacing)
             return
-        self._origin.pop(path, None)
-        for key, value in data.items():
-            self._record(values_file, value, (*path, key))
+        if replacing:
+            for known in [p for p in self._origin if p[: len(path)] == path]:
+                del self._origin[known]
+        self._origin[path] = values_file.location(path)
+        if isinstance(data, list):  # list items keep their own lines, for tracing values inside lists
+            for index, item in enumerate(data):
+                self._record(values_file, item, (*path, index), replacing=False)
 
     def origin(self, key_path: KeyPath) -> SourceLocation | None:
         """Which file (and line) set ``key_path`` last."""
@@ -126,7 +130,9 @@ class ValuesStack:
 
 def _lookup(data: Any, path: KeyPath) -> Any:
     for key in path:
-        if isinstance(data, dict) and key in data:
+        in_dict = isinstance(data, dict) and key in data
+        in_list = isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)
+        if in_dict or in_list:
             data = data[key]
         else:
             return None

@@ -3,9 +3,10 @@ expire soon, or match nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
+from .errors import InputError
 from .findings import Finding, SourceLocation, Suppression
 from .fleet import Fleet, Waiver
 from .policies import get_policy
@@ -26,11 +27,12 @@ def _matches(waiver: Waiver, finding: Finding) -> bool:
 
 
 def apply_waivers(fleet: Fleet, findings: Sequence[Finding], *, today: date | None = None,
-                  regions: Sequence[str] | None = None) -> list[Finding]:
+                  regions: Sequence[str] | None = None, checked: Collection[str] | None = None) -> list[Finding]:
     """Mark waived findings suppressed and add findings about the waivers themselves.
 
-    An expired waiver suppresses nothing. ``regions`` limits the unmatched check to the regions
-    that were checked, so ``--region`` does not call other regions' waivers stale.
+    An expired waiver suppresses nothing. ``regions`` and ``checked`` (policy IDs that ran) limit
+    the unmatched check to what was checked, so ``--region`` or a policy selection does not call
+    other waivers stale.
     """
     today = today or date.today()
     out = list(findings)
@@ -51,9 +53,21 @@ def apply_waivers(fleet: Fleet, findings: Sequence[Finding], *, today: date | No
             out.append(_finding("waiver-expired", f"{label} expired on {waiver.expires}", source))
         elif waiver.expires - today <= EXPIRY_WARNING:
             out.append(_finding("waiver-expiring", f"{label} expires on {waiver.expires}", source))
-        if waiver.expires >= today and index not in used and _in_scope(waiver, fleet, regions):
+        if not _known_policy(waiver.policy):
+            out.append(_finding("waiver-unmatched", f"{label} names an unknown policy (see `rayfleet policies`)",
+                                source))
+        elif (waiver.expires >= today and index not in used and _in_scope(waiver, fleet, regions)
+              and (checked is None or waiver.policy in checked)):
             out.append(_finding("waiver-unmatched", f"{label} matches no finding", source))
     return out
+
+
+def _known_policy(policy_id: str) -> bool:
+    try:
+        get_policy(policy_id)
+    except InputError:
+        return False
+    return True
 
 
 def _in_scope(waiver: Waiver, fleet: Fleet, regions: Sequence[str] | None) -> bool:

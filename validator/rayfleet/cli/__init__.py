@@ -7,6 +7,7 @@ import click
 
 from .._version import __version__
 from .core import plan, policies, render, scan, validate
+from .quota import quota
 
 EPILOG = """\b
 Examples:
@@ -15,6 +16,7 @@ Examples:
   rayfleet scan rendered/ --kube-version 1.33 --crds crds/
   helm template ray charts/ray-aks -f values.yaml | rayfleet scan -
   rayfleet plan examples/fleet.yaml
+  rayfleet quota examples/fleet.yaml --live
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -29,7 +31,7 @@ def main() -> None:
     rendered with Helm's own engine and checked before it ships."""
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, policies]
 
 for command in COMMANDS:
     main.add_command(command)

@@ -112,15 +112,20 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
 @FLEET_ARG
 @REGION_OPT
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-capacity", is_flag=True, help="Skip the GPU capacity table (which renders every region).")
 @handle_errors
-def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
-    """Per region: the wave, the values stack in Helm's order, and the exact helm command."""
-    from ..plan import build_plan, plan_as_json, plan_as_text
+def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool) -> None:
+    """Per region: the wave, the values stack in Helm's order, the exact helm command, and the
+    GPU capacity table (max GPUs and vCPUs per VM family against the quota, headroom after a
+    failover)."""
+    from ..plan import build_plan, fleet_capacity, plan_as_json, plan_as_text
 
     loaded = load_fleet(fleet)
     the_plan = build_plan(loaded, regions or None)
-    click.echo(plan_as_json(the_plan) if output == "json" else plan_as_text(the_plan, color=sys.stdout.isatty()),
-               nl=False)
+    capacity = None if no_capacity else fleet_capacity(loaded, regions or None)
+    text = plan_as_json(the_plan, capacity) if output == "json" else \
+        plan_as_text(the_plan, capacity, color=sys.stdout.isatty())
+    click.echo(text, nl=False)
 
 
 @click.group(invoke_without_command=True)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
+from ..report.capacity import capacity_table_text
 from .common import finish, handle_errors, parse_report_spec, report_options
-
-if TYPE_CHECKING:
-    from ..capacity import CapacityTable
 
 
 @click.command()
@@ -66,34 +63,3 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
         use_color = sys.stdout.isatty() if color is None else color
         click.echo(capacity_table_text(table, color=use_color), nl=False)
     finish(result, reports, fail_on, color)
-
-
-def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int = 160) -> str:
-    """The capacity table as text (rich), for a terminal or a log."""
-    from io import StringIO
-
-    from rich.console import Console
-    from rich.table import Table
-
-    grid = Table(title=f"GPU capacity (quota: {table.quota_source})", title_justify="left")
-    for header, justify in (("region", "left"), ("quota", "left"), ("GPU", "left"), ("max GPUs", "right"),
-                            ("max vCPUs", "right"), ("quota vCPUs", "right"), ("used", "right"),
-                            ("after failover", "right")):
-        grid.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    rows = list(table.rows)
-    for index, row in enumerate([*rows, *table.totals]):
-        if index == len(rows):
-            grid.add_section()
-        used = "-" if row.quota is None else ("over" if row.used_pct is None else f"{row.used_pct:.0f}%")
-        style = "red" if row.fits is False else ("yellow" if (row.used_pct or 0) > 90 else "")
-        headroom = row.headroom_after_failover
-        grid.add_row(row.region, row.quota_name, ", ".join(row.gpu_models) or "-", str(row.max_gpus),
-                     str(row.max_vcpus), "-" if row.quota is None else str(row.quota), used,
-                     "-" if headroom is None else str(headroom),
-                     style=style or None)
-    buffer = StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    console.print(grid)
-    for note in table.notes:
-        console.print(f"note: {note}", markup=False)
-    return buffer.getvalue()

@@ -1,7 +1,23 @@
 """The AKS cluster has the Blob CSI driver enabled (live check)."""
 
-from ..findings import Severity
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, Violation
 from .base import Policy, Scope
+
+if TYPE_CHECKING:
+    from ..azure.identity import ClusterView
+
+
+def check(view: ClusterView) -> Iterator[Violation]:
+    if not view.settings.blob_driver:
+        yield Violation(f"{view.label} does not have the Blob CSI driver enabled: the release's BlobFuse volumes "
+                        "cannot mount", obj=view.obj, path="properties.storageProfile.blobCSIDriver.enabled",
+                        source=view.fleet_line(), region=view.region_name)
+
 
 POLICY = Policy(
     id="aks-blob-csi-driver",
@@ -22,4 +38,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/azure-blob-csi",
         "https://learn.microsoft.com/rest/api/aks/managed-clusters/get",
     ),
+    check=check,
 )

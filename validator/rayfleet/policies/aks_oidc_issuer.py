@@ -1,7 +1,36 @@
 """The AKS cluster's OIDC issuer is enabled and is the URL the fleet file gives (live check)."""
 
-from ..findings import Severity
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, Violation
 from .base import Policy, Scope
+
+if TYPE_CHECKING:
+    from ..azure.identity import ClusterView
+
+
+def check(view: ClusterView) -> Iterator[Violation]:
+    settings, expected = view.settings, view.region.cluster.oidc_issuer_url
+    source = view.fleet_line("oidcIssuerUrl")
+    if not settings.oidc_enabled or not settings.issuer:
+        yield Violation(f"{view.label} has its OIDC issuer disabled: no federated credential can work",
+                        obj=view.obj, path="properties.oidcIssuerProfile.enabled", source=source,
+                        region=view.region_name)
+    elif expected is None:
+        yield Violation(f"the fleet file gives no cluster.oidcIssuerUrl; {view.label} has {settings.issuer!r}: "
+                        "add it (the federated credential plan needs it)", obj=view.obj,
+                        path="properties.oidcIssuerProfile.issuerURL", source=source, region=view.region_name,
+                        severity=Severity.WARNING)
+    elif settings.issuer != expected:
+        slash = settings.issuer.rstrip("/") == expected.rstrip("/")
+        hint = " (they differ only in the trailing slash, which Entra ID compares too)" if slash else ""
+        yield Violation(f"{view.label} has OIDC issuer {settings.issuer!r}, the fleet file says {expected!r}{hint}",
+                        obj=view.obj, path="properties.oidcIssuerProfile.issuerURL", source=source,
+                        region=view.region_name)
+
 
 POLICY = Policy(
     id="aks-oidc-issuer",
@@ -25,4 +54,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/use-oidc-issuer",
         "https://learn.microsoft.com/rest/api/aks/managed-clusters/get",
     ),
+    check=check,
 )

@@ -1,7 +1,23 @@
 """The AKS cluster has workload identity enabled (live check)."""
 
-from ..findings import Severity
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, Violation
 from .base import Policy, Scope
+
+if TYPE_CHECKING:
+    from ..azure.identity import ClusterView
+
+
+def check(view: ClusterView) -> Iterator[Violation]:
+    if not view.settings.workload_identity:
+        yield Violation(f"{view.label} does not have workload identity enabled: Ray pods get no federated token",
+                        obj=view.obj, path="properties.securityProfile.workloadIdentity.enabled",
+                        source=view.fleet_line(), region=view.region_name)
+
 
 POLICY = Policy(
     id="aks-workload-identity",
@@ -23,4 +39,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster",
         "https://learn.microsoft.com/rest/api/aks/managed-clusters/get",
     ),
+    check=check,
 )

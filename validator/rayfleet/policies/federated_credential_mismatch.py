@@ -1,7 +1,42 @@
 """Federated credentials carry the issuer, subject and audience the fleet needs (live check)."""
 
-from ..findings import Severity
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, Violation
 from .base import Policy, Scope
+
+if TYPE_CHECKING:
+    from ..azure.identity import IdentityView
+
+
+def check(view: IdentityView) -> Iterator[Violation]:
+    from ..azure.identity import service_account_ref
+    from ..identity import AUDIENCE
+
+    for match in view.matches:
+        found, cred = match.existing, match.planned
+        if found is None:
+            continue
+        problems = []
+        if found.issuer != match.issuer:
+            slash = " (trailing slash)" if found.issuer.rstrip("/") == match.issuer.rstrip("/") else ""
+            problems.append(f"issuer {found.issuer!r} instead of {match.issuer!r}{slash}")
+        if found.subject != cred.subject:
+            problems.append(f"subject {found.subject!r} instead of {cred.subject!r}")
+        if list(found.audiences) != [AUDIENCE]:
+            problems.append(f"audiences {list(found.audiences)} instead of [{AUDIENCE!r}] (AADSTS700212)")
+        if not problems:
+            continue
+        code = "AADSTS70021" if not match.exact else "AADSTS700212"
+        yield Violation(f"federated credential {found.name!r} on {view.identity.label} has {'; '.join(problems)}: "
+                        f"token exchange for ServiceAccount {cred.namespace}/{cred.service_account} of region "
+                        f"{cred.region} fails with {code}", obj=service_account_ref(cred),
+                        path=f"federatedIdentityCredentials/{found.name}.properties", source=view.identity.source,
+                        region=cred.region)
+
 
 POLICY = Policy(
     id="federated-credential-mismatch",
@@ -26,4 +61,5 @@ POLICY = Policy(
         "https://azure.github.io/azure-workload-identity/docs/troubleshooting.html",
         "https://learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations",
     ),
+    check=check,
 )

@@ -1,7 +1,30 @@
 """Every federated credential the plan needs exists on its managed identity (live check)."""
 
-from ..findings import Severity
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, Violation
 from .base import Policy, Scope
+
+if TYPE_CHECKING:
+    from ..azure.identity import IdentityView
+
+
+def check(view: IdentityView) -> Iterator[Violation]:
+    from ..azure.identity import service_account_ref
+
+    for match in view.matches:
+        if match.existing is not None:
+            continue
+        cred = match.planned
+        yield Violation(f"{view.identity.label} has no federated credential for issuer {match.issuer!r} and "
+                        f"subject {cred.subject!r} (ServiceAccount {cred.namespace}/{cred.service_account} of "
+                        f"region {cred.region}; planned name {cred.name!r})", obj=service_account_ref(cred),
+                        path=f"federatedIdentityCredentials/{cred.name}", source=view.identity.source,
+                        region=cred.region)
+
 
 POLICY = Policy(
     id="federated-credential-missing",
@@ -23,4 +46,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster#create-the-federated-identity-credential",
         "https://learn.microsoft.com/rest/api/managedidentity/federated-identity-credentials/list",
     ),
+    check=check,
 )

@@ -1,7 +1,30 @@
 """Managed identities carry no federated credential that no region needs (live check)."""
 
-from ..findings import Severity
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, Violation
 from .base import Policy, Scope
+
+if TYPE_CHECKING:
+    from ..azure.identity import IdentityView
+
+
+def check(view: IdentityView) -> Iterator[Violation]:
+    from ..azure.identity import credential_ref
+
+    for found in view.unused:
+        owner = view.region_of_issuer(found.issuer)
+        why = (f"its issuer is region {owner}'s cluster, whose release has no such ServiceAccount on this identity"
+               if owner else "its issuer is no cluster of this fleet (a deleted cluster, or another workload that "
+                             "shares the identity)")
+        yield Violation(f"federated credential {found.name!r} on {view.identity.label} (issuer {found.issuer!r}, "
+                        f"subject {found.subject!r}) is needed by no region: {why}", obj=credential_ref(found.name),
+                        path=f"federatedIdentityCredentials/{found.name}", source=view.identity.source,
+                        region=owner or view.identity.region)
+
 
 POLICY = Policy(
     id="federated-credential-stale",
@@ -23,4 +46,5 @@ POLICY = Policy(
     references=(
         "https://learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations",
     ),
+    check=check,
 )

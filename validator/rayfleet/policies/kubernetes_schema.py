@@ -1,4 +1,7 @@
-"""Objects match the Kubernetes API schema of the cluster's version (raised by the validation pipeline, not by a check of its own)."""
+"""Objects match the Kubernetes API schema of the cluster's version.
+
+Raised by the validation pipeline, not by a check of its own.
+"""
 
 from ..findings import Severity
 from .base import Policy, Scope
@@ -9,8 +12,13 @@ POLICY = Policy(
     severity=Severity.ERROR,
     scope=Scope.PIPELINE,
     rationale=(
-        "The API server rejects an object with unknown or mistyped fields, or one the cluster's Kubernetes version does not serve; checking against that version's OpenAPI schema finds it before rollout."
+        "The API server rejects an object with unknown or mistyped fields, or one the cluster's "
+        "Kubernetes version does not serve; checking against that version's OpenAPI schema finds it "
+        "before rollout."
     ),
-    remediation="Fix the field named in the message, or the cluster's kubernetesVersion in the fleet file if it is wrong.",
+    remediation=(
+        "Fix the field named in the message, or the cluster's kubernetesVersion in the fleet file if "
+        "it is wrong."
+    ),
     references=("https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation",),
 )

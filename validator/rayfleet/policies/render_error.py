@@ -9,8 +9,12 @@ POLICY = Policy(
     severity=Severity.ERROR,
     scope=Scope.PIPELINE,
     rationale=(
-        "A region whose chart fails to render (a template error, invalid YAML out of a template, a chart that cannot be loaded) cannot be installed: helm install would fail the same way."
+        "A region whose chart fails to render (a template error, invalid YAML out of a template, a "
+        "chart that cannot be loaded) cannot be installed: helm install would fail the same way."
     ),
-    remediation="Fix the template or the values named in the message, then run rayfleet render for the region to see the output.",
+    remediation=(
+        "Fix the template or the values named in the message, then run rayfleet render for the region"
+        " to see the output."
+    ),
     references=("https://helm.sh/docs/chart_template_guide/debugging/",),
 )

@@ -53,8 +53,8 @@ def check(release: Release) -> Iterator[Violation]:
             reported.add((id(pvc), claim))
             shown = ", ".join(str(m) for m in modes) or "none"
             yield Violation(f"PVC {claim!r} is mounted by {why[0]} of {obj.kind} {obj.name!r} but its access "
-                            f"modes are {shown}, not ReadWriteMany (or ReadOnlyMany)", obj=pvc.ref, path="spec.accessModes",
-                            value=modes[0] if len(modes) == 1 else None)
+                            f"modes are {shown}, not ReadWriteMany (or ReadOnlyMany)", obj=pvc.ref,
+                            path="spec.accessModes", value=modes[0] if len(modes) == 1 else None)
 
 
 POLICY = Policy(

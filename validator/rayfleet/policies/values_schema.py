@@ -9,7 +9,8 @@ POLICY = Policy(
     severity=Severity.ERROR,
     scope=Scope.PIPELINE,
     rationale=(
-        "Helm refuses to install a release whose merged values fail the chart's values.schema.json; rayfleet reports it on the values file instead of stopping."
+        "Helm refuses to install a release whose merged values fail the chart's values.schema.json; "
+        "rayfleet reports it on the values file instead of stopping."
     ),
     remediation="Change the value named in the message so it matches the chart's values.schema.json.",
     references=("https://helm.sh/docs/topics/charts/#schema-files",),

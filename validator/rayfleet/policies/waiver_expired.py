@@ -9,8 +9,11 @@ POLICY = Policy(
     severity=Severity.ERROR,
     scope=Scope.PIPELINE,
     rationale=(
-        "A waiver is a dated promise to fix something. An expired waiver no longer suppresses its findings and is itself an error, so the promise is kept or renewed on purpose."
+        "A waiver is a dated promise to fix something. An expired waiver no longer suppresses its "
+        "findings and is itself an error, so the promise is kept or renewed on purpose."
     ),
-    remediation="Fix the findings the waiver covered, or renew the waiver with a new expiry date, reason and owner.",
-    references=("https://github.com/rayfleet/rayfleet#waivers",),
+    remediation=(
+        "Fix the findings the waiver covered, or renew the waiver with a new expiry date, reason and "
+        "owner."
+    ),
 )

@@ -9,8 +9,8 @@ POLICY = Policy(
     severity=Severity.WARNING,
     scope=Scope.PIPELINE,
     rationale=(
-        "A waiver that expires within 14 days will soon stop suppressing its findings and fail the pipeline; the owner gets a warning first."
+        "A waiver that expires within 14 days will soon stop suppressing its findings and fail the "
+        "pipeline; the owner gets a warning first."
     ),
     remediation="Fix the findings the waiver covers, or renew it before it expires.",
-    references=("https://github.com/rayfleet/rayfleet#waivers",),
 )

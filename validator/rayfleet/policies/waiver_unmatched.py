@@ -9,8 +9,8 @@ POLICY = Policy(
     severity=Severity.WARNING,
     scope=Scope.PIPELINE,
     rationale=(
-        "A waiver that matches nothing is stale or mistyped (a wrong policy ID, region or object name) and would silently cover a future finding."
+        "A waiver that matches nothing is stale or mistyped (a wrong policy ID, region or object "
+        "name) and would silently cover a future finding."
     ),
     remediation="Remove the waiver, or correct its policy ID and scope.",
-    references=("https://github.com/rayfleet/rayfleet#waivers",),
 )

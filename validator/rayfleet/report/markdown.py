@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..findings import Severity
 from ..result import Result
+from .capacity import capacity_markdown
 from .common import group_by_region, summary, where
 
-ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "ℹ️ info"}
+ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "\N{INFORMATION SOURCE}\ufe0f info"}
 
 
 def _cell(text: str) -> str:
@@ -22,7 +23,8 @@ def render(result: Result) -> str:
                  f"{sum(r.objects for r in result.regions)} objects")
     lines.append("")
     groups = group_by_region(result.findings)
-    names = [r.name for r in result.regions if r.name] + [g for g in groups if g not in {r.name for r in result.regions}]
+    checked = [r.name for r in result.regions if r.name]
+    names = checked + [g for g in groups if g not in checked]
     for name in names:
         findings = groups.get(name or "", [])
         counting = [f for f in findings if f.counts]
@@ -41,6 +43,9 @@ def render(result: Result) -> str:
             source = f"`{where(finding)}`" if where(finding) else ""
             lines.append(f"| {severity} | `{finding.policy}` | {obj} | {_cell(finding.message)} | {source} |")
         lines.append("")
+    capacity = result.extra.get("capacity")
+    if isinstance(capacity, dict):
+        lines += capacity_markdown(capacity)
     for note in result.notes:
         lines.append(f"> {note}")
     return "\n".join(lines).rstrip() + "\n"

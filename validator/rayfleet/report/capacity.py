@@ -1,0 +1,57 @@
+"""The GPU capacity table as text (``plan``, ``quota``) and as markdown (the markdown report)."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..capacity import CapacityTable
+
+
+def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int = 160) -> str:
+    """The capacity table as text (rich), for a terminal or a log."""
+    grid = Table(title=f"GPU capacity (quota: {table.quota_source})", title_justify="left")
+    for header, justify in (("region", "left"), ("quota", "left"), ("GPU", "left"), ("max GPUs", "right"),
+                            ("max vCPUs", "right"), ("quota vCPUs", "right"), ("used", "right"),
+                            ("after failover", "right")):
+        grid.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    rows = list(table.rows)
+    for index, row in enumerate([*rows, *table.totals]):
+        if index == len(rows):
+            grid.add_section()
+        used = "-" if row.quota is None else ("over" if row.used_pct is None else f"{row.used_pct:.0f}%")
+        style = "red" if row.fits is False else ("yellow" if (row.used_pct or 0) > 90 else "")
+        headroom = row.headroom_after_failover
+        grid.add_row(row.region, row.quota_name, ", ".join(row.gpu_models) or "-", str(row.max_gpus),
+                     str(row.max_vcpus), "-" if row.quota is None else str(row.quota), used,
+                     "-" if headroom is None else str(headroom),
+                     style=style or None)
+    buffer = StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    console.print(grid)
+    for note in table.notes:
+        console.print(f"note: {note}", markup=False)
+    return buffer.getvalue()
+
+
+def capacity_markdown(capacity: dict[str, Any]) -> list[str]:
+    """Markdown lines for ``CapacityTable.to_dict()`` (as carried in ``Result.extra``)."""
+    rows = [*capacity.get("rows", []), *capacity.get("totals", [])]
+    if not rows:
+        return []
+    lines = [f"### GPU capacity (quota: {capacity.get('quotaSource', 'fleet file')})", "",
+             "| Region | Quota | GPU | Max GPUs | Max vCPUs | Quota vCPUs | Used | After failover |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        used = "-" if row["usedPercent"] is None else f"{row['usedPercent']:.0f}%"
+        if row["limit"] is not None and row["maxVCpus"] > row["limit"]:
+            used = f"**{used} over**"
+        lines.append(" | ".join([
+            f"| {row['region']}", row["quota"], ", ".join(row["gpuModels"]) or "-", str(row["maxGpus"]),
+            str(row["maxVCpus"]), "-" if row["limit"] is None else str(row["limit"]), used,
+            "-" if row["headroomAfterFailover"] is None else str(row["headroomAfterFailover"])]) + " |")
+    lines.append("")
+    return lines
