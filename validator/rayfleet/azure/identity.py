@@ -21,7 +21,6 @@ from ..identity import IdentityPlan, PlannedCredential
 from ..policies import get_policy
 
 if TYPE_CHECKING:
-
     from ..fleet import Fleet, Region
     from ..policies import Policy, Release
     from ..result import Result

@@ -7,7 +7,9 @@ import click
 
 from .._version import __version__
 from .core import plan, policies, render, scan, validate
+from .preflight import preflight
 from .quota import quota
+from .rollout import rollout
 
 EPILOG = """\b
 Examples:
@@ -17,6 +19,8 @@ Examples:
   helm template ray charts/ray-aks -f values.yaml | rayfleet scan -
   rayfleet plan examples/fleet.yaml
   rayfleet quota examples/fleet.yaml --live
+  rayfleet preflight examples/fleet.yaml --region eastus2
+  rayfleet rollout examples/fleet.yaml --dry-run
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -31,7 +35,7 @@ def main() -> None:
     rendered with Helm's own engine and checked before it ships."""
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, preflight, rollout, policies]
 
 for command in COMMANDS:
     main.add_command(command)
