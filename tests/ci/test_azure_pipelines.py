@@ -117,8 +117,8 @@ def test_findings_fail_the_last_step_after_publishing(tmp_path, rayfleet_path, c
     env = {**_env(fail, reports), "CODE": "1"}  # $(rayfleetExitCode), a runtime macro
     failed = run_bash(fail["bash"], cwd=tmp_path, path=rayfleet_path, options=(), env=env)
     assert failed.code == 1
-    assert _logging_commands(failed.output) == [
-        "##vso[task.logissue type=error]rayfleet found problems at or above 'error' (see the Tests tab and the summary)"]
+    assert _logging_commands(failed.output) == ["##vso[task.logissue type=error]rayfleet found problems at or above "
+                                                "'error' (see the Tests tab and the summary)"]
 
 
 def test_bad_input_fails_the_validate_step(tmp_path, rayfleet_path):
@@ -128,3 +128,10 @@ def test_bad_input_fails_the_validate_step(tmp_path, rayfleet_path):
     assert run.code == 2
     assert "##vso[task.setvariable variable=rayfleetReports]true" not in run.output
     assert "##vso[task.logissue type=error]rayfleet validate exited 2" in run.output
+
+
+def test_dependency_build_script_is_the_github_actions_one():
+    """Same job, same script: tests/ci/test_github.py runs it against a fake helm."""
+    action = load(CI / "github" / "action.yml")
+    github = next(step["run"] for step in action["runs"]["steps"] if step["name"] == "Build chart dependencies")
+    assert _step("Build chart dependencies")["bash"] == "set -euo pipefail\n" + github

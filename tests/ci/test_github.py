@@ -182,9 +182,10 @@ def test_validate_step_records_findings_without_failing_so_the_upload_runs(tmp_p
     assert outputs["exit-code"] == "1"
     assert outputs["sarif-file"] == "rayfleet.sarif"
     assert summary.startswith("## rayfleet validate: ❌ failed")
-    headings = [line for line in summary.splitlines() if line.startswith("### ")]
-    assert [h.rsplit(" ", 1)[1] for h in headings] == ["eastus2", "westus3", "(fleet)"]  # only the regions asked
-    assert headings[0] == "### ❌ eastus2" and not headings[1].startswith("### ❌")
+    headings = {line.rsplit(" ", 1)[1]: line for line in summary.splitlines() if line.startswith("### ")}
+    assert headings["eastus2"] == "### ❌ eastus2"
+    assert not headings["westus3"].startswith("### ❌")
+    assert "swedencentral" not in headings  # only the regions asked for
     assert "| ❌ error | `values-schema` |" in summary
 
     fail = _step("Fail on findings")
@@ -205,17 +206,36 @@ def test_validate_step_on_bad_input_leaves_no_report_paths(tmp_path, rayfleet_pa
     assert failed.code == 2 and "bad input or usage" in failed.output
 
 
-def test_dependency_build_runs_helm_on_the_fleets_chart(tmp_path, rayfleet_path):
+def _fake_helm(tmp_path: Path) -> Path:
+    helm = tmp_path / "bin" / "helm"
+    helm.parent.mkdir()
+    helm.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/helm-calls\n')
+    helm.chmod(0o755)
+    return helm
+
+
+def test_dependency_build_adds_the_remote_repositories_then_builds(tmp_path, rayfleet_path):
     copy_example_fleet(tmp_path)
-    fake_helm = tmp_path / "bin" / "helm"
-    fake_helm.parent.mkdir()
-    fake_helm.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/helm-args\n')
-    fake_helm.chmod(0o755)
     step = _step("Build chart dependencies")
     run = run_bash(step["run"], cwd=tmp_path, path=rayfleet_path,
-                   env=_action_env(step, fleet="examples/fleet.yaml", helm_binary=str(fake_helm)))
+                   env=_action_env(step, fleet="examples/fleet.yaml", helm_binary=str(_fake_helm(tmp_path))))
     assert run.code == 0, run.output
-    assert (tmp_path / "helm-args").read_text().split() == ["dependency", "build", "charts/ray-aks"]
+    assert (tmp_path / "helm-calls").read_text().splitlines() == [
+        "repo add rayfleet-dependency-1 https://ray-project.github.io/kuberay-helm/ --force-update",
+        "dependency build charts/ray-aks",
+    ]
+
+
+def test_dependency_build_without_remote_dependencies(tmp_path, rayfleet_path):
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: local\nversion: 0.1.0\n")
+    (tmp_path / "fleet.yaml").write_text("chart: chart\n")
+    step = _step("Build chart dependencies")
+    run = run_bash(step["run"], cwd=tmp_path, path=rayfleet_path,
+                   env=_action_env(step, helm_binary=str(_fake_helm(tmp_path))))
+    assert run.code == 0, run.output
+    assert (tmp_path / "helm-calls").read_text().splitlines() == ["dependency build chart"]
 
 
 def test_dependency_build_is_skipped_without_helm(tmp_path, rayfleet_path):

@@ -122,7 +122,7 @@ def test_waived_findings_are_listed_and_marked_but_do_not_colour_the_region():
     westus3 = _sections(render(_two_regions()))["⚠️ westus3"]
     assert [_cells(row)[:2] for row in westus3[2:]] == [
         ["⚠️ warning (waived)", "`image-pinned`"],
-        ["ℹ️ info", "`image-pinned`"],
+        ["ℹ️ info", "`image-pinned`"],  # noqa: RUF001 (the report's info icon)
     ]
     only_waived = render(_result(_finding("image-pinned", Severity.WARNING, "tag", "westus3", suppressed=WAIVER)))
     assert "### ✅ westus3" in only_waived

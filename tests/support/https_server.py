@@ -117,7 +117,9 @@ class HttpsServer:
         self.port = self.httpd.server_address[1]
         self.url = f"https://127.0.0.1:{self.port}"
         self.host = f"127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, once per test server.
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         """Answer ``method`` requests whose path fully matches ``pattern`` (later routes win)."""

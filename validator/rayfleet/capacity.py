@@ -803,8 +803,8 @@ def check_capacity(view: FleetView, *, quota_source: str = "fleet file",
                           if f.policy == "gpu-quota-fit" and f.obj is None and f.region in quota_origins else f
                           for f in fleet_findings]
     result.findings.extend(fleet_findings)
-    result.findings = [f for f in apply_waivers(view.fleet, result.findings, regions=list(view.releases))
-                       if f.policy in CAPACITY_POLICIES]  # other policies' waivers are not stale here
+    result.findings = apply_waivers(view.fleet, result.findings, regions=list(view.releases),
+                                    checked=CAPACITY_POLICIES)
     table = capacity_table(view, quota_source=quota_source)
     result.extra["capacity"] = table.to_dict()
     result.notes.extend(table.notes)

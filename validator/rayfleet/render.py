@@ -102,6 +102,19 @@ class EmbeddedHelm:
             return [(c.get("filename") or c["name"], c["data"]) for c in loaded.crds]
 
 
+def pyhelm3_command(executable: str) -> tuple[str, Any]:
+    """The helm binary's full path and pyhelm3's ``Command`` class, or an ``EngineError`` that
+    says which is missing."""
+    resolved = shutil.which(executable) or (executable if Path(executable).is_file() else None)
+    if resolved is None:
+        raise EngineError(f"helm binary {executable!r} not found (--helm-binary)")
+    try:
+        from pyhelm3 import Command
+    except ImportError:  # pragma: no cover - optional extra
+        raise EngineError("a helm binary is driven through pyhelm3: pip install 'rayfleet[helm-cli]'") from None
+    return resolved, Command
+
+
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 
 
@@ -114,15 +127,8 @@ class HelmBinary:
     name = "helm-binary"
 
     def __init__(self, executable: str = "helm") -> None:
-        resolved = shutil.which(executable) or (executable if Path(executable).is_file() else None)
-        if resolved is None:
-            raise EngineError(f"helm binary {executable!r} not found")
-        try:
-            from pyhelm3 import Command
-        except ImportError:  # pragma: no cover - optional extra
-            raise EngineError("--helm-binary needs pyhelm3: pip install 'rayfleet[helm-cli]'") from None
-        self._command = Command(executable=resolved)
-        self.executable = resolved
+        self.executable, command_type = pyhelm3_command(executable)
+        self._command = command_type(executable=self.executable)
 
     def _run(self, args: list[str]) -> str:
         from pyhelm3.errors import Error as HelmCliError

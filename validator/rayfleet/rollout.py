@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._version import __version__
 from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
+from .render import pyhelm3_command
 from .result import RegionSummary, Result
 
 if TYPE_CHECKING:
@@ -167,13 +167,7 @@ class PyHelm3Deployer:
     """
 
     def __init__(self, executable: str = "helm", *, kubeconfig: str | None = None) -> None:
-        resolved = shutil.which(executable) or (executable if Path(executable).is_file() else None)
-        if resolved is None:
-            raise EngineError(f"helm binary {executable!r} not found (--helm-binary)")
-        try:
-            from pyhelm3 import Command
-        except ImportError:  # pragma: no cover - optional extra
-            raise EngineError("rollout needs pyhelm3: pip install 'rayfleet[helm-cli]'") from None
+        resolved, Command = pyhelm3_command(executable)
         self.executable = resolved
         self.kubeconfig = kubeconfig
         self._command_type = Command

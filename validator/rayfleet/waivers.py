@@ -31,8 +31,8 @@ def apply_waivers(fleet: Fleet, findings: Sequence[Finding], *, today: date | No
     """Mark waived findings suppressed and add findings about the waivers themselves.
 
     An expired waiver suppresses nothing. ``regions`` and ``checked`` (policy IDs that ran) limit
-    the unmatched check to what was checked, so ``--region`` or a policy selection does not call
-    other waivers stale.
+    what is said about the waivers to what was checked, so ``--region``, a policy selection or a
+    command that runs a few policies does not call other waivers stale.
     """
     today = today or date.today()
     out = list(findings)
@@ -47,6 +47,8 @@ def apply_waivers(fleet: Fleet, findings: Sequence[Finding], *, today: date | No
                 used.add(index)
     where = str(fleet.path)
     for index, waiver in enumerate(fleet.waivers):
+        if checked is not None and waiver.policy not in checked and _known_policy(waiver.policy):
+            continue  # a waiver of a policy this run did not check: nothing to say about it
         source = SourceLocation(where, waiver.line)
         label = f"waiver #{index + 1} ({waiver.policy}, owner {waiver.owner})"
         if waiver.expires < today:
@@ -56,8 +58,7 @@ def apply_waivers(fleet: Fleet, findings: Sequence[Finding], *, today: date | No
         if not _known_policy(waiver.policy):
             out.append(_finding("waiver-unmatched", f"{label} names an unknown policy (see `rayfleet policies`)",
                                 source))
-        elif (waiver.expires >= today and index not in used and _in_scope(waiver, fleet, regions)
-              and (checked is None or waiver.policy in checked)):
+        elif waiver.expires >= today and index not in used and _in_scope(waiver, fleet, regions):
             out.append(_finding("waiver-unmatched", f"{label} matches no finding", source))
     return out
 

@@ -355,15 +355,6 @@ def identity_policies() -> tuple[Policy, ...]:
     return (*credential_policies(), *cluster_policies())
 
 
-def filter_waiver_findings(fleet: Fleet, findings: Iterable[Finding], ran: set[str]) -> list[Finding]:
-    """Drop the waiver bookkeeping findings (unmatched, expiring, expired) about waivers of
-    policies this command did not run: `identity check` must not call a waiver for
-    `image-pinned` unmatched."""
-    labels = tuple(f"waiver #{i + 1} ({w.policy}," for i, w in enumerate(fleet.waivers) if w.policy not in ran)
-    return [f for f in findings
-            if not (f.policy.startswith("waiver-") and labels and f.message.startswith(labels))]
-
-
 def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions: Sequence[str] | None = None,
                        arm: ArmClient | None = None, today: date | None = None) -> Result:
     """``rayfleet identity check``: the federated credential plan of the whole fleet, the
@@ -391,8 +382,7 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
         result.notes.append("live checks skipped: add --live to read the AKS clusters and the federated "
                             "credentials from Azure Resource Manager")
     ran_ids = {p.id for p in ran}
-    result.findings = filter_waiver_findings(
-        fleet, apply_waivers(fleet, result.findings, today=today, regions=selected), ran_ids)
+    result.findings = apply_waivers(fleet, result.findings, today=today, regions=selected, checked=ran_ids)
     result.policies = tuple(ran)
     result.regions = [RegionSummary(name, len(releases[name].objects) if name in releases else 0,
                                     name in releases) for name in selected]

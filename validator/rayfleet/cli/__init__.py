@@ -7,6 +7,7 @@ import click
 
 from .._version import __version__
 from .core import plan, policies, render, scan, validate
+from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
@@ -19,6 +20,7 @@ Examples:
   helm template ray charts/ray-aks -f values.yaml | rayfleet scan -
   rayfleet plan examples/fleet.yaml
   rayfleet quota examples/fleet.yaml --live
+  rayfleet identity plan examples/fleet.yaml --format az
   rayfleet preflight examples/fleet.yaml --region eastus2
   rayfleet rollout examples/fleet.yaml --dry-run
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
@@ -35,7 +37,7 @@ def main() -> None:
     rendered with Helm's own engine and checked before it ships."""
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, preflight, rollout, policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, policies]
 
 for command in COMMANDS:
     main.add_command(command)
