@@ -183,6 +183,7 @@ def plot_scaling(measurements: list[Measurement], path: Path) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import LogLocator, ScalarFormatter
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
@@ -197,6 +198,10 @@ def plot_scaling(measurements: list[Measurement], path: Path) -> bool:
         ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=tool)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(sorted({m.regions for m in measurements}))
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
     ax.set_xlabel("regions")
     ax.set_ylabel("wall time, median (s)")
     ax.set_title("Validation wall time vs fleet size")

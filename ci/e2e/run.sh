@@ -117,12 +117,14 @@ helm dependency build "$CHART"
 helm upgrade --install "$RELEASE" "$CHART" --kube-context "$CONTEXT" --namespace "$NAMESPACE" \
   --values "$VALUES" --wait --timeout "$TIMEOUT"
 
-cluster="$(kc get rayclusters --selector "app.kubernetes.io/instance=$RELEASE" -o jsonpath='{.items[0].metadata.name}')"
+cluster="$(kc get rayclusters --selector "app.kubernetes.io/instance=$RELEASE" -o jsonpath='{.items[*].metadata.name}')"
 [ -n "$cluster" ] || die "the release created no RayCluster"
+[ "$cluster" = "${cluster%% *}" ] || die "expected one RayCluster in release $RELEASE, found: $cluster"
 log "waiting for RayCluster $cluster to be ready (pulling the Ray image takes a few minutes)"
 kc wait "raycluster/$cluster" --for=jsonpath='{.status.state}'=ready --timeout "$TIMEOUT"
 
-head="$(kc get pods --selector "ray.io/cluster=$cluster,ray.io/node-type=head" -o jsonpath='{.items[0].metadata.name}')"
+head="$(kc get pods --selector "ray.io/cluster=$cluster,ray.io/node-type=head" -o jsonpath='{.items[*].metadata.name}')"
+head="${head%% *}"
 [ -n "$head" ] || die "no head pod for RayCluster $cluster"
 
 log "submitting a Ray job through the head pod $head"

@@ -39,12 +39,15 @@ def _step(name: str) -> dict[str, Any]:
 
 
 def _action_env(step: dict[str, Any], **inputs: str) -> dict[str, str]:
-    """The step's env as GitHub would set it: ``${{ inputs.x }}`` from ``inputs`` or the default,
-    ``${{ steps.validate.outputs.x }}`` from ``inputs`` too."""
+    """The step's env as GitHub would set it: ``${{ inputs.x }}`` from ``inputs`` (``x`` or
+    ``x_with_underscores``) or the input's default, ``${{ steps.validate.outputs.x }}`` from
+    ``inputs`` too; an UPPER_CASE key replaces that env variable outright."""
     declared = load(ACTION)["inputs"]
     values = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in declared.items()}
-    values.update({key if "." in key else f"inputs.{key.replace('_', '-')}": value for key, value in inputs.items()})
-    return {key: substitute(str(value), values) for key, value in step.get("env", {}).items()}
+    values.update({key if "." in key else f"inputs.{key.replace('_', '-')}": value for key, value in inputs.items()
+                   if not key.isupper()})
+    env = {key: substitute(str(value), values) for key, value in step.get("env", {}).items()}
+    return env | {key: value for key, value in inputs.items() if key.isupper()}  # constants the test overrides
 
 
 def _outputs(path: Path) -> dict[str, str]:
@@ -244,3 +247,16 @@ def test_dependency_build_is_skipped_without_helm(tmp_path, rayfleet_path):
     run = run_bash(step["run"], cwd=tmp_path, path=path, env=_action_env(step))
     assert run.code == 0, run.output
     assert "No helm binary" in run.output
+
+
+def test_validate_step_cuts_a_long_report_to_fit_a_comment(tmp_path, rayfleet_path, github_files, crds):
+    copy_example_fleet(tmp_path)
+    break_eastus2(tmp_path)
+    run, outputs, summary = _validate(tmp_path, rayfleet_path, github_files, fleet="examples/fleet.yaml",
+                                      crds=str(crds), MARKDOWN_LIMIT="400")
+    assert run.code == 0, run.output
+    comment = (tmp_path / outputs["markdown-file"]).read_text()
+    assert len(summary.encode()) > 400
+    assert summary.startswith(comment.rsplit("\n\n… cut", 1)[0])  # whole lines of the full report
+    assert comment.endswith("\n… cut to fit a comment: the full report is in the job summary and in rayfleet.sarif.\n")
+    assert len(comment.encode()) < 400 + 100

@@ -162,7 +162,8 @@ def test_scan_checks_the_rendered_manifests_that_changed(repo, rayfleet_path, tm
 
 def _published_copy(target: Path) -> str:
     """This checkout (committed or not) as a git repository pre-commit can clone; its HEAD."""
-    ignore = shutil.ignore_patterns(".git", ".pytest_cache", ".ruff_cache", "__pycache__", "*.egg-info", "*.tgz")
+    ignore = shutil.ignore_patterns(".git", ".venv", "node_modules", ".pytest_cache", ".ruff_cache", "__pycache__",
+                                    "*.egg-info", "*.tgz")
     shutil.copytree(REPO, target, ignore=ignore)
     _git("init", "-q", cwd=target)
     _git("add", "-A", cwd=target)
