@@ -257,3 +257,16 @@ def test_waiver_naming_an_unknown_policy_is_reported(tmp_path: Path):
     result = validate_fleet(fleet, policies=PIPELINE_IDS, today=date(2026, 11, 26))
     [unmatched] = [f for f in result.findings if f.policy == "waiver-unmatched"]
     assert "unknown policy" in unmatched.message
+
+
+def test_a_disabled_components_values_are_not_held_to_its_schema(tmp_path: Path):
+    # As with `helm install`: disabled subcharts are dropped before values.schema.json is checked.
+    fleet = copy_example(tmp_path)
+    region_file = fleet.parent / "values" / "regions" / "eastus2.yaml"
+    region_file.write_text(region_file.read_text() + "\nblob-storage:\n  enabled: false\n  storageAccount: NOT_VALID!\n")
+    result = validate_fleet(fleet, regions=["eastus2"], policies=PIPELINE_IDS)
+    assert not [f for f in result.findings if f.policy == "values-schema"]
+    region_file.write_text(region_file.read_text().replace("enabled: false", "enabled: true"))
+    result = validate_fleet(fleet, regions=["eastus2"], policies=PIPELINE_IDS)
+    [finding] = [f for f in result.findings if f.policy == "values-schema"]
+    assert "storageAccount" in finding.message and finding.source.file.endswith("eastus2.yaml")

@@ -82,10 +82,8 @@ class EmbeddedHelm:
 
     @staticmethod
     def _render(loaded: helm_python.Chart, values: dict[str, Any], release: str, namespace: str) -> Rendered:
-        try:
-            loaded.validate_schema(values)
-        except helm_python.HelmValuesError as exc:
-            raise ValuesSchemaError(_one_line(exc)) from None
+        # Rendering checks values.schema.json as `helm install` does: after disabled subcharts are
+        # dropped, so a disabled component's values are not held to its schema.
         try:
             manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
         except helm_python.HelmValuesError as exc:
