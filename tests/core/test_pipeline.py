@@ -263,7 +263,8 @@ def test_a_disabled_components_values_are_not_held_to_its_schema(tmp_path: Path)
     # As with `helm install`: disabled subcharts are dropped before values.schema.json is checked.
     fleet = copy_example(tmp_path)
     region_file = fleet.parent / "values" / "regions" / "eastus2.yaml"
-    region_file.write_text(region_file.read_text() + "\nblob-storage:\n  enabled: false\n  storageAccount: NOT_VALID!\n")
+    disabled = "\nblob-storage:\n  enabled: false\n  storageAccount: NOT_VALID!\n"
+    region_file.write_text(region_file.read_text() + disabled)
     result = validate_fleet(fleet, regions=["eastus2"], policies=PIPELINE_IDS)
     assert not [f for f in result.findings if f.policy == "values-schema"]
     region_file.write_text(region_file.read_text().replace("enabled: false", "enabled: true"))

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from rayfleet.checks import run_fleet_policies, run_release_policies
 from rayfleet.findings import Finding
-from rayfleet.fleet import ExternalServiceAccount, PolicySettings, load_fleet
+from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import load_manifest_paths, objects_from_text
 from rayfleet.policies.base import FleetView, Policy, Release, Scope
 from rayfleet.values import ValuesStack, load_values_file
@@ -48,15 +48,7 @@ def missing_files(folder: Path) -> list[str]:
 def settings_from(folder: Path) -> PolicySettings:
     path = folder / "settings.yaml"
     raw: dict[str, Any] = yaml.safe_load(path.read_text()) or {} if path.exists() else {}
-    taint = raw.get("gpuTaint")
-    return PolicySettings(
-        failover=raw.get("failover", "best-effort"),
-        gpu_taint=(taint["key"], taint.get("value", ""), taint["effect"]) if taint else None,
-        allowed_registries=tuple(raw.get("allowedRegistries", ())),
-        allow_cross_region_storage=raw.get("allowCrossRegionStorage", False),
-        external_service_accounts=tuple(ExternalServiceAccount(sa["namespace"], sa["name"], sa.get("clientId"))
-                                        for sa in raw.get("externalServiceAccounts", ())),
-    )
+    return PolicySettings.from_dict(raw)
 
 
 def run_release_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:

@@ -105,6 +105,19 @@ class PolicySettings:
     allow_cross_region_storage: bool = False
     external_service_accounts: tuple[ExternalServiceAccount, ...] = ()
 
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> PolicySettings:
+        """Settings from the fleet file's ``policy:`` block (already schema-checked)."""
+        taint = raw.get("gpuTaint")
+        return PolicySettings(
+            failover=raw.get("failover", "best-effort"),
+            gpu_taint=(taint["key"], taint.get("value", ""), taint["effect"]) if taint else None,
+            allowed_registries=tuple(raw.get("allowedRegistries", ())),
+            allow_cross_region_storage=raw.get("allowCrossRegionStorage", False),
+            external_service_accounts=tuple(ExternalServiceAccount(sa["namespace"], sa["name"], sa.get("clientId"))
+                                            for sa in raw.get("externalServiceAccounts", ())),
+        )
+
 
 @dataclass(frozen=True)
 class VmSizeSpec:
@@ -194,17 +207,7 @@ def load_fleet(path: str | Path) -> Fleet:
                              line=document.line_of(("regions", index, "name")), field=f"regions[{index}].name")
         seen.add(raw["name"])
         regions.append(_region(raw, release, resolve))
-    settings_raw = data.get("policy", {})
-    taint = settings_raw.get("gpuTaint")
-    settings = PolicySettings(
-        failover=settings_raw.get("failover", "best-effort"),
-        gpu_taint=(taint["key"], taint.get("value", ""), taint["effect"]) if taint else None,
-        allowed_registries=tuple(settings_raw.get("allowedRegistries", ())),
-        allow_cross_region_storage=settings_raw.get("allowCrossRegionStorage", False),
-        external_service_accounts=tuple(
-            ExternalServiceAccount(sa["namespace"], sa["name"], sa.get("clientId"))
-            for sa in settings_raw.get("externalServiceAccounts", ())),
-    )
+    settings = PolicySettings.from_dict(data.get("policy", {}))
     waivers = tuple(_waiver(raw, index, document, shown) for index, raw in enumerate(data.get("waivers", [])))
     vm_sizes = {
         name: VmSizeSpec(spec["vcpus"], spec["gpus"], spec["family"], spec.get("memoryGiB"), spec.get("gpuModel"))
