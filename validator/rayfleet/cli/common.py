@@ -63,6 +63,15 @@ def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def azure_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--arm-endpoint and --timeout, for the commands that call Azure Resource Manager."""
+    func = click.option("--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True,
+                        help="Seconds to wait for each Azure call.")(func)
+    func = click.option("--arm-endpoint", metavar="URL", default=None,
+                        help="Azure Resource Manager URL (default: the fleet's cloud), e.g. a private endpoint.")(func)
+    return func
+
+
 def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None) -> NoReturn:
     """Write every requested report, then exit 0 or 1 by ``fail_on``."""
     from ..report import render_report

@@ -10,7 +10,7 @@ import click
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
 from ..policies import Release
-from .common import EXIT_FINDINGS, EXIT_OK, fail, finish, handle_errors, report_options
+from .common import EXIT_FINDINGS, EXIT_OK, azure_options, fail, finish, handle_errors, report_options
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
 REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
@@ -81,10 +81,7 @@ def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
 @click.option("--live", is_flag=True,
               help="Read the AKS clusters and the managed identities' federated credentials from Azure Resource "
                    "Manager (azure-identity DefaultAzureCredential; needs Reader).")
-@click.option("--arm-endpoint", metavar="URL", default=None,
-              help="Azure Resource Manager URL (default: the fleet's cloud).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True,
-              help="Seconds to wait for each Azure call.")
+@azure_options
 @report_options
 @handle_errors
 def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | None, timeout: float,

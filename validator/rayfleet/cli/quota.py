@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..report.capacity import capacity_table_text
-from .common import finish, handle_errors, parse_report_spec, report_options
+from .common import azure_options, finish, handle_errors, parse_report_spec, report_options
 
 
 @click.command()
@@ -16,10 +16,7 @@ from .common import finish, handle_errors, parse_report_spec, report_options
               help="Read each region's free quota from Azure (Compute usages API; needs Reader on the subscription).")
 @click.option("--region", "regions", multiple=True, metavar="NAME",
               help="Only this region (repeatable). Failover still needs the peers: select them too.")
-@click.option("--arm-endpoint", metavar="URL", default=None,
-              help="Azure Resource Manager URL (default: the fleet's cloud), e.g. a private endpoint.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for each Azure call.")
+@azure_options
 @report_options
 @handle_errors
 def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | None, timeout: float,
