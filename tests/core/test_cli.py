@@ -126,3 +126,17 @@ def test_version_and_help():
     assert run_cli("--version").output.strip().endswith(__version__)
     help_text = run_cli("--help").output
     assert "rayfleet validate examples/fleet.yaml" in help_text and "Exit codes" in help_text
+
+
+def test_scan_points_each_finding_at_its_own_file_when_names_repeat(tmp_path: Path):
+    # Two folders rendered for two regions hold objects of the same kind, namespace and name.
+    for region in ("a", "b"):
+        (tmp_path / region).mkdir()
+        padding = "\n" * (3 if region == "b" else 0)  # different lines, to tell the files apart
+        (tmp_path / region / "secret.yaml").write_text(
+            f"{padding}apiVersion: v1\nkind: Secret\nmetadata: {{name: creds, namespace: ray}}\n"
+            "stringData: {note: nothing secret}\n")
+    result = run_cli("scan", tmp_path, "--report", "json")
+    findings = [f for f in json.loads(result.output)["findings"] if f["policy"] == "no-secret-objects"]
+    assert sorted((Path(f["source"]["file"]).parent.name, f["source"]["line"]) for f in findings) == [
+        ("a", 1), ("b", 4)]

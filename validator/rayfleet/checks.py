@@ -13,15 +13,13 @@ def run_release_policies(release: Release, policies: Iterable[Policy]) -> list[F
     """Every release policy over one release. Policies that need the fleet file are skipped
     when there is none (``scan``)."""
     findings: list[Finding] = []
-    objects_by_ref = {o.ref: o for o in release.objects}
     for policy in policies:
         if policy.scope is not Scope.RELEASE or policy.check is None:
             continue
         if policy.needs_fleet and release.fleet is None:
             continue
         for violation in policy.check(release):
-            obj = objects_by_ref.get(violation.obj) if violation.obj else None
-            findings.append(to_finding(policy, violation, release, obj))
+            findings.append(to_finding(policy, violation, release, _object_of(release, violation)))
     return findings
 
 
@@ -32,12 +30,22 @@ def run_fleet_policies(view: FleetView, policies: Iterable[Policy]) -> list[Find
             continue
         for violation in policy.check(view):
             release = view.releases.get(violation.region or "")
-            obj = None
-            if release is not None and violation.obj is not None:
-                obj = next((o for o in release.objects if o.ref == violation.obj), None)
+            obj = _object_of(release, violation) if release is not None else None
             findings.append(to_finding(policy, violation, release, obj,
                                        default_source=SourceLocation(str(view.fleet.path))))
     return findings
+
+
+def _object_of(release: Release, violation: Violation) -> KubeObject | None:
+    """The object a violation is about. Policies pass ``obj.ref``, one instance per object, so the
+    identity finds the right object even when two files hold objects of the same name."""
+    if violation.obj is None:
+        return None
+    by_identity = release.object_index()
+    found = by_identity.get(id(violation.obj))
+    if found is not None:
+        return found
+    return next((o for o in release.objects if o.ref == violation.obj), None)
 
 
 def to_finding(policy: Policy, violation: Violation, release: Release | None, obj: KubeObject | None,

@@ -34,6 +34,7 @@ class Release:
     fleet: Fleet | None = None
     values: ValuesStack | None = None
     _by_kind: dict[str, list[KubeObject]] | None = field(default=None, repr=False)
+    _by_ref_id: dict[int, KubeObject] | None = field(default=None, repr=False)
 
     @property
     def region_name(self) -> str | None:
@@ -45,6 +46,12 @@ class Release:
             for obj in self.objects:
                 self._by_kind.setdefault(obj.kind, []).append(obj)
         return [o for kind in kinds for o in self._by_kind.get(kind, [])]
+
+    def object_index(self) -> dict[int, KubeObject]:
+        """Objects by the identity of their ``ref`` (built once)."""
+        if self._by_ref_id is None:
+            self._by_ref_id = {id(o.ref): o for o in self.objects}
+        return self._by_ref_id
 
     def find(self, kind: str, name: str, namespace: str | None = None) -> KubeObject | None:
         for obj in self.of_kind(kind):
