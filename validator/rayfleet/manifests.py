@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ class KubeObject:
     body: dict[str, Any]
     origin: SourceLocation
     template: str | None = None
-    _index: int = field(default=0, repr=False)
 
     @property
     def api_version(self) -> str:
@@ -73,7 +72,7 @@ def objects_from_text(text: str, origin: str, *, template: str | None = None,
             if default_namespace and isinstance(body.get("metadata"), dict) \
                     and not body["metadata"].get("namespace") and _namespaced(body):
                 body["metadata"]["namespace"] = default_namespace
-            objects.append(KubeObject(body, SourceLocation(origin, doc.line), template, len(objects)))
+            objects.append(KubeObject(body, SourceLocation(origin, doc.line), template))
     return objects
 
 

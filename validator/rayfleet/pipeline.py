@@ -17,7 +17,7 @@ from typing import Any
 from .capacity import capacity_table
 from .checks import run_fleet_policies, run_release_policies, to_finding
 from .errors import InputError
-from .findings import Finding, SourceLocation, Violation
+from .findings import Finding, SourceLocation
 from .fleet import Fleet, PolicySettings, Region, load_fleet
 from .manifests import KubeObject, load_manifest_paths, objects_from_text
 from .policies import ALL_POLICIES, FleetView, Policy, Release, Scope, get_policy
@@ -224,7 +224,10 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
                    policies: Iterable[Policy | str] | None = None, crds: str | Path | None = None,
                    helm_binary: str | None = None, engine: Engine | None = None, today: date | None = None,
                    progress: Progress | None = None) -> Result:
-    """Render every selected region, check object schemas, run every policy, apply waivers."""
+    """Render every selected region, check object schemas, run every policy, apply waivers.
+
+    ``Result.extra`` carries ``renders`` (region → ``RegionRender``, so a rollout does not render
+    twice) and ``capacity`` (the GPU capacity table, in the JSON and markdown reports)."""
     timings = Timings()
     with timings.stage("load"):
         fleet = fleet if isinstance(fleet, Fleet) else load_fleet(fleet)
@@ -289,5 +292,5 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     return result
 
 
-__all__ = ["RegionRender", "Violation", "format_command", "helm_command", "render_fleet", "render_region",
+__all__ = ["RegionRender", "format_command", "helm_command", "render_fleet", "render_region",
            "scan_manifests", "validate_fleet"]

@@ -13,7 +13,7 @@ import asyncio
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,7 +36,6 @@ class Rendered:
 
     manifests: dict[str, str]
     notes: str | None = None
-    crd_files: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Engine(Protocol):
