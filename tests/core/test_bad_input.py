@@ -157,3 +157,10 @@ def test_bad_input_never_changes_the_users_files(fleet: Path):
     run_cli("validate", fleet, "--report", f"json={folder}/out/r.json")
     run_cli("render", fleet, "--region", "eastus2", "--out", str(folder / "rendered"))
     assert snapshot(folder) == before
+
+
+def test_scan_of_empty_input_is_an_error_not_a_pass(tmp_path: Path):
+    # An empty stream usually means the command that rendered it failed upstream.
+    _assert_clean_error(run_cli("scan", "-", input=""), "<stdin>", "no Kubernetes objects")
+    (tmp_path / "empty.yaml").write_text("---\n# nothing\n")
+    _assert_clean_error(run_cli("scan", tmp_path / "empty.yaml"), "empty.yaml", "no Kubernetes objects")

@@ -271,3 +271,12 @@ def test_a_disabled_components_values_are_not_held_to_its_schema(tmp_path: Path)
     result = validate_fleet(fleet, regions=["eastus2"], policies=PIPELINE_IDS)
     [finding] = [f for f in result.findings if f.policy == "values-schema"]
     assert "storageAccount" in finding.message and finding.source.file.endswith("eastus2.yaml")
+
+
+def test_validate_lists_only_the_policies_it_ran(example_result):
+    from rayfleet.policies import ALL_POLICIES, Scope
+
+    ran = {p.id for p in example_result.policies}
+    live = {p.id for p in ALL_POLICIES if p.scope is Scope.LIVE}
+    assert live and not (ran & live)  # live checks belong to identity check, preflight and rollout
+    assert ran == {p.id for p in ALL_POLICIES} - live

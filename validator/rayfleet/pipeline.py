@@ -207,9 +207,11 @@ def check_objects(release: Release, schemas: ObjectSchemas, selected: set[str]) 
 
 
 def _select(policies: Iterable[Policy | str] | None) -> tuple[Policy, ...]:
-    if policies is None:
-        return ALL_POLICIES
-    return tuple(get_policy(p) if isinstance(p, str) else p for p in policies)
+    """The policies asked for (all by default), less the live checks: those run in the commands
+    that talk to Azure or a cluster, never in validate or scan."""
+    chosen = ALL_POLICIES if policies is None else tuple(get_policy(p) if isinstance(p, str) else p
+                                                         for p in policies)
+    return tuple(p for p in chosen if p.scope is not Scope.LIVE)
 
 
 def render_fleet(fleet: Fleet, regions: Sequence[str] | None = None, *, engine: Engine | None = None,
@@ -280,12 +282,16 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
         objects = load_manifest_paths(paths, stdin=stdin)
         crd_schemas = _crd_schemas(None, crds)
     release = Release(objects, settings or PolicySettings(), kube_version)
+    if not objects:
+        shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
+        raise InputError("found no Kubernetes objects to check", file=shown)
     result = Result(command="scan", policies=chosen, timings=timings)
     with timings.stage("schemas"):
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):
         result.findings.extend(run_release_policies(release, chosen))
     result.skipped_policies = tuple(p.id for p in chosen if p.scope is Scope.FLEET or p.needs_fleet)
+    result.policies = tuple(p for p in chosen if p.id not in result.skipped_policies)
     if result.skipped_policies:
         result.notes.append("skipped (they need the fleet file): " + ", ".join(result.skipped_policies))
     result.regions.append(RegionSummary(None, len(objects)))
