@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .policies.base import Policy, Scope
+from .text import one_line
 
 _SCOPE_TITLES = {
     Scope.RELEASE: "Release policies",
@@ -19,10 +20,6 @@ _SCOPE_INTRO = {
     Scope.PIPELINE: "Raised by the validation pipeline itself: rendering, schemas and waivers.",
 }
 _ORDER = (Scope.RELEASE, Scope.FLEET, Scope.LIVE, Scope.PIPELINE)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def render_policy_docs(policies: Iterable[Policy]) -> str:
@@ -47,7 +44,7 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
     for scope in order:
         for policy in by_scope[scope]:
             out.append(f"| [`{policy.id}`](#{policy.id}) | {policy.severity.value} | {scope.value} | "
-                       f"{_one_line(policy.title)} |")
+                       f"{one_line(policy.title)} |")
     for scope in order:
         out += ["", f"## {_SCOPE_TITLES.get(scope, f'{scope.value.capitalize()} policies')}"]
         if scope in _SCOPE_INTRO:
@@ -57,11 +54,11 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
                 "",
                 f"### {policy.id}",
                 "",
-                f"**{_one_line(policy.title)}** · severity: {policy.severity.value} · scope: {scope.value}",
+                f"**{one_line(policy.title)}** · severity: {policy.severity.value} · scope: {scope.value}",
                 "",
-                _one_line(policy.rationale),
+                one_line(policy.rationale),
                 "",
-                f"**Remediation:** {_one_line(policy.remediation)}",
+                f"**Remediation:** {one_line(policy.remediation)}",
             ]
             if policy.references:
                 out += ["", "References:"]

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import helm_python
 
 from .errors import EngineError, InputError
+from .text import one_line
 
 
 class ValuesSchemaError(Exception):
@@ -47,10 +48,6 @@ class Engine(Protocol):
         ...
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
 def _is_chart(chart: Path) -> bool:
     return (chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith((".tgz", ".tar.gz")))
 
@@ -72,7 +69,7 @@ class EmbeddedHelm:
         try:
             return helm_python.Chart.load(chart)
         except helm_python.HelmError as exc:
-            raise InputError(f"Helm cannot load the chart: {_one_line(exc)}", file=str(chart)) from None
+            raise InputError(f"Helm cannot load the chart: {one_line(exc)}", file=str(chart)) from None
 
     def render(self, chart: Path, values_files: Sequence[Path], values: dict[str, Any], *, release: str,
                namespace: str, kube_version: str) -> Rendered:
@@ -86,9 +83,9 @@ class EmbeddedHelm:
         try:
             manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
         except helm_python.HelmValuesError as exc:
-            raise ValuesSchemaError(_one_line(exc)) from None
+            raise ValuesSchemaError(one_line(exc)) from None
         except helm_python.HelmError as exc:
-            raise TemplateError(_one_line(exc)) from None
+            raise TemplateError(one_line(exc)) from None
         notes = next((text for name, text in manifests.items() if name.endswith("NOTES.txt")), None)
         return Rendered({k: v for k, v in manifests.items() if not k.endswith("NOTES.txt")}, notes)
 
@@ -133,7 +130,7 @@ class HelmBinary:
         try:
             output = asyncio.run(self._command.run(args))
         except HelmCliError as exc:
-            message = _one_line(exc)
+            message = one_line(exc)
             if "values don't meet the specifications of the schema" in message or "schema(s)" in message:
                 raise ValuesSchemaError(message) from None
             raise TemplateError(message) from None

@@ -28,6 +28,7 @@ from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
 from .render import pyhelm3_command
 from .result import RegionSummary, Result
+from .text import one_line
 
 if TYPE_CHECKING:
     from .fleet import Fleet, Region
@@ -155,10 +156,6 @@ class RolloutObserver:
         pass
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 class PyHelm3Deployer:
     """``helm upgrade --install`` with the user's ``helm`` binary, through pyhelm3.
 
@@ -174,7 +171,7 @@ class PyHelm3Deployer:
         try:
             self.version = Command(executable=resolved).client_version()
         except Exception as exc:  # a binary that is not Helm, or cannot run
-            raise EngineError(f"{resolved}: cannot read the Helm version: {_one_line(exc)}") from None
+            raise EngineError(f"{resolved}: cannot read the Helm version: {one_line(exc)}") from None
         self.helm4 = self.version.major >= 4
 
     def upgrade_install(self, plan: RegionPlan) -> DeployOutcome:
@@ -186,13 +183,13 @@ class PyHelm3Deployer:
         try:
             output = asyncio.run(command.run([*plan.helm_args(helm4=self.helm4), "--output", "json"]))
         except HelmCliError as exc:
-            return DeployOutcome(False, _one_line(exc.stderr.decode("utf-8", "replace"))[:500], command=shown)
+            return DeployOutcome(False, one_line(exc.stderr.decode("utf-8", "replace"))[:500], command=shown)
         try:
             data = json.loads(output[output.index(b"{"):])
         except ValueError:
             return DeployOutcome(True, "helm succeeded (its output was not JSON)", command=shown)
         info = data.get("info") or {}
-        return DeployOutcome(True, _one_line(info.get("description") or ""), revision=data.get("version"),
+        return DeployOutcome(True, one_line(info.get("description") or ""), revision=data.get("version"),
                              status=info.get("status"), command=shown)
 
 

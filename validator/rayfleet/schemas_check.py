@@ -25,6 +25,7 @@ from referencing.jsonschema import DRAFT202012
 from .errors import InputError
 from .findings import Severity, Violation
 from .manifests import KubeObject, objects_from_text
+from .text import one_line
 from .yamlio import MAX_MANIFEST_FILE_BYTES, iter_manifest_files, read_text
 
 MAX_ERRORS_PER_OBJECT = 10
@@ -287,8 +288,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         message = best.message
     else:
         message = error.message
-    message = " ".join(message.split())
-    return message if len(message) <= 240 else message[:237] + "..."
+    return one_line(message, 240)
 
 
 def json_path(parts: Iterable[Any]) -> str:

@@ -17,6 +17,7 @@ import helm_python
 
 from .errors import InputError
 from .findings import SourceLocation
+from .text import one_line
 from .yamlio import KeyPath, LoadedDocument, load_document, read_text
 
 
@@ -46,12 +47,8 @@ def load_values_file(path: str | Path, *, display: str | None = None) -> ValuesF
     try:
         data = helm_python.values_from_yaml(text) if text.strip() else {}
     except helm_python.HelmError as exc:
-        raise InputError(f"Helm cannot read it: {_one_line(exc)}", file=shown) from None
+        raise InputError(f"Helm cannot read it: {one_line(exc)}", file=shown) from None
     return ValuesFile(shown, data or {}, document)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 def fold_values(layers: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import InputError
+from .text import one_line
 
 # Values and fleet files are hand-written: a few KiB. Anything near these limits is a mistake or
 # an attack, and is refused before parsing.
@@ -95,10 +96,8 @@ def _yaml_error(exc: Exception, origin: str) -> InputError:
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         line = exc.problem_mark.line + 1
         problem = (exc.problem or str(exc)).strip()
-        if "duplicate key" in str(exc) or "found duplicate key" in problem:
-            problem = problem.replace("\n", " ")
-        return InputError(f"malformed YAML: {' '.join(problem.split())}", file=origin, line=line)
-    return InputError(f"malformed YAML: {' '.join(str(exc).split())}", file=origin)
+        return InputError(f"malformed YAML: {one_line(problem)}", file=origin, line=line)
+    return InputError(f"malformed YAML: {one_line(exc)}", file=origin)
 
 
 def load_document(text: str, origin: str, *, allow_empty: bool = True) -> LoadedDocument:
@@ -241,10 +240,10 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
             loader.dispose()
     except pyyaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        problem = " ".join(str(exc.problem or exc).split())
+        problem = one_line(exc.problem or exc)
         raise InputError(f"malformed YAML: {problem}", file=origin, line=line) from None
     except pyyaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {' '.join(str(exc).split())}", file=origin) from None
+        raise InputError(f"malformed YAML: {one_line(exc)}", file=origin) from None
     except RecursionError:
         raise InputError("YAML nests too deeply", file=origin) from None
     return docs

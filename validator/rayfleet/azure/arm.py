@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from .._version import __version__
 from ..errors import InputError, LiveCheckError
+from ..text import one_line
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
@@ -86,13 +87,7 @@ def default_credential(authority: str | None = None) -> TokenCredential:
     try:
         return DefaultAzureCredential(**kwargs)
     except ValueError as exc:
-        raise InputError(f"Azure credential settings: {one_line(str(exc))}") from None
-
-
-def one_line(text: str, limit: int = 400) -> str:
-    """Whitespace (newlines, tabs) collapsed to single spaces, cut at ``limit`` characters."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+        raise InputError(f"Azure credential settings: {one_line(str(exc), 400)}") from None
 
 
 def subscription_of(path: str) -> str | None:
@@ -201,7 +196,7 @@ class ArmClient:
         except _CredentialFailure as exc:
             raise LiveCheckError(region, _credential_cause(exc.error, self.scope)) from None
         except ClientAuthenticationError as exc:
-            raise LiveCheckError(region, f"authentication failed: {one_line(exc.message)}") from None
+            raise LiveCheckError(region, f"authentication failed: {one_line(exc.message, 400)}") from None
         except ServiceResponseTimeoutError:
             raise LiveCheckError(region, f"cannot reach {self.endpoint}: no answer within {self.timeout:g} s "
                                          f"({self.retries} retries)") from None
@@ -280,8 +275,8 @@ def _credential_cause(error: BaseException, scope: str) -> str:
 
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     if isinstance(error, ClientAuthenticationError):
-        return f"cannot get a token for {scope}: {one_line(message)}"
-    return f"cannot get a token for {scope}: {type(error).__name__}: {one_line(message)}"
+        return f"cannot get a token for {scope}: {one_line(message, 400)}"
+    return f"cannot get a token for {scope}: {type(error).__name__}: {one_line(message, 400)}"
 
 
 def _network_reason(exc: BaseException) -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..text import one_line
+
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 STORAGE_API_VERSION = "2023-11-03"
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
@@ -191,7 +193,7 @@ def _exchange(env: Mapping[str, str], scope: str, result: ProbeResult, transport
         with credential:
             token = credential.get_token(scope)
     except ClientAuthenticationError as exc:
-        message = _one_line(exc.message or str(exc))
+        message = one_line(exc.message or str(exc))
         unreachable = "connection" in message.lower() and "AADSTS" not in message
         if isinstance(exc.__cause__, ServiceRequestError) or unreachable:
             result.steps.append(ProbeStep("token exchange", "fail", message,
@@ -202,7 +204,7 @@ def _exchange(env: Mapping[str, str], scope: str, result: ProbeResult, transport
                                           explain_entra_error(message, result.claims)))
         return None
     except ServiceRequestError as exc:
-        result.steps.append(ProbeStep("token exchange", "fail", _one_line(str(exc)),
+        result.steps.append(ProbeStep("token exchange", "fail", one_line(str(exc)),
                                       f"cannot reach the authority host {authority}: check egress, DNS and proxy "
                                       "settings"))
         return None
@@ -240,7 +242,7 @@ def _blob_list(url: str, token: str, result: ProbeResult, transport_kwargs: dict
             response = client.send_request(request)
             body = response.text()
     except AzureError as exc:
-        result.steps.append(ProbeStep("blob list", "fail", f"GET {_without_query(url)}: {_one_line(str(exc))}",
+        result.steps.append(ProbeStep("blob list", "fail", f"GET {_without_query(url)}: {one_line(str(exc))}",
                                       "cannot reach the storage account: check its network rules (firewall, "
                                       "private endpoint, DNS) and the cluster's egress"))
         return
@@ -311,10 +313,6 @@ def format_probe(result: ProbeResult) -> str:
 def _skip(result: ProbeResult, *names: str) -> None:
     for name in names:
         result.steps.append(ProbeStep(name, "skip", "skipped: an earlier step failed"))
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _without_query(url: str) -> str:

@@ -21,13 +21,10 @@ from kubernetes.config.config_exception import ConfigException
 
 from ..errors import LiveCheckError
 from ..fleet import Region
+from ..text import one_line
 
 RAY_GROUP, RAY_VERSION, RAYCLUSTERS = "ray.io", "v1", "rayclusters"
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 def _status_message(exc: ApiException) -> str:
@@ -39,10 +36,10 @@ def _status_message(exc: ApiException) -> str:
         try:
             data = json.loads(body)
         except ValueError:
-            return _one_line(body)[:200]
+            return one_line(body)[:200]
         if isinstance(data, dict) and data.get("message"):
-            return _one_line(data["message"])[:300]
-    return _one_line(exc.reason or "")
+            return one_line(data["message"])[:300]
+    return one_line(exc.reason or "")
 
 
 class KubeApi:
@@ -67,7 +64,7 @@ class KubeApi:
             config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, context=context,
                                     client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
-            raise LiveCheckError(region.name, f"kube context {context!r}: {_one_line(exc)}") from None
+            raise LiveCheckError(region.name, f"kube context {context!r}: {one_line(exc)}") from None
         except OSError as exc:
             raise LiveCheckError(region.name, f"kubeconfig {exc.filename or kubeconfig}: "
                                               f"{exc.strerror or exc}") from None
@@ -104,7 +101,7 @@ class KubeApi:
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             reason = exc.reason
         return LiveCheckError(self.region, f"cannot reach the API server of {self._where()}: "
-                                           f"{_one_line(reason)[:300]}")
+                                           f"{one_line(reason)[:300]}")
 
     def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         """One GET: the JSON object, or None on 404."""
