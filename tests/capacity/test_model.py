@@ -175,3 +175,13 @@ def test_spot_quota_is_separate(tmp_path):
     assert quota_breaches(demand, Quota({}, regional_vcpus=4, spot_vcpus=120)) == []
     [breach] = quota_breaches(demand, Quota({}, regional_vcpus=4, spot_vcpus=100))
     assert (breach.kind, breach.demand, breach.quota) == ("spot", 120, 100)
+
+
+def test_region_demand_is_worked_out_once_per_release():
+    from rayfleet.capacity import region_demand
+    from rayfleet.fleet import PolicySettings
+    from rayfleet.policies.base import Release
+
+    release = Release([], PolicySettings(), "1.33")
+    first = region_demand(release)
+    assert region_demand(release) is first  # shared by the policies and the capacity table

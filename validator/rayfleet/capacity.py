@@ -375,7 +375,10 @@ class RegionDemand:
 
 
 def region_demand(release: Release) -> RegionDemand:
-    return RegionDemand(release.region_name, tuple(release_demand(release)))
+    """The release's demand, worked out once: the quota and failover policies and the capacity
+    table all ask for it."""
+    return release.derived("capacity.demand",
+                           lambda r: RegionDemand(r.region_name, tuple(release_demand(r))))
 
 
 # --- quota fit -------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Release:
     values: ValuesStack | None = None
     _by_kind: dict[str, list[KubeObject]] | None = field(default=None, repr=False)
     _by_ref_id: dict[int, KubeObject] | None = field(default=None, repr=False)
+    _derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     @property
     def region_name(self) -> str | None:
@@ -46,6 +47,15 @@ class Release:
             for obj in self.objects:
                 self._by_kind.setdefault(obj.kind, []).append(obj)
         return [o for kind in kinds for o in self._by_kind.get(kind, [])]
+
+    def derived(self, name: str, compute: Callable[[Release], Any]) -> Any:
+        """``compute(self)``, worked out once per release and shared by every policy that needs it
+        (e.g. the capacity demand). Keyed on the object count too, so a release still being filled
+        is not served a stale value."""
+        key = (name, len(self.objects))
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
     def object_index(self) -> dict[int, KubeObject]:
         """Objects by the identity of their ``ref`` (built once)."""
