@@ -33,11 +33,11 @@ def test_example_fleet_renders_every_region_with_no_errors(example_result):
 
 
 def test_every_rendered_object_keeps_its_template(example_result):
-    renders = example_result.extra["renders"]
-    for render in renders.values():
-        kinds = {o.kind for o in render.release.objects}
+    releases = example_result.releases
+    for release in releases.values():
+        kinds = {o.kind for o in release.objects}
         assert {"RayCluster", "ServiceAccount", "StorageClass", "PersistentVolumeClaim"} <= kinds
-        for obj in render.release.objects:
+        for obj in release.objects:
             assert obj.template and obj.template.startswith("charts/ray-aks/"), obj.template
             assert obj.template.endswith(".yaml")
 
@@ -55,7 +55,8 @@ def test_helm_command_lists_values_in_helms_order(example_fleet: Path):
 def test_override_wins_over_region_and_shared_values(example_fleet: Path):
     renders = render_fleet(load_fleet(example_fleet), ["eastus2"])
     cluster = next(o for o in renders["eastus2"].release.objects if o.kind == "RayCluster")
-    images = {c["image"] for t in cluster.pod_templates for c, _ in t.containers()}
+    templates = renders["eastus2"].release.templates_of(cluster)
+    images = {c["image"] for t in templates for c, _ in t.containers()}
     assert images == {"rayproject/ray:2.53.0-py311-gpu"}  # the override's tag, in head and workers
     gpu = next(g for g in cluster.body["spec"]["workerGroupSpecs"] if g["groupName"] == "gpu")
     assert gpu["maxReplicas"] == 8

@@ -8,20 +8,19 @@ import shutil
 from dataclasses import dataclass, field
 
 import pytest
+from rayfleet.commands.rollout import LiveClusterGate, rollout_fleet
 from rayfleet.errors import LiveCheckError
 from rayfleet.findings import Finding, Severity
 from rayfleet.kube.readiness import Readiness
+from rayfleet.report.rollout import rollout_json, rollout_to_dict
 from rayfleet.result import Result
 from rayfleet.rollout import (
     DeployOutcome,
-    LiveClusterGate,
     RegionPlan,
     RegionStatus,
     RolloutObserver,
     execute_rollout,
     plan_region,
-    rollout_fleet,
-    rollout_json,
 )
 
 from tests.kube.fake_kube import raycluster
@@ -127,7 +126,7 @@ def test_stops_at_the_first_failed_region(example, releases, where, step):
     assert report.status == "failed"
     assert "westus3" not in [p.name for p in deployer.calls]
     assert ("preflight", "westus3") not in gate.log
-    data = report.to_dict()
+    data = rollout_to_dict(report)
     assert data["stoppedAt"] == {"wave": 2, "region": "swedencentral", "step": step}
     assert [w["status"] for w in data["waves"]] == ["succeeded", "failed"]
 
@@ -171,9 +170,9 @@ def test_rollout_refuses_when_validation_fails(example, releases):
     deployer = RecordingDeployer()
     result = rollout_fleet(example, deployer=deployer, gate=ScriptedGate(), releases=releases,
                            validate=failing_validation)
-    report = result.extra["rollout_report"]
+    report = result.rollout
     assert report.status == "refused" and deployer.calls == []
-    assert result.extra["rollout"]["validation"]["error"] == 1
+    assert rollout_to_dict(result.rollout)["validation"]["error"] == 1
     assert result.findings[0].policy == "render-error"
 
 
@@ -186,7 +185,7 @@ def test_rollout_against_the_fake_clusters(example, fake_aks):
     # swedencentral has no A100 nodes in the default fake: the rollout stops there.
     deployer = RecordingDeployer()
     result = rollout_fleet(example, deployer=deployer, kubeconfig=str(fake_aks.kubeconfig), timeout=5)
-    report = result.extra["rollout_report"]
+    report = result.rollout
     assert [p.name for p in deployer.calls] == ["eastus2"]
     assert {o.name: o.status.value for o in report.regions} == {
         "eastus2": "succeeded", "swedencentral": "failed", "westus3": "not-started"}

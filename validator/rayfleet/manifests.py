@@ -52,13 +52,6 @@ class KubeObject:
     def ref(self) -> ObjectRef:
         return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
 
-    @cached_property
-    def pod_templates(self) -> tuple:
-        """Every pod template in this object, found once (see ``rayfleet.workloads``)."""
-        from .workloads import find_pod_templates
-
-        return tuple(find_pod_templates(self))
-
 
 def objects_from_text(text: str, origin: str, *, template: str | None = None,
                       default_namespace: str | None = None) -> list[KubeObject]:

@@ -1,5 +1,6 @@
-"""Rolling a fleet out, wave by wave: validate, then per region preflight, ``helm upgrade
---install`` and a readiness gate on the RayCluster.
+"""The rollout engine: per wave and region, preflight, ``helm upgrade --install`` and a readiness
+gate on the RayCluster, recorded in a ``RolloutReport``. (``rayfleet.commands.rollout`` validates
+first and wires the live seams; ``rayfleet.report.rollout`` writes the report as JSON.)
 
 Waves run in ascending ``region.wave``; regions inside a wave run one after another in fleet
 order. The first region that fails stops the rollout: nothing after it is touched. Three seams
@@ -7,7 +8,8 @@ keep the wave logic testable without a cluster or a ``helm`` binary:
 
 - ``HelmDeployer``: ``upgrade_install(plan) -> DeployOutcome``; ``PyHelm3Deployer`` drives the
   user's ``helm`` through pyhelm3 with the same ``-f`` files ``rayfleet plan`` prints.
-- ``ClusterGate``: preflight and the readiness wait; ``LiveClusterGate`` uses the kube context.
+- ``ClusterGate``: preflight and the readiness wait; ``commands.rollout.LiveClusterGate`` uses
+  the kube context.
 - ``RolloutObserver``: progress callbacks (the CLI draws them; the library never prints).
 """
 
@@ -21,103 +23,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ._version import __version__
 from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
+from .plan import DEFAULT_TIMEOUT, RegionPlan, plan_region, waves
 from .render import pyhelm3_command
-from .result import RegionSummary, Result
 from .text import one_line
 
-if TYPE_CHECKING:
-    from .fleet import Fleet, Region
+if TYPE_CHECKING:  # the kubernetes client is imported only by the commands that talk to a cluster
     from .kube.readiness import Readiness
-    from .policies.base import Release
-
-DEFAULT_TIMEOUT = 600
-REPORT_SCHEMA = "rayfleet-rollout/v1"
-
-
-# --- the plan ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RegionPlan:
-    """What the rollout does in one region: one ``helm upgrade --install``, then a readiness gate."""
-
-    region: Region
-    chart: str
-    values_files: tuple[str, ...]
-    timeout: int = DEFAULT_TIMEOUT
-    atomic: bool = True
-    create_namespace: bool = True
-    raycluster: str | None = None  # the RayCluster the release renders (None: no readiness gate)
-    kubeconfig: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.region.name
-
-    @property
-    def wave(self) -> int:
-        return self.region.wave
-
-    @property
-    def release(self) -> str:
-        return self.region.release_name
-
-    @property
-    def namespace(self) -> str:
-        return self.region.namespace
-
-    @property
-    def kube_context(self) -> str | None:
-        return self.region.cluster.kube_context
-
-    def helm_args(self, *, helm4: bool = False) -> list[str]:
-        """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
-        args = ["upgrade", "--install", self.release, self.chart, "--namespace", self.namespace]
-        if self.create_namespace:
-            args.append("--create-namespace")
-        if self.atomic:
-            args.append("--rollback-on-failure" if helm4 else "--atomic")
-        args += ["--wait", "--timeout", f"{self.timeout}s"]
-        for path in self.values_files:
-            args += ["-f", path]
-        return args
-
-    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
-        """The command a person would run for this region (what ``--dry-run`` prints)."""
-        cmd = [helm, *self.helm_args(helm4=helm4)]
-        if self.kube_context:
-            cmd += ["--kube-context", self.kube_context]
-        if self.kubeconfig:
-            cmd += ["--kubeconfig", self.kubeconfig]
-        return cmd
-
-
-def plan_region(fleet: Fleet, region: Region, release: Release | None = None, *, timeout: int = DEFAULT_TIMEOUT,
-                atomic: bool = True, create_namespace: bool = True, kubeconfig: str | None = None) -> RegionPlan:
-    """A region's plan: the chart and ``-f`` files in ``plan``'s order (shared, region, overrides)."""
-    raycluster = None
-    if release is not None:
-        raycluster = next((o.name for o in release.objects if o.kind == "RayCluster" and o.group == "ray.io"), None)
-    return RegionPlan(
-        region=region,
-        chart=fleet.relative(fleet.chart),
-        values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
-        timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
-        kubeconfig=kubeconfig,
-    )
-
-
-def waves(plans: Sequence[RegionPlan]) -> list[tuple[int, list[RegionPlan]]]:
-    """Plans grouped by wave, ascending; fleet order inside a wave."""
-    grouped: dict[int, list[RegionPlan]] = {}
-    for plan in plans:
-        grouped.setdefault(plan.wave, []).append(plan)
-    return sorted(grouped.items())
-
 
 # --- the seams ---------------------------------------------------------------------------------
 
@@ -193,35 +108,6 @@ class PyHelm3Deployer:
                              status=info.get("status"), command=shown)
 
 
-class LiveClusterGate:
-    """Preflight and readiness against each region's kube context (``rayfleet.kube``)."""
-
-    def __init__(self, fleet: Fleet, releases: dict[str, Release], *, kubeconfig: str | None = None,
-                 create_namespace: bool = True) -> None:
-        self.fleet = fleet
-        self.releases = releases
-        self.kubeconfig = kubeconfig
-        self.create_namespace = create_namespace
-
-    def preflight(self, plan: RegionPlan) -> list[Finding]:
-        from .kube.preflight import preflight_region
-        from .waivers import apply_waivers
-
-        findings = preflight_region(plan.region, fleet=self.fleet, release=self.releases.get(plan.name),
-                                    kubeconfig=self.kubeconfig, create_namespace=plan.create_namespace)
-        return [f for f in apply_waivers(self.fleet, findings, regions=[plan.name])
-                if not f.policy.startswith("waiver-")]
-
-    def wait_ready(self, plan: RegionPlan, timeout: float,
-                   on_update: Callable[[Readiness], None] | None = None) -> Readiness:
-        from .kube.client import KubeApi
-        from .kube.readiness import wait_for_raycluster
-
-        assert plan.raycluster is not None
-        with KubeApi.connect(plan.region, self.kubeconfig) as api:
-            return wait_for_raycluster(api, plan.namespace, plan.raycluster, timeout=timeout, on_update=on_update)
-
-
 # --- outcomes ----------------------------------------------------------------------------------
 
 class RegionStatus(StrEnum):
@@ -245,10 +131,6 @@ class StepOutcome:
     seconds: float = 0.0
     message: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status.value, "durationSeconds": round(self.seconds, 3),
-                "message": self.message}
-
 
 @dataclass
 class RegionOutcome:
@@ -266,25 +148,6 @@ class RegionOutcome:
 
     def step(self, name: str) -> StepOutcome | None:
         return next((s for s in self.steps if s.name == name), None)
-
-    def to_dict(self, command: list[str]) -> dict[str, Any]:
-        plan = self.plan
-        return {
-            "name": plan.name, "wave": plan.wave, "status": self.status.value, "message": self.message,
-            "kubeContext": plan.kube_context, "release": plan.release, "namespace": plan.namespace,
-            "command": command,
-            "steps": [s.to_dict() for s in self.steps],
-            "revision": self.deploy.revision if self.deploy else None,
-            "helmStatus": self.deploy.status if self.deploy else None,
-            "rayCluster": self.readiness.to_dict() if self.readiness else (
-                {"name": plan.raycluster} if plan.raycluster else None),
-            "findings": [_finding_dict(f) for f in self.findings],
-        }
-
-
-def _finding_dict(f: Finding) -> dict[str, Any]:
-    return {"policy": f.policy, "severity": f.severity.value, "message": f.message, "region": f.region,
-            "object": str(f.obj) if f.obj else None, "path": f.path or None, "waived": not f.counts}
 
 
 @dataclass
@@ -309,46 +172,6 @@ class RolloutReport:
     @property
     def ok(self) -> bool:
         return self.status in ("succeeded", "checked")
-
-    def to_dict(self) -> dict[str, Any]:
-        finished = self.finished or datetime.now(UTC)
-        stopped = self.stopped_at
-        wave_rows = []
-        for wave, plans in waves([r.plan for r in self.regions]):
-            outcomes = [r for r in self.regions if r.plan.wave == wave]
-            statuses = {o.status for o in outcomes}
-            if statuses <= {RegionStatus.SUCCEEDED} or statuses <= {RegionStatus.CHECKED}:
-                state = "succeeded" if RegionStatus.SUCCEEDED in statuses else "checked"
-            elif statuses & {RegionStatus.FAILED, RegionStatus.BLOCKED}:
-                state = "failed"
-            elif statuses == {RegionStatus.NOT_STARTED}:
-                state = "not-started"
-            else:
-                state = "partial"
-            wave_rows.append({"wave": wave, "status": state, "regions": [p.name for p in plans]})
-        return {
-            "schema": REPORT_SCHEMA,
-            "tool": {"name": "rayfleet", "version": __version__},
-            "fleet": self.fleet,
-            "dryRun": self.dry_run,
-            "status": self.status,
-            "error": self.error,
-            "startedAt": self.started.isoformat(timespec="seconds"),
-            "finishedAt": finished.isoformat(timespec="seconds"),
-            "durationSeconds": round((finished - self.started).total_seconds(), 3),
-            "validation": dict(self.validation),
-            "stoppedAt": {"wave": stopped.plan.wave, "region": stopped.name,
-                          "step": next((s.name for s in stopped.steps if s.status is StepStatus.FAILED), None)}
-            if stopped else None,
-            "waves": wave_rows,
-            "regions": [r.to_dict(r.deploy.command if r.deploy and r.deploy.command
-                                  else r.plan.command(helm=self.helm, helm4=self.helm4)) for r in self.regions],
-        }
-
-
-def rollout_json(report: RolloutReport) -> str:
-    """The JSON report for CI (shape: ``docs/rollout.md``)."""
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 # --- the rollout -------------------------------------------------------------------------------
@@ -474,49 +297,6 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer:
     return report
 
 
-def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run: bool = False,
-                  timeout: int = DEFAULT_TIMEOUT, deployer: HelmDeployer | None = None,
-                  gate: ClusterGate | None = None, observer: RolloutObserver | None = None,
-                  kubeconfig: str | None = None, create_namespace: bool = True,
-                  releases: dict[str, Release] | None = None,
-                  validate: Callable[..., Result] | None = None) -> Result:
-    """``rayfleet rollout``: validate (refuse on errors), then the waves.
-
-    Returns a ``Result`` whose findings are the validation's and every preflight's;
-    ``extra["rollout_report"]`` is the ``RolloutReport`` and ``extra["rollout"]`` its JSON form
-    (which the JSON reporter writes as ``data.rollout``). A live rollout needs a ``deployer``.
-    """
-    from .pipeline import render_fleet, validate_fleet
-
-    selected = fleet.select(list(regions) if regions else None)
-    names = [r.name for r in selected]
-    validation = (validate or validate_fleet)(fleet, regions=names)
-    renders = validation.extra.get("renders")
-    result = Result(command="rollout", findings=list(validation.findings), policies=validation.policies,
-                    notes=list(validation.notes))
-    result.regions = [RegionSummary(r.name) for r in selected]
-    helm = getattr(deployer, "executable", "helm")
-    helm4 = bool(getattr(deployer, "helm4", False))
-    if releases is None:
-        renders = renders if isinstance(renders, dict) else render_fleet(fleet, names)
-        releases = {name: render.release for name, render in renders.items()}
-    plans = [plan_region(fleet, r, releases.get(r.name), timeout=timeout, create_namespace=create_namespace,
-                         kubeconfig=kubeconfig) for r in selected]
-    for summary, plan in zip(result.regions, plans, strict=True):
-        summary.helm_command = " ".join(plan.command(helm=helm, helm4=helm4))
-    if validation.failed(Severity.ERROR):
-        report = RolloutReport(str(fleet.path), dry_run, [RegionOutcome(p) for p in plans], status="refused",
-                               helm=helm, helm4=helm4)
-        report.finished = report.started
-    else:
-        if not dry_run and deployer is None:
-            raise EngineError("a rollout needs a Helm deployer (a helm binary)")
-        gate = gate or LiveClusterGate(fleet, releases, kubeconfig=kubeconfig, create_namespace=create_namespace)
-        report = execute_rollout(plans, gate=gate, deployer=deployer, dry_run=dry_run, observer=observer,
-                                 fleet_path=str(fleet.path), helm=helm, helm4=helm4)
-        for outcome in report.regions:
-            result.findings.extend(outcome.findings)
-    report.validation = {s.value: validation.count(s) for s in Severity}
-    result.extra["rollout"] = report.to_dict()  # in the JSON report as data.rollout
-    result.extra["rollout_report"] = report
-    return result
+__all__ = ["DEFAULT_TIMEOUT", "ClusterGate", "DeployOutcome", "HelmDeployer", "PyHelm3Deployer", "RegionOutcome",
+           "RegionPlan", "RegionStatus", "RolloutObserver", "RolloutReport", "StepOutcome", "StepStatus",
+           "execute_rollout", "plan_region", "run_region", "waves"]

@@ -12,6 +12,7 @@ import click
 
 from ..errors import EngineError, InputError, LiveCheckError, RayfleetError
 from ..findings import Severity
+from ..report import FORMATS, render_report
 from ..result import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -42,8 +43,6 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def parse_report_spec(spec: str) -> tuple[str, str | None]:
     """``sarif=out.sarif`` → ("sarif", "out.sarif"); ``text`` → ("text", None) meaning stdout."""
-    from ..report import FORMATS
-
     name, _, path = spec.partition("=")
     if name not in FORMATS:
         raise click.BadParameter(f"unknown format {name!r}; choose from {', '.join(FORMATS)}",
@@ -74,8 +73,6 @@ def azure_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None) -> NoReturn:
     """Write every requested report, then exit 0 or 1 by ``fail_on``."""
-    from ..report import render_report
-
     specs = [parse_report_spec(r) for r in reports] or [("text", None)]
     to_stdout = [s for s in specs if s[1] is None]
     if len(to_stdout) > 1:

@@ -11,8 +11,12 @@ from rich.table import Table
 
 from ..findings import Severity
 from ..fleet import load_fleet
-from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
+from ..pipeline import fleet_capacity, render_fleet, scan_manifests, validate_fleet
+from ..plan import build_plan, format_command
 from ..policies import ALL_POLICIES, get_policy
+from ..policy_docs import render_policy_docs
+from ..rendered_output import write_objects
+from ..report.plan import plan_as_json, plan_as_text
 from ..result import Result
 from .common import fail, finish, handle_errors, report_options
 
@@ -102,8 +106,6 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
     result = render_fleet(loaded, [region.name])[region.name]
     if result.findings:
         fail("; ".join(f"{f.source}: {f.message}" if f.source else f.message for f in result.findings))
-    from ..rendered_output import write_objects
-
     written = write_objects(result.release.objects, Path(out_dir))
     click.echo(f"wrote {len(written)} objects for region {region.name} to {out_dir}")
 
@@ -118,8 +120,6 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool) -
     """Per region: the wave, the values stack in Helm's order, the exact helm command, and the
     GPU capacity table (max GPUs and vCPUs per VM family against the quota, headroom after a
     failover)."""
-    from ..plan import build_plan, fleet_capacity, plan_as_json, plan_as_text
-
     loaded = load_fleet(fleet)
     the_plan = build_plan(loaded, regions or None)
     capacity = None if no_capacity else fleet_capacity(loaded, regions or None)
@@ -136,8 +136,6 @@ def policies(ctx: click.Context, output: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if output == "markdown":
-        from ..policy_docs import render_policy_docs
-
         click.echo(render_policy_docs(ALL_POLICIES), nl=False)
         return
     table = Table(box=None, show_edge=False, pad_edge=False)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
 import click
 
+from ..azure.arm import ArmClient
+from ..azure.probe import format_probe, run_probe
+from ..commands.identity import run_identity_check
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
-from ..policies import Release
+from ..identity import IdentityPlan, plan_credentials
+from ..pipeline import render_fleet
+from ..report.identity import az_commands, bicep, format_json, format_table
+from ..subjects import ReleaseObjects
 from .common import EXIT_FINDINGS, EXIT_OK, azure_options, fail, finish, handle_errors, report_options
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
@@ -17,10 +24,8 @@ REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
                           help="Only this region (repeatable). Default: every region.")
 
 
-def _releases(fleet: Fleet) -> dict[str, Release]:
+def _releases(fleet: Fleet) -> dict[str, ReleaseObjects]:
     """Every region's release (the 20-credential limit counts the whole fleet)."""
-    from ..pipeline import render_fleet
-
     renders = render_fleet(fleet)
     broken = [r for r in renders.values() if not r.rendered]
     if broken:
@@ -57,8 +62,6 @@ def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
     system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
-    from ..identity import IdentityPlan, az_commands, bicep, format_json, format_table, plan_credentials
-
     loaded = load_fleet(fleet)
     selected = {r.name for r in loaded.select(regions)}
     whole = plan_credentials(loaded, _releases(loaded))
@@ -93,16 +96,12 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
     driver; per managed identity: missing, mismatched (issuer, subject, audience) and stale
     federated credentials. Authentication or network failures exit 2 naming the region.
     """
-    from ..azure.identity import run_identity_check
-
     loaded = load_fleet(fleet)
     loaded.select(regions)  # unknown region names fail before any rendering
     releases = _releases(loaded)
     if not live:
         result = run_identity_check(loaded, releases, regions=regions or None)
         finish(result, reports, fail_on, color)
-    from ..azure.arm import ArmClient
-
     with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as arm:
         result = run_identity_check(loaded, releases, regions=regions or None, arm=arm)
     finish(result, reports, fail_on, color)
@@ -127,10 +126,6 @@ def probe(account: str | None, container: str | None, blob_endpoint: str | None,
     and audience, exchanges it for a Storage token with WorkloadIdentityCredential and, with
     --account and --container, lists one blob. Exit 0 when every step passes, 1 when one fails.
     """
-    import json
-
-    from ..azure.probe import format_probe, run_probe
-
     if container and not (account or blob_endpoint):
         fail("--container needs --account (or --blob-endpoint)")
     if (account or blob_endpoint) and not container:

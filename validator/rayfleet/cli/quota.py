@@ -6,7 +6,14 @@ import sys
 
 import click
 
+from ..azure.arm import ArmClient
+from ..azure.quota import live_quotas, subscription_for, usages_path
+from ..capacity.quota import with_quotas
+from ..commands.quota import check_capacity
+from ..fleet import load_fleet
+from ..pipeline import render_fleet
 from ..report.capacity import capacity_table_text
+from ..subjects import FleetView
 from .common import azure_options, finish, handle_errors, parse_report_spec, report_options
 
 
@@ -30,19 +37,11 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     GPU nodes if it were lost. Runs the policies unknown-vm-size, gpu-quota-fit and
     failover-headroom.
     """
-    from ..capacity import check_capacity, with_quotas
-    from ..fleet import load_fleet
-    from ..pipeline import render_fleet
-    from ..policies.base import FleetView
-
     loaded = load_fleet(fleet)
     renders = render_fleet(loaded, regions or None)
     view = FleetView(loaded, {name: r.release for name, r in renders.items() if r.rendered and not r.findings})
     source, origins = "fleet file", None
     if live:
-        from ..azure.arm import ArmClient
-        from ..azure.quota import live_quotas, subscription_for, usages_path
-
         with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as client:
             quotas = live_quotas(loaded, client, list(view.releases))
             endpoint = client.endpoint

@@ -11,17 +11,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..commands.rollout import rollout_fleet
 from ..findings import Severity
 from ..fleet import load_fleet
-from ..rollout import (
-    DEFAULT_TIMEOUT,
-    RegionOutcome,
-    RegionPlan,
-    RegionStatus,
-    RolloutObserver,
-    RolloutReport,
-    rollout_fleet,
-)
+from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
+from ..report import render_report
+from ..rollout import PyHelm3Deployer, RegionOutcome, RegionStatus, RolloutObserver, RolloutReport
 from .common import EXIT_FINDINGS, EXIT_OK, fail, handle_errors, parse_report_spec
 
 _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow", "started": "cyan", "waiting": "dim"}
@@ -63,8 +58,6 @@ def summary_table(report: RolloutReport) -> Table:
 
 
 def plan_text(report: RolloutReport) -> str:
-    from ..pipeline import format_command
-
     lines = []
     current = None
     for outcome in report.regions:
@@ -101,9 +94,6 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
     Exit 0 when every region is ready, 1 when validation, preflight, helm or readiness failed,
     2 for bad input or a cluster that cannot be read.
     """
-    from ..report import render_report
-    from ..rollout import PyHelm3Deployer
-
     specs = [parse_report_spec(r) for r in reports]
     if any(path is None for _, path in specs):
         fail("--report needs a path here (FORMAT=PATH): the rollout's own output goes to stdout")
@@ -117,7 +107,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig)
-    report: RolloutReport = result.extra["rollout_report"]
+    report = result.rollout
+    assert report is not None
     if dry_run:
         out.print(plan_text(report), markup=False)
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]

@@ -71,7 +71,7 @@ from . import (
     workload_identity_service_account,
     workload_identity_token_expiration,
 )
-from .base import FleetView, Policy, Release, Scope
+from .base import FleetView, Policy, ReleaseObjects, Scope
 
 ALL_POLICIES: tuple[Policy, ...] = (
     # raised by the pipeline
@@ -127,14 +127,14 @@ ALL_POLICIES: tuple[Policy, ...] = (
     ray_version_consistent.POLICY,
     storage_in_region.POLICY,
     federated_credential_limit.POLICY,
-    # live checks: cluster preflight (rayfleet.kube.preflight)
+    # live checks: cluster preflight (subject: LiveCluster)
     preflight_kubernetes_version.POLICY,
     preflight_kuberay_crds.POLICY,
     preflight_blob_csi_token.POLICY,
     preflight_workload_identity_webhook.POLICY,
     preflight_gpu_nodes.POLICY,
     preflight_namespace.POLICY,
-    # live checks: workload identity and AKS settings (rayfleet.azure.identity)
+    # live checks: workload identity and AKS settings (subjects: IdentityCredentials, AksCluster)
     federated_credential_missing.POLICY,
     federated_credential_mismatch.POLICY,
     federated_credential_stale.POLICY,
@@ -145,6 +145,9 @@ ALL_POLICIES: tuple[Policy, ...] = (
 
 _BY_ID = {p.id: p for p in ALL_POLICIES}
 
+# What the runner says about the waivers themselves (raised by ``rayfleet.waivers``).
+WAIVER_POLICIES = frozenset({waiver_expired.POLICY.id, waiver_expiring.POLICY.id, waiver_unmatched.POLICY.id})
+
 
 def get_policy(policy_id: str) -> Policy:
     try:
@@ -153,4 +156,4 @@ def get_policy(policy_id: str) -> Policy:
         raise InputError(f"unknown policy {policy_id!r} (see `rayfleet policies`)") from None
 
 
-__all__ = ["ALL_POLICIES", "FleetView", "Policy", "Release", "Scope", "get_policy"]
+__all__ = ["ALL_POLICIES", "WAIVER_POLICIES", "FleetView", "Policy", "ReleaseObjects", "Scope", "get_policy"]

@@ -12,15 +12,12 @@ from typing import Any
 
 from ..manifests import KubeObject
 from ..secrets import child_path
+from ..subjects import ReleaseObjects
+from ..wellknown import BLOB_CSI_DRIVER, GPU_RESOURCE, WI_CLIENT_ID, WI_TOKEN_EXPIRATION, WI_USE_LABEL
 from ..workloads import PodTemplate
-from .base import Release
 
-BLOB_DRIVER = "blob.csi.azure.com"
+BLOB_DRIVER = BLOB_CSI_DRIVER
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-GPU_RESOURCE = "nvidia.com/gpu"
-WI_USE_LABEL = "azure.workload.identity/use"
-WI_CLIENT_ID = "azure.workload.identity/client-id"
-WI_TOKEN_EXPIRATION = "azure.workload.identity/service-account-token-expiration"
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -57,7 +54,7 @@ class BlobVolumeConfig:
         return child_path(self.path, key)
 
 
-def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
+def blob_configs(release: ReleaseObjects) -> Iterator[BlobVolumeConfig]:
     """Every blob StorageClass (``parameters``) and static blob PV (``csi.volumeAttributes``)."""
     for obj in release.of_kind("StorageClass", "PersistentVolume"):
         if obj.kind == "StorageClass":
@@ -112,7 +109,7 @@ def where(tpl: PodTemplate) -> str:
     return f"{tpl.obj.kind} {tpl.obj.name!r}"
 
 
-def ray_templates(release: Release) -> Iterator[PodTemplate]:
+def ray_templates(release: ReleaseObjects) -> Iterator[PodTemplate]:
     """Ray pods: head, worker groups and RayJob submitters."""
     for tpl in release.pod_templates():
         if tpl.role in ("head", "worker", "submitter"):
@@ -121,34 +118,6 @@ def ray_templates(release: Release) -> Iterator[PodTemplate]:
 
 def resource_value(container: dict[str, Any], section: str, name: str) -> Any:
     return as_dict(as_dict(container.get("resources")).get(section)).get(name)
-
-
-def to_number(value: Any) -> float | None:
-    """A Kubernetes quantity's count for GPUs and replicas (plain integers or decimals)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def gpu_limit(tpl: PodTemplate) -> float:
-    """GPUs a pod asks for: the sum of ``nvidia.com/gpu`` limits (or requests) of its containers."""
-    total = 0.0
-    for list_name in ("containers",):
-        for container in as_list(tpl.spec.get(list_name)):
-            if not isinstance(container, dict):
-                continue
-            value = resource_value(container, "limits", GPU_RESOURCE)
-            if value is None:
-                value = resource_value(container, "requests", GPU_RESOURCE)
-            total += to_number(value) or 0.0
-    return total
 
 
 def ray_start_params(tpl: PodTemplate) -> dict[str, Any]:
@@ -187,10 +156,7 @@ def parse_image(image: str) -> ImageRef:
 
 def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, str]]:
     """(container, JSON path of its image, image) for every container with an image."""
-    for container, path in tpl.containers():
-        image = container.get("image")
-        if isinstance(image, str) and image:
-            yield container, f"{path}.image", image
+    return tpl.images()
 
 
 _RAY_IN_TAG = re.compile(r"ray-?(\d+\.\d+\.\d+)")
@@ -213,3 +179,12 @@ def ray_container(tpl: PodTemplate) -> tuple[dict[str, Any], str] | None:
     if containers and isinstance(containers[0], dict):
         return containers[0], tpl.at("containers[0]")
     return None
+
+
+# The well-known names are re-exported for policies written against this module (``rayfleet.wellknown`` owns them).
+__all__ = [
+    "BLOB_DRIVER", "GPU_RESOURCE", "GUID", "WI_CLIENT_ID", "WI_TOKEN_EXPIRATION", "WI_USE_LABEL", "BlobVolumeConfig",
+    "ImageRef", "as_dict", "as_list", "blob_configs", "container_images", "container_label", "has_allow_other",
+    "is_blobfuse", "mount_option_flags", "parse_image", "ray_container", "ray_start_params", "ray_templates",
+    "ray_version_of_image", "resource_value", "where",
+]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..capacity import QuotaBreach, quota_breaches, region_demand
+from ..capacity.catalogue import normalise_family
+from ..capacity.demand import region_demand
+from ..capacity.quota import QuotaBreach, quota_breaches
 from ..findings import Severity, SourceLocation, Violation
 from .base import FleetView, Policy, Scope
 
@@ -48,8 +50,6 @@ def _quota_line(view: FleetView, index: int, breach: QuotaBreach) -> SourceLocat
 
 
 def _same(name: str, key: str | None) -> bool:
-    from ..capacity import normalise_family
-
     return key is not None and normalise_family(name) == key
 
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from ..findings import ObjectRef, Severity, Violation
 from ..workloads import ray_cluster_specs
 from ._helpers import as_dict, container_images, container_label, parse_image, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def _images(release: Release) -> Iterator[tuple[ObjectRef, str, str, str]]:
+def _images(release: ReleaseObjects) -> Iterator[tuple[ObjectRef, str, str, str]]:
     """(object ref, JSON path, image, who) for every container image and Ray autoscaler image."""
     for tpl in release.pod_templates():
         for container, path, image in container_images(tpl):
@@ -23,7 +23,7 @@ def _images(release: Release) -> Iterator[tuple[ObjectRef, str, str, str]]:
                 yield obj.ref, f"{ray.path}.autoscalerOptions.image", image, who
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for ref, path, image, who in _images(release):
         parsed = parse_image(image)
         if parsed.digest:

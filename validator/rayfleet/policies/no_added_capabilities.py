@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, as_list, container_label, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 ALLOWED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         for container, path in tpl.containers():
             added = as_list(as_dict(as_dict(container.get("securityContext")).get("capabilities")).get("add"))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..findings import Severity, Violation
 from ..secrets import CREDENTIAL_ENV_NAMES, is_credential_env_name
 from ._helpers import as_dict, as_list, container_label, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
 def _source(entry: dict) -> str:
@@ -20,7 +20,7 @@ def _source(entry: dict) -> str:
     return "set literally"
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         namespace = tpl.obj.namespace
         for container, path in tpl.containers():

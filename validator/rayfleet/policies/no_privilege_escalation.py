@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, container_label, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         for container, path in tpl.containers():
             if as_dict(container.get("securityContext")).get("allowPrivilegeEscalation") is True:

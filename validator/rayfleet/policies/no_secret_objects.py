@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.of_kind("Secret"):
         if obj.api_version != "v1":
             continue
