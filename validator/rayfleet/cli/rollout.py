@@ -11,7 +11,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..commands.rollout import rollout_fleet
 from ..findings import Severity
 from ..fleet import load_fleet
 from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
@@ -105,6 +104,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
     out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=160 if not use_color else None)
     err = Console(stderr=True, no_color=not use_color, highlight=False, width=160 if not use_color else None)
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
+    from ..commands.rollout import rollout_fleet  # loads the kubernetes client: only when it runs
+
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig)
     report = result.rollout
