@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rayfleet.fleet import Fleet, load_fleet
-from rayfleet.status import expected_release
+from rayfleet.status import FleetStatus, expected_release
 from rayfleet.values import fold_values, load_values_file
 
 from tests.kube.fake_kube import (
@@ -125,3 +125,31 @@ def fake_fleet(tmp_path: Path, fleet: Fleet | None = None) -> Iterator[FakeFleet
 
 
 __all__ = ["EXAMPLE_FLEET", "EXAMPLE_SNAPSHOT", "FakeFleet", "expected_release", "fake_fleet"]
+
+
+# --- the shipped example ---------------------------------------------------------------------------
+
+EXAMPLE_TAKEN_AT = "2026-12-02T01:30:00Z"
+EXAMPLE_SECONDS = {"eastus2": 0.84, "swedencentral": 1.21, "westus3": 0.27}
+AKS_SERVERS = {"eastus2": "https://rayfleet-eus2-4f2a9c1b.hcp.eastus2.azmk8s.io:443",
+               "swedencentral": "https://rayfleet-sdc-7d3e5f20.hcp.swedencentral.azmk8s.io:443",
+               "westus3": "https://rayfleet-wus3-1b8c6a4d.hcp.westus3.azmk8s.io:443"}
+
+
+def example_snapshot(tmp_path: Path) -> FleetStatus:
+    """The scenario read by ``collect_status``, with what changes from run to run (the time, the
+    durations, the fake server's port) replaced by fixed, realistic values."""
+    import re
+    from dataclasses import replace
+
+    from rayfleet.status import collect_status
+
+    with fake_fleet(tmp_path) as fake:
+        status = collect_status(fake.fleet, kubeconfig=fake.kubeconfig, timeout=15)
+
+    def server(text: str) -> str:
+        return re.sub(r"https://127\.0\.0\.1:\d+/([a-z0-9]+)", lambda m: AKS_SERVERS[m.group(1)], text)
+
+    regions = tuple(replace(r, seconds=EXAMPLE_SECONDS[r.name], message=server(r.message)) for r in status.regions)
+    return replace(status, fleet="examples/fleet.yaml", taken_at=EXAMPLE_TAKEN_AT,
+                   seconds=max(EXAMPLE_SECONDS.values()) + 0.05, regions=regions)

@@ -308,7 +308,8 @@ def collect_status(fleet: Fleet, regions: Sequence[str] | None = None, *, kubeco
         except Empty:
             now = clock()
             for late in [n for n, t in started.items() if n not in done and now - t > timeout]:
-                done[late] = _failed(by_name[late], TIMEOUT, f"no answer within {timeout:g}s", now - started[late])
+                done[late] = _failed(fleet, by_name[late], TIMEOUT, f"no answer within {timeout:g}s",
+                                     now - started[late])
                 observer.region_finished(done[late])
             continue
         if name in done:  # it answered after being given up on
@@ -320,17 +321,17 @@ def collect_status(fleet: Fleet, regions: Sequence[str] | None = None, *, kubeco
     return FleetStatus(fleet.relative(fleet.path), taken_at, round(clock() - begin, 3), tuple(statuses))
 
 
-def _failed(region: Region, state: str, message: str, seconds: float) -> RegionStatus:
+def _failed(fleet: Fleet, region: Region, state: str, message: str, seconds: float) -> RegionStatus:
     return RegionStatus(region.name, region.location, region.cluster.name, region.cluster.kube_context,
-                        None, state, round(seconds, 3), message=message)
+                        None, state, round(seconds, 3), message=message, gpu_quota=gpu_quota(fleet, region))
 
 
 def _judge(fleet: Fleet, region: Region, outcome: ClusterFacts | BaseException, seconds: float,
            expected: ExpectedRelease) -> RegionStatus:
     if isinstance(outcome, LiveCheckError):
-        return _failed(region, _failure_state(outcome), one_line(outcome.cause), seconds)
+        return _failed(fleet, region, _failure_state(outcome), one_line(outcome.cause), seconds)
     if isinstance(outcome, BaseException):
-        return _failed(region, ERROR, one_line(f"{type(outcome).__name__}: {outcome}")[:300], seconds)
+        return _failed(fleet, region, ERROR, one_line(f"{type(outcome).__name__}: {outcome}")[:300], seconds)
     found = problems(outcome, release=region.release_name, namespace=region.namespace)
     return RegionStatus(region.name, region.location, region.cluster.name, region.cluster.kube_context,
                         None, DEGRADED if found else HEALTHY, round(seconds, 3), problems=found,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from html import escape
 
 from ..kube.status import ClusterFacts, GpuPool, KueueFacts, RayClusterFacts
@@ -62,6 +63,7 @@ margin:3px 0 2px}
 .bar .alloc{background:var(--alloc)}
 .bar .used{background:var(--used)}
 .bad{color:var(--bad);font-weight:600}
+.down{color:var(--bad)}
 .warn{color:var(--warn);font-weight:600}
 .muted{color:var(--muted)}
 .tools{display:flex;gap:8px;margin:0 0 10px}
@@ -111,6 +113,17 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+def when(timestamp: str | None) -> str:
+    """``2026-11-28T16:40:03.118204+00:00`` → ``2026-11-28 16:40:03 UTC`` (as given when not ISO 8601)."""
+    if not timestamp:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment.tzinfo else str(moment)
+
+
 def region_id(name: str) -> str:
     return "region-" + _SAFE_ID.sub("-", name)
 
@@ -156,7 +169,7 @@ def summary_row(region: RegionStatus) -> str:
     head = (f'<tr class="r-{state_class(region.state)}"><th scope="row"><a href="#{rid}">{_e(region.name)}</a>'
             f'<span class="sub">{_e(where)}</span></th><td>{pill(region.state)}</td>')
     if facts is None:
-        return head + (f'<td colspan="6"><span class="bad">{_e(region.message)}</span></td>'
+        return head + (f'<td colspan="6" class="down">{_e(region.message)}</td>'
                        f'<td class="num">{region.seconds:.1f} s</td></tr>')
     release = _e(release_cell(region)).replace("(drift)", '<span class="warn">drift</span>')
     ready = sum(rc.ready for rc in facts.rayclusters)
@@ -196,7 +209,7 @@ def _release_card(region: RegionStatus, facts: ClusterFacts) -> str:
     expected = region.expected
     rows = [("release", f"{release.namespace}/{release.name} revision {release.revision}"),
             ("status", release.status), ("chart", f"{release.chart} {release.chart_version}"),
-            ("app version", release.app_version or "-"), ("last deployed", release.last_deployed or "-"),
+            ("app version", release.app_version or "-"), ("last deployed", when(release.last_deployed)),
             ("values", release.values_digest[:23])]
     if expected is not None:
         rows.append(("plan would deploy", f"{expected.chart} {expected.chart_version}"
@@ -233,7 +246,8 @@ def _kueue_card(kueue: KueueFacts, status: FleetStatus) -> str:
          bar(q.gpu_used, q.gpu_quota, q.gpu_quota, f"{number(q.gpu_used)} of {number(q.gpu_quota)} GPUs of quota used")
          + f'<span class="num">{number(q.gpu_used)} / {number(q.gpu_quota)}</span>']
         for q in kueue.cluster_queues), "Kueue ClusterQueues")
-    parts = [f'<div class="card wide"><h3>Kueue ({_e(kueue.api_version)})</h3>{queues}']
+    parts = [f'<div class="card wide"><h3>Kueue queues <span class="sub" style="display:inline;text-transform:none">'
+             f'kueue.x-k8s.io/{_e(kueue.api_version)}</span></h3>{queues}']
     if kueue.workers:
         workers = _table(("worker cluster", "region", "connected", "message"), (
             [_e(w.name), _e(status.worker_region(w.name) or "-"),
@@ -247,7 +261,7 @@ def _kueue_card(kueue: KueueFacts, status: FleetStatus) -> str:
             region = status.worker_region(d.cluster) if d.cluster else None
             rows.append([f"{_e(d.namespace)}/{_e(d.job)}", _e(d.queue or "-"), _e(d.state),
                          _e(where) + (f'<span class="sub">{_e(region)}</span>' if region and region != where else ""),
-                         _e(d.created or "-")])
+                         _e(when(d.created))])
         parts.append('<h3 style="margin-top:14px">Recent RayJobs: where they were dispatched</h3>'
                      + _table(("RayJob", "ClusterQueue", "state", "worker", "created"), rows, "Recent dispatches"))
     return "".join(parts) + "</div>"
