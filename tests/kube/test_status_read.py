@@ -16,7 +16,7 @@ from rayfleet.kube.status import (
     decode_release_secret,
     pod_gpus,
     raycluster_facts,
-    read_cluster,
+    read_status,
     values_digest,
 )
 
@@ -36,7 +36,7 @@ from tests.kube.fake_kube import (
 
 def _read(fake_aks, example, region="eastus2"):
     with KubeApi.connect(example.region(region), fake_aks.kubeconfig) as api:
-        return read_cluster(api, release="ray", namespace="ray")
+        return read_status(api, release="ray", namespace="ray")
 
 
 # --- Helm's release encoding --------------------------------------------------------------------

@@ -19,7 +19,7 @@ import time
 import types
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from queue import Empty, Queue
@@ -31,7 +31,8 @@ import yaml
 from .capacity import lookup_vm_size, normalise_family, vm_catalogue
 from .errors import InputError, LiveCheckError
 from .fleet import Fleet, Region
-from .kube.status import ClusterFacts, HelmRelease, values_digest
+from .kube.client import CONNECT_TIMEOUT, KubeApi
+from .kube.status import ClusterSnapshot, HelmRelease, read_status, values_digest
 from .resources import load_schema
 from .text import one_line
 from .values import fold_values, load_values_file
@@ -88,7 +89,7 @@ class RegionStatus:
     drift: tuple[str, ...] = ()
     expected: ExpectedRelease | None = None
     gpu_quota: GpuQuota | None = None
-    facts: ClusterFacts | None = None
+    facts: ClusterSnapshot | None = None
 
     @property
     def answered(self) -> bool:
@@ -169,7 +170,7 @@ def drift(release: HelmRelease | None, expected: ExpectedRelease | None) -> tupl
 
 # --- declared GPU quota --------------------------------------------------------------------------
 
-def gpu_quota(fleet: Fleet, region: Region, facts: ClusterFacts | None = None) -> GpuQuota | None:
+def gpu_quota(fleet: Fleet, region: Region, facts: ClusterSnapshot | None = None) -> GpuQuota | None:
     """GPUs the region's declared family quotas allow. A family's VM size is the one its GPU
     nodes run (when read), else the catalogue's GPU size of that family with the most GPUs."""
     if region.quota is None:
@@ -197,7 +198,7 @@ def _count(n: float) -> str:
     return str(int(n)) if float(n).is_integer() else f"{n:g}"
 
 
-def problems(facts: ClusterFacts, *, release: str, namespace: str) -> tuple[str, ...]:
+def problems(facts: ClusterSnapshot, *, release: str, namespace: str) -> tuple[str, ...]:
     """Why an answering region is not healthy (empty: it is)."""
     out: list[str] = [f"could not read {note}" for note in facts.notes]
     if facts.release is None and not any(n.startswith("Helm release") for n in facts.notes):
@@ -252,19 +253,16 @@ class StatusObserver:
         pass
 
 
-Reader = Callable[[Region, float], ClusterFacts]
+Reader = Callable[[Region, float], ClusterSnapshot]
 
 
 def kube_reader(kubeconfig: str | Path | None = None) -> Reader:
     """Read a region through its kube context, every call bounded by the region's timeout."""
-    from .kube.client import CONNECT_TIMEOUT, KubeApi
-    from .kube.status import read_cluster
-
-    def read(region: Region, timeout: float) -> ClusterFacts:
+    def read(region: Region, timeout: float) -> ClusterSnapshot:
         api = KubeApi.connect(region, kubeconfig)
         api.request_timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
         try:
-            return read_cluster(api, release=region.release_name, namespace=region.namespace)
+            return read_status(api, release=region.release_name, namespace=region.namespace)
         finally:
             api.close()
 
@@ -283,7 +281,7 @@ def collect_status(fleet: Fleet, regions: Sequence[str] | None = None, *, kubeco
     expected = {r.name: expected_release(fleet, r) for r in selected}
     taken_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     begin = clock()
-    results: Queue[tuple[str, ClusterFacts | BaseException, float]] = Queue()
+    results: Queue[tuple[str, ClusterSnapshot | BaseException, float]] = Queue()
     slots = threading.BoundedSemaphore(MAX_PARALLEL)
     started: dict[str, float] = {}
 
@@ -292,7 +290,7 @@ def collect_status(fleet: Fleet, regions: Sequence[str] | None = None, *, kubeco
             started[region.name] = clock()
             observer.region_started(region.name)
             try:
-                outcome: ClusterFacts | BaseException = read(region, timeout)
+                outcome: ClusterSnapshot | BaseException = read(region, timeout)
             except Exception as exc:  # reported as the region's state, never raised
                 outcome = exc
             results.put((region.name, outcome, clock() - started[region.name]))
@@ -326,7 +324,7 @@ def _failed(fleet: Fleet, region: Region, state: str, message: str, seconds: flo
                         None, state, round(seconds, 3), message=message, gpu_quota=gpu_quota(fleet, region))
 
 
-def _judge(fleet: Fleet, region: Region, outcome: ClusterFacts | BaseException, seconds: float,
+def _judge(fleet: Fleet, region: Region, outcome: ClusterSnapshot | BaseException, seconds: float,
            expected: ExpectedRelease) -> RegionStatus:
     if isinstance(outcome, LiveCheckError):
         return _failed(fleet, region, _failure_state(outcome), one_line(outcome.cause), seconds)
@@ -356,14 +354,8 @@ def _with_roles(fleet: Fleet, selected: Sequence[Region], statuses: list[RegionS
         role = declared.get(status.name)
         if role is None and status.facts is not None and status.facts.kueue is not None:
             role = "manager" if status.facts.kueue.manager else ("worker" if multikueue else None)
-        out.append(status if role == status.role else _replace(status, role=role))
+        out.append(status if role == status.role else replace(status, role=role))
     return out
-
-
-def _replace(status: RegionStatus, **changes: Any) -> RegionStatus:
-    from dataclasses import replace
-
-    return replace(status, **changes)
 
 
 # --- snapshots: dataclasses <-> JSON ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..fleet import Fleet, load_fleet
+from ..report import status_html, status_text
 from ..status import DEFAULT_TIMEOUT, FleetStatus, RegionStatus, StatusObserver, collect_status, load_snapshot
 from ..status import snapshot_regions as only_regions
 from .common import EXIT_OK, fail, handle_errors
@@ -39,8 +40,6 @@ class ProgressObserver(StatusObserver):
 
 
 def render(status: FleetStatus, fmt: str, *, color: bool) -> str:
-    from ..report import status_html, status_text
-
     if fmt == "json":
         return status.to_json()
     if fmt == "html":

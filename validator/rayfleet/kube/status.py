@@ -1,5 +1,5 @@
 """What one region's cluster looks like right now, read with the kubernetes client into plain
-frozen dataclasses (``ClusterFacts``). It reads and reports; whether a region is healthy is
+frozen dataclasses (``ClusterSnapshot``). It reads and reports; whether a region is healthy is
 decided by ``rayfleet.status``.
 
 Sources, all read-only:
@@ -158,7 +158,7 @@ class VolumeClaim:
 
 
 @dataclass(frozen=True)
-class ClusterFacts:
+class ClusterSnapshot:
     """Everything read from one region's cluster. ``notes`` are the reads that failed (a 403 on
     one resource does not hide the rest)."""
 
@@ -525,7 +525,7 @@ def identity_webhook_present(configurations: Iterable[Mapping[str, Any]]) -> boo
                for c in configurations for w in c.get("webhooks") or [])
 
 
-def read_cluster(api: KubeApi, *, release: str, namespace: str) -> ClusterFacts:
+def read_status(api: KubeApi, *, release: str, namespace: str) -> ClusterSnapshot:
     """Read one region's cluster. The first GET (``/version``) decides whether the region
     answers at all: its LiveCheckError is raised. Later reads that fail become ``notes``."""
     version = api.version()
@@ -557,7 +557,7 @@ def read_cluster(api: KubeApi, *, release: str, namespace: str) -> ClusterFacts:
     claims = attempt("PersistentVolumeClaims", lambda: api.list(
         f"PersistentVolumeClaims in {namespace}", core.list_namespaced_persistent_volume_claim, namespace), [])
     pools, pending = gpu_pools(nodes, pods)
-    return ClusterFacts(
+    return ClusterSnapshot(
         server_version=str(version.get("gitVersion") or f"v{version.get('major')}.{version.get('minor')}"),
         release=helm,
         rayclusters=tuple(sorted((raycluster_facts(c, pods) for c in clusters), key=lambda c: (c.namespace, c.name))),

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
 
-from ..kube.status import ClusterFacts, GpuPool, KueueFacts, RayClusterFacts
+from ..kube.status import ClusterSnapshot, GpuPool, KueueFacts, RayClusterFacts
 from ..status import DEGRADED, HEALTHY, FleetStatus, RegionStatus
 from .status_text import job_summary, number, release_cell
 
@@ -202,7 +202,7 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], caption: str) 
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
-def _release_card(region: RegionStatus, facts: ClusterFacts) -> str:
+def _release_card(region: RegionStatus, facts: ClusterSnapshot) -> str:
     release = facts.release
     if release is None:
         return '<div class="card"><h3>Helm release</h3><p class="bad">not installed</p></div>'
