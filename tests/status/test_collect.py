@@ -196,6 +196,8 @@ def test_snapshot_round_trips_and_matches_its_schema(tmp_path, example):
     ('{"kind": "FleetStatus"}', "not a rayfleet status snapshot"),
     ('{"apiVersion": "rayfleet.dev/v1", "kind": "FleetStatus", "fleet": "f", "takenAt": "x", "seconds": 1,'
      ' "regions": [{"name": 3}]}', "regions[0]"),
+    ('{"seconds": NaN}', "NaN is not a JSON number"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
 ])
 def test_bad_snapshots_are_one_line_errors(tmp_path, content, message):
     path = tmp_path / "bad.json"

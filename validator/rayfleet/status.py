@@ -400,13 +400,19 @@ def from_dict(document: dict[str, Any]) -> FleetStatus:
     return result
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_snapshot(path: str | Path) -> FleetStatus:
     """A saved snapshot, checked against ``schemas/status.schema.json``. Raises ``InputError``
     naming the file and the field."""
     shown = str(path)
     text = read_text(path, max_bytes=MAX_SNAPSHOT_BYTES, label="status snapshot")
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise InputError("not a rayfleet status snapshot: nested too deeply", file=shown) from None
     except ValueError as exc:
         raise InputError(f"not JSON: {exc}", file=shown) from None
     validator = jsonschema.Draft7Validator(load_schema("status.schema.json"))

@@ -100,7 +100,9 @@ def render(status: FleetStatus, *, color: bool = False, width: int | None = None
             continue
         console.print(Text(f"{region.name} ({region.state})", style=STATE_STYLE.get(region.state, "red") + " bold"))
         for line in lines:
-            console.print(f"  - {line}", markup=False)
+            console.print(f"  - {line}", markup=False, soft_wrap=True)
     console.print(f"taken {status.taken_at} in {status.seconds:.1f}s; {status.answered}/{len(status.regions)} "
                   "regions answered", markup=False)
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    # Without colour the text is for files and pipes: no padding to the console's width.
+    return text if color else "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
