@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 from rayfleet.report import status_html
-from rayfleet.status import load_snapshot
+from rayfleet.status import collect_status, load_snapshot
 
-from tests.status.scenario import EXAMPLE_SNAPSHOT, REPO
+from tests.kube.fake_kube import FakeKueue, admission_check, cluster_queue, multikueue_cluster, workload
+from tests.status.scenario import EXAMPLE_SNAPSHOT, REPO, fake_fleet
 
 SCREENSHOT = REPO / "docs" / "status.png"
 VIEWPORT = {"width": 1360, "height": 900}
@@ -150,3 +151,26 @@ def test_dark_mode_has_its_own_colours(browser, example, tmp_path):
         assert seen["errors"] == []
         page.close()
     assert colours[0] != colours[1]
+
+
+def test_manager_shows_workers_and_where_jobs_went(tmp_path):
+    with fake_fleet(tmp_path) as fake:
+        manager = fake.clusters["westus3"]
+        manager.expired = False
+        manager.kueue = FakeKueue(
+            clusterqueues=[cluster_queue("fleet", gpus=20, used=5, admitted=3, pending=1, checks=("mk",))],
+            admissionchecks=[admission_check("mk")],
+            multikueueclusters=[multikueue_cluster("rayfleet-eus2"),
+                                multikueue_cluster("rayfleet-sdc", active=False, message="dial tcp: i/o timeout")],
+            workloads=[workload("train", cluster="rayfleet-eus2"),
+                       workload("sweep", nominated=("rayfleet-eus2", "rayfleet-sdc"), state="pending")])
+        status = collect_status(fake.fleet, kubeconfig=fake.kubeconfig, timeout=10)
+    page = status_html.render(status)
+    details = page[page.index('id="region-westus3"'):]
+    assert "westus3 · cluster rayfleet-wus3 · context rayfleet-wus3 · manager" in details
+    assert "MultiKueue workers" in details and "dial tcp: i/o timeout" in details
+    assert "1/2 workers connected" in page
+    # Each dispatched RayJob names its worker cluster and the fleet region behind it.
+    assert "ray/train</td><td>fleet-gpu</td><td>admitted</td><td>rayfleet-eus2<span class=\"sub\">eastus2</span>" \
+        in details
+    assert "nominated: rayfleet-eus2, rayfleet-sdc" in details
