@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
@@ -275,8 +275,3 @@ def differences(expected: Any, actual: Any, path: str = "", limit: int = 5) -> l
     walk(expected, actual, path)
     return out
 
-
-def helmreleases(objects: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    for obj in objects:
-        if obj.get("kind") == "HelmRelease" and str(obj.get("apiVersion", "")).startswith("helm.toolkit.fluxcd.io/"):
-            yield obj
