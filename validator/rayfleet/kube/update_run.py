@@ -295,7 +295,10 @@ def plan_run(fleet: Fleet, delivery: Delivery, regions: Sequence[Region], snapsh
 
 
 def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for cond in (obj.get("status") or {}).get("conditions") or []:
+    """A condition of a run (``status.conditions``) or of a stage, task or cluster status
+    (``conditions`` directly)."""
+    conditions = obj.get("conditions") if "conditions" in obj else (obj.get("status") or {}).get("conditions")
+    for cond in conditions or []:
         if isinstance(cond, dict) and cond.get("type") == kind:
             return cond
     return None
@@ -437,7 +440,9 @@ def _finish(run: dict[str, Any], report: UpdateRunReport, succeeded: dict[str, A
                                  "region": region.name if region else (failed[0] if failed else None),
                                  "reason": str(cond.get("message") or message)}
             return
-    current = next((s for s in report.stages if s.status not in ("succeeded", "not-started")), None)
+    current = next((s for s in report.stages if s.status != "succeeded"), None)
+    if current is not None:
+        current.status, current.message = report.status, message
     report.stopped_at = {"stage": current.name if current else None, "region": None, "reason": message}
 
 
