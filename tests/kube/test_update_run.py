@@ -173,3 +173,72 @@ def test_helmrelease_ready_reads_generation_and_condition():
     assert not helmrelease_ready(helmrelease("ray", "ns", generation=2, observed=1))[0]
     assert not helmrelease_ready(helmrelease("ray", "ns", observed=None))[0]
     assert not helmrelease_ready(None)[0]
+
+
+# --- the commands ----------------------------------------------------------------------------------
+
+FLEET = str(Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml")
+
+
+def _ready_members(example: Fleet, fakes: Fakes) -> None:
+    """Every member healthy: the GPU pools preflight wants, Flux's HelmRelease and the RayCluster ready."""
+    from tests.kube.fake_kube import GPU_TAINT, aks_node
+
+    fakes.clusters["swedencentral"].nodes.append(
+        aks_node("aks-a100-1-vmss000000", "a100", "Standard_NC24ads_A100_v4", gpus=1, taints=[GPU_TAINT]))
+    fakes.clusters["westus3"].git_version = "v1.32.6"
+    fakes.clusters["westus3"].nodes.append(
+        aks_node("aks-t4spot-1-vmss000000", "t4spot", "Standard_NC4as_T4_v3", gpus=1, spot=True, taints=[GPU_TAINT]))
+    for region in example.regions:
+        cluster = fakes.clusters[region.name]
+        cluster.helmreleases[(f"rayfleet-{region.name}", "ray")] = helmrelease("ray", f"rayfleet-{region.name}")
+        cluster.set_raycluster(raycluster("ray-ray-cluster", head_ready="True", provisioned="True", state="ready"))
+
+
+def test_rollout_engine_fleet_manager_end_to_end(example, fakes, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from rayfleet.cli.rollout import rollout
+
+    _ready_members(example, fakes)
+    report = tmp_path / "rollout.json"
+    result = CliRunner().invoke(rollout, [FLEET, "--engine", "fleet-manager", "--kubeconfig", str(fakes.kubeconfig),
+                                          "--no-color", "--timeout", "5", "--poll-interval", "0",
+                                          "--report", f"json={report}"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())["data"]["rollout"]
+    assert data["status"] == "succeeded" and data["run"] == "rayfleet-3"
+    assert [(s["name"], s["status"], [c["region"] for c in s["checks"]]) for s in data["stages"]] == [
+        ("wave1", "succeeded", ["eastus2"]), ("wave2", "succeeded", ["swedencentral", "westus3"])]
+    assert _approved(fakes.hub) == ["rayfleet-3-after-wave1", "rayfleet-3-after-wave2"]
+
+
+def test_rollout_engine_fleet_manager_stops_where_readiness_fails(example, fakes):
+    from click.testing import CliRunner
+    from rayfleet.cli.rollout import rollout
+
+    _ready_members(example, fakes)
+    fakes.clusters["westus3"].set_raycluster(raycluster("ray-ray-cluster", head_ready="False", provisioned="False"))
+    result = CliRunner().invoke(rollout, [FLEET, "--engine", "fleet-manager", "--kubeconfig", str(fakes.kubeconfig),
+                                          "--no-color", "--timeout", "1", "--poll-interval", "0"])
+    assert result.exit_code == 1
+    assert "stage wave2 failed rayfleet's checks in westus3" in result.output
+    assert fakes.hub.runs["rayfleet-3"]["spec"]["state"] == "Stop"
+    assert _approved(fakes.hub) == ["rayfleet-3-after-wave1"]
+
+
+def test_export_fleet_manager_live_checks_the_hub_members(example, fakes, tmp_path):
+    from click.testing import CliRunner
+    from rayfleet.cli.export import export
+
+    args = ["fleet-manager", FLEET, "--out", str(tmp_path / "hub"), "--live", "--kubeconfig", str(fakes.kubeconfig)]
+    result = CliRunner().invoke(export, args)
+    assert result.exit_code == 0, result.output
+    fakes.hub.members[1]["status"]["conditions"][1]["status"] = "False"
+    result = CliRunner().invoke(export, args)
+    assert result.exit_code == 1
+    assert "member rayfleet-sdc of region 'swedencentral' is leaving or has left the fleet" in result.output
+    # an unreachable hub is a one-line error, exit 2
+    result = CliRunner().invoke(export, [*args[:-1], str(tmp_path / "missing-kubeconfig")])
+    assert result.exit_code == 2 and "Traceback" not in result.output

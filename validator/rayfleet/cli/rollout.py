@@ -96,10 +96,12 @@ def plan_text(report: RolloutReport) -> str:
                    "Kubernetes Fleet Manager hub, each stage approved after rayfleet's checks (docs/rollout.md).")
 @click.option("--hub-context", metavar="NAME", default=None,
               help="fleet-manager: kube context of the hub (default: delivery.fleetManager.hubContext).")
+@click.option("--poll-interval", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="S",
+              help="fleet-manager: seconds between reads of the update run.")
 @handle_errors
 def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, helm_binary: str,
             kubeconfig: str | None, reports: tuple[str, ...], color: bool | None, engine: str,
-            hub_context: str | None) -> None:
+            hub_context: str | None, poll_interval: float) -> None:
     """Roll FLEET out wave by wave (ascending wave; fleet order inside a wave).
 
     Validates first and refuses on errors. Then, per region: preflight, `helm upgrade --install`
@@ -122,7 +124,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
     out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=160 if not use_color else None)
     err = Console(stderr=True, no_color=not use_color, highlight=False, width=160 if not use_color else None)
     if engine == "fleet-manager":
-        _fleet_manager(loaded, regions, dry_run, timeout, kubeconfig, hub_context, specs, use_color, out, err)
+        _fleet_manager(loaded, regions, dry_run, timeout, kubeconfig, hub_context, poll_interval, specs, use_color,
+                       out, err)
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig)
@@ -142,15 +145,16 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
 
 
 def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeout: int, kubeconfig: str | None,
-                   hub_context: str | None, specs: list[tuple[str, str | None]], use_color: bool, out: Console,
-                   err: Console) -> NoReturn:
+                   hub_context: str | None, poll_interval: float, specs: list[tuple[str, str | None]],
+                   use_color: bool, out: Console, err: Console) -> NoReturn:
     from ..fleet_rollout import rollout_fleet_manager
     from ..kube.update_run import UpdateRunReport
     from ..report import render_report
     from .rollout_fleet import StageProgress, plan_text, stage_table
 
     result = rollout_fleet_manager(loaded, regions=regions or None, dry_run=dry_run, hub_context=hub_context,
-                                   kubeconfig=kubeconfig, timeout=timeout, observer=StageProgress(err))
+                                   kubeconfig=kubeconfig, timeout=timeout, poll_interval=poll_interval,
+                                   observer=StageProgress(err))
     report: UpdateRunReport = result.extra["rollout_report"]
     if dry_run:
         out.print(plan_text(report), markup=False, end="")
