@@ -258,3 +258,13 @@ def test_rollout_fleet_manager_dry_run_prints_stages_and_objects():
     assert documents[0]["kind"] == "ClusterStagedUpdateRun"
     assert documents[0]["spec"] == {"placementName": "rayfleet", "stagedRolloutStrategyName": "rayfleet-waves",
                                     "state": "Run"}
+
+
+def test_a_values_file_helm_cannot_read_is_refused(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- a list, not a mapping\n")
+    path = fleet_copy(tmp_path, lambda data: data["regions"][0]["valuesFiles"].append(str(broken)))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(export, ["flux", str(path), "--out", str(out)])
+    assert result.exit_code == 2 and "broken.yaml" in result.output and "mapping" in result.output
+    assert not out.exists()

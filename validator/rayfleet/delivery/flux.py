@@ -29,7 +29,7 @@ import helm_python
 from ..errors import InputError
 from ..fleet import Fleet, Region
 from ..text import one_line
-from ..values import fold_values
+from ..values import fold_values, load_values_file
 from ..yamlio import read_text
 from .settings import Delivery, Source, check_names, delivery_namespace, require_delivery
 from .writer import dump_objects
@@ -95,6 +95,7 @@ def values_layers(fleet: Fleet, region: Region) -> list[ValuesLayer]:
     layers = []
     for index, path in enumerate(fleet.values_stack_paths(region), start=1):
         shown = _shown(fleet, path)
+        load_values_file(path, display=fleet.relative(path))  # refuse what Helm (and so Flux) cannot read
         text = read_text(path, label="values file")
         if len(text.encode("utf-8")) > MAX_CONFIGMAP_BYTES:
             raise InputError("too large for a ConfigMap (1 MiB): split it into smaller values files",
