@@ -82,24 +82,12 @@ def test_the_graph_is_read_from_the_package():
     assert "rayfleet.subjects" in GRAPH["rayfleet.policies.base"]
 
 
-def _late_entry_point(name: str, target: str) -> bool:
-    """A CLI command loading the library command it runs, so that the commands that talk to a
-    cluster load the kubernetes client only when they run (``rayfleet validate`` starts faster)."""
-    return name.startswith("rayfleet.cli.") and target.startswith("rayfleet.commands.")
-
-
 def test_no_module_imports_another_inside_a_function():
     # Function-level imports are left for third-party packages a command needs late (pyhelm3,
-    # the Azure SDK) and for the CLI's late entry points; never to dodge a cycle.
+    # the Azure SDK); never to dodge a cycle between rayfleet's own modules.
     inside = sorted(f"{name} imports {target}" for name in MODULES for target, in_function in _imports(name)
-                    if in_function and (target == "rayfleet" or target.startswith("rayfleet."))
-                    and not _late_entry_point(name, target))
+                    if in_function and (target == "rayfleet" or target.startswith("rayfleet.")))
     assert inside == []
-
-
-def test_rayfleet_validate_does_not_load_the_kubernetes_client():
-    code = "import sys, rayfleet.cli; sys.exit('kubernetes' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
 
 
 def _reaches(start: str) -> set[str]:

@@ -10,7 +10,7 @@ import trustme
 from rayfleet.commands.preflight import preflight_region, run_preflight
 from rayfleet.errors import LiveCheckError
 from rayfleet.findings import Severity
-from rayfleet.policies._nodes import tolerates
+from rayfleet.nodes import tolerates
 
 from tests.kube.fake_kube import GPU_TAINT, aks_node, kuberay_crd, namespace, other_webhook, write_kubeconfig
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ._version import __version__
 from .capacity.table import CapacityTable
+from .delivery.run import UpdateRunReport
 from .findings import Finding, Severity
 from .identity import IdentityPlan
 from .policies import Policy
@@ -64,6 +65,7 @@ class Result:
     clusters: Mapping[str, AksSettings] | None = None  # identity check --live: what ARM said per region
     identity_plan: IdentityPlan | None = None  # identity check: the selected regions' credentials
     rollout: RolloutReport | None = None  # rollout
+    update_run: UpdateRunReport | None = None  # rollout --engine fleet-manager (JSON: data.rollout too)
     # What was rendered, by region (not reported; lets a rollout reuse validate's renders).
     releases: Mapping[str, ReleaseObjects] = field(default_factory=dict)
 

@@ -7,6 +7,7 @@
 * ``AksCluster`` and ``IdentityCredentials``: what the live identity check read from Azure
   Resource Manager (a managed cluster's settings; a managed identity's federated credentials
   against the ones the fleet needs).
+* ``HubMembers``: the MemberClusters the Fleet Manager hub lists, beside the regions.
 
 The adapters (``rayfleet.azure``, ``rayfleet.kube``) fill these with facts; policies read them.
 Neither imports the other. Every subject tells the runner how to place a violation
@@ -397,3 +398,18 @@ def service_account_ref(cred: PlannedCredential) -> ObjectRef:
 
 def credential_ref(name: str) -> ObjectRef:
     return ObjectRef(f"Microsoft.ManagedIdentity/{MSI_API_VERSION}", "FederatedIdentityCredential", None, name)
+
+
+# --- live Azure Kubernetes Fleet Manager: the hub ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubMembers:
+    """What ``fleet-members-match`` looks at: the regions and the hub's MemberClusters."""
+
+    fleet: Fleet
+    regions: Sequence[Region]
+    members: Sequence[dict[str, Any]]
+
+    def finding_context(self, violation: Violation) -> FindingContext:
+        return FindingContext(region=violation.region)

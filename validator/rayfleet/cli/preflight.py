@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..commands.preflight import run_preflight
 from ..fleet import load_fleet
 from .common import finish, handle_errors, report_options
 
@@ -27,8 +28,6 @@ def preflight(fleet: str, regions: tuple[str, ...], kubeconfig: str | None, crea
     release namespace. Read-only. A cluster that cannot be read (unreachable, expired
     credentials) is a one-line error naming the region (exit 2).
     """
-    from ..commands.preflight import run_preflight  # loads the kubernetes client: only when it runs
-
     result = run_preflight(load_fleet(fleet), regions=regions or None, kubeconfig=kubeconfig,
                            create_namespace=create_namespace)
     finish(result, reports, fail_on, color)

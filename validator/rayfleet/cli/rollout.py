@@ -12,12 +12,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..commands.fleet_manager import rollout_fleet_manager
+from ..commands.rollout import rollout_fleet
 from ..findings import Severity
 from ..fleet import Fleet, load_fleet
 from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
 from ..report import render_report
 from ..rollout import PyHelm3Deployer, RegionOutcome, RegionStatus, RolloutObserver, RolloutReport
 from .common import EXIT_FINDINGS, EXIT_OK, fail, handle_errors, parse_report_spec
+from .rollout_fleet import StageProgress, stage_table
+from .rollout_fleet import plan_text as stage_plan_text
 
 _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow", "started": "cyan", "waiting": "dim"}
 _STATUS_STYLE = {RegionStatus.SUCCEEDED: "green", RegionStatus.CHECKED: "green", RegionStatus.FAILED: "red",
@@ -116,8 +120,6 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
         _fleet_manager(loaded, regions, dry_run, timeout, kubeconfig, hub_context, poll_interval, specs, use_color,
                        out, err)
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
-    from ..commands.rollout import rollout_fleet  # loads the kubernetes client: only when it runs
-
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig)
     report = result.rollout
@@ -139,17 +141,13 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
 def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeout: int, kubeconfig: str | None,
                    hub_context: str | None, poll_interval: float, specs: list[tuple[str, str | None]],
                    use_color: bool, out: Console, err: Console) -> NoReturn:
-    from ..fleet_rollout import rollout_fleet_manager
-    from ..kube.update_run import UpdateRunReport
-    from ..report import render_report
-    from .rollout_fleet import StageProgress, plan_text, stage_table
-
     result = rollout_fleet_manager(loaded, regions=regions or None, dry_run=dry_run, hub_context=hub_context,
                                    kubeconfig=kubeconfig, timeout=timeout, poll_interval=poll_interval,
                                    observer=StageProgress(err))
-    report: UpdateRunReport = result.extra["rollout_report"]
+    report = result.update_run
+    assert report is not None
     if dry_run:
-        out.print(plan_text(report), markup=False, end="")
+        out.print(stage_plan_text(report), markup=False, end="")
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
     if counting or report.status == "refused":
         click.echo(render_report("text", result, color=use_color), nl=False)

@@ -151,7 +151,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_oidc_issuer.POLICY,
     aks_workload_identity.POLICY,
     aks_blob_csi_driver.POLICY,
-    # live checks: the Fleet Manager hub (rayfleet.kube.update_run)
+    # live checks: the Fleet Manager hub (subject: HubMembers)
     fleet_members_match.POLICY,
 )
 

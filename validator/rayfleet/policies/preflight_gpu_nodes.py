@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..findings import Severity, Violation
+from ..nodes import allocatable_gpus, describe_nodes, node_labels, nodes_by_pool, taint_text, untolerated_taints
 from ..subjects import LiveCluster
 from ..wellknown import INSTANCE_TYPE_LABELS
 from ..workloads import PodTemplate
-from ._nodes import allocatable_gpus, describe_nodes, node_labels, nodes_by_pool, taint_text, untolerated_taints
 from .base import Policy, Scope
 
 INSTANCE_TYPE = INSTANCE_TYPE_LABELS[0]

@@ -12,6 +12,7 @@ from .capacity import capacity_to_dict
 from .common import summary
 from .identity import plan_to_dict
 from .rollout import rollout_to_dict
+from .update_run import update_run_to_dict
 
 SCHEMA_ID = "https://rayfleet.dev/schemas/report.schema.json"
 
@@ -73,6 +74,8 @@ def sections(result: Result) -> dict[str, Any]:
         data["identityPlan"] = plan_to_dict(result.identity_plan)
     if result.rollout is not None:
         data["rollout"] = rollout_to_dict(result.rollout)
+    if result.update_run is not None:
+        data["rollout"] = update_run_to_dict(result.update_run)
     return data
 
 

@@ -1,15 +1,13 @@
-"""Kubernetes scheduling rules over the nodes preflight read (nodeSelector labels and taints).
-
-Not a policy (the leading underscore keeps it out of the registry meta-test).
-"""
+"""Kubernetes nodes as the API server sends them: labels, taints and tolerations (the scheduler's
+rules), allocatable GPUs. Read by the preflight policies and by ``rayfleet status``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..quantities import parse_quantity
-from ..wellknown import AGENT_POOL_LABEL, GPU_RESOURCE
+from .quantities import parse_quantity
+from .wellknown import AGENT_POOL_LABEL, GPU_RESOURCE
 
 
 def node_labels(node: dict[str, Any]) -> dict[str, str]:
