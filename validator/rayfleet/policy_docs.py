@@ -15,7 +15,17 @@ _SCOPE_TITLES = {
 }
 _SCOPE_INTRO = {
     Scope.RELEASE: "Checked on each region's rendered objects (and by `rayfleet scan` on any manifests).",
-    Scope.FLEET: "Checked across all regions of the fleet file at once.",
+    Scope.FLEET: (
+        "Checked across all regions of the fleet file at once.\n\n"
+        "**Cross-checks: the fleet file is the truth.** A region's facts are written twice: in the fleet "
+        "file (its identities, storage, cluster) and in its values files (what the chart renders). "
+        "`region-identity-declared`, `region-identity-match`, `region-storage-match`, "
+        "`region-cluster-match`, `storage-in-region` and `unique-cluster-names` check that the rendered "
+        "release says what the fleet file says, so a region copied from another cannot ship with the other "
+        "region's identity, data or cluster. Each finding names both places: the fleet file line of the "
+        "fact and the values file line that set the rendered value (found through the values stack's "
+        "provenance), so the fix is one edit away."
+    ),
     Scope.LIVE: "Checked against live Azure and Kubernetes APIs, when live checks are asked for.",
     Scope.PIPELINE: "Raised by the validation pipeline itself: rendering, schemas and waivers.",
 }

@@ -15,14 +15,14 @@ def check(view: FleetView) -> Iterator[Violation]:
         if not region.identities:
             continue  # region-identity-declared reports a region that declares none
         declared = {i.client_id.lower() for i in region.identities}
-        names = ", ".join(i.name for i in region.identities)
+        names = ", ".join(f"{i.name} ({i.client_id})" for i in region.identities)
         for use in identity_uses(release):
             if use.value.lower() in declared:
                 continue
             where, source = set_by(release, use.value)
             yield Violation(
                 f"{use.what} uses client ID {use.value}{owner_of_identity(fleet, use.value, region)}; the fleet "
-                f"file declares {names} for region {region.name!r} at "
+                f"file declares identities {names} for region {region.name!r} at "
                 f"{fleet_place(fleet, 'regions', index, 'identities')}" + (f"; {where}" if where else ""),
                 obj=use.obj, path=use.path, region=region.name, source=source)
         if fleet.tenant_id is None:

@@ -51,14 +51,14 @@ def check(view: FleetView) -> Iterator[Violation]:
                     if key != "account":
                         continue  # without a resource group the driver looks in the cluster's node group
                     yield Violation(
-                        f"{what_obj} names no storage account, so the Blob CSI driver picks or creates one "
-                        f"itself; the fleet file declares {expected!r} for region {region.name!r} at {place}",
+                        f"{what_obj} names no storage account; the fleet file declares storage account "
+                        f"{expected!r} for region {region.name!r} at {place}",
                         obj=config.obj.ref, path=path, region=region.name)
                     continue
                 where, source = set_by(release, value)
                 yield Violation(
                     f"{what_obj} mounts {what} {value!r}{owner_of_storage(fleet, value, region, field=key)}; "
-                    f"the fleet file declares {expected!r} for region {region.name!r} at {place}"
+                    f"the fleet file declares {what} {expected!r} for region {region.name!r} at {place}"
                     + (f"; {where}" if where else ""),
                     obj=config.obj.ref, path=path, region=region.name, source=source)
 
@@ -74,8 +74,9 @@ POLICY = Policy(
         "values files (what the BlobFuse2 StorageClass or PersistentVolume renders). A region copied from "
         "another keeps the other region's account in its values file and silently trains on, and writes "
         "checkpoints to, the other region's data across regions. Every blob StorageClass and PersistentVolume "
-        "must name the region's declared account (and resource group, when declared); a region that mounts "
-        "blob storage must declare it. The finding names the fleet file line and the values file line."
+        "must name the region's declared account (and resource group, when declared): a dynamic StorageClass "
+        "without an account lets the driver pick or create one in the cluster's node resource group. A region "
+        "that mounts blob storage must declare it. The finding names the fleet file line and the values file line."
     ),
     remediation=(
         "Set the storage account and resource group in the region's values file to the region's "
