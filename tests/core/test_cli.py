@@ -101,6 +101,35 @@ def test_scan_skips_fleet_policies_and_says_so():
         assert not fleet_scoped
 
 
+def test_scan_with_a_fleet_file_does_not_claim_it_lacks_one():
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    result = run_cli("scan", "-", "--fleet", EXAMPLE, input=manifest)
+    assert result.exit_code == 0
+    [note] = [line for line in result.output.splitlines() if line.startswith("note: skipped")]
+    assert "need the fleet file" not in note
+    assert "scanned manifests belong to no region" in note and "rayfleet validate" in note
+    assert "gpu-quota-fit" in note
+    junit = run_cli("scan", "-", "--fleet", EXAMPLE, "--report", "junit", input=manifest).output
+    assert "needs the fleet file" not in junit and 'message="compares each region' in junit
+
+
+def test_scan_with_a_fleet_file_knows_its_vm_sizes(tmp_path: Path):
+    """--fleet brings the fleet's vmSizes: a size declared there is known to unknown-vm-size."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(Path(EXAMPLE).read_text().replace("chart: ../charts/ray-aks", "chart: .")
+                     + "vmSizes:\n  Standard_NX9_v9: {vcpus: 8, gpus: 1, family: standardNXv9Family}\n")
+    manifest = ("apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: r, namespace: ray}\nspec:\n"
+                "  headGroupSpec: {template: {spec: {containers: [{name: h, image: i}]}}}\n"
+                "  workerGroupSpecs:\n  - groupName: g\n    maxReplicas: 1\n    template:\n      spec:\n"
+                "        nodeSelector: {node.kubernetes.io/instance-type: Standard_NX9_v9}\n"
+                "        containers: [{name: w, image: i, resources: {limits: {nvidia.com/gpu: 1}}}]\n")
+    args = ("scan", "-", "--report", "json")
+    without = json.loads(run_cli(*args, input=manifest).output)["findings"]
+    with_fleet = json.loads(run_cli(*args, "--fleet", fleet, input=manifest).output)["findings"]
+    assert [f["policy"] for f in without if f["policy"] == "unknown-vm-size"] == ["unknown-vm-size"]
+    assert [f["policy"] for f in with_fleet if f["policy"] == "unknown-vm-size"] == []
+
+
 def test_plan_prints_waves_values_and_commands():
     result = run_cli("plan", EXAMPLE, "--format", "json")
     assert result.exit_code == 0

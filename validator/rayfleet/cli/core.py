@@ -71,7 +71,8 @@ def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary
 @click.option("--kube-version", default="1.33", show_default=True, help="Kubernetes version of the schemas.")
 @CRDS_OPT
 @click.option("--fleet", "fleet_path", type=click.Path(dir_okay=False), default=None,
-              help="Take policy settings (GPU taint, registries, external ServiceAccounts) from this fleet file.")
+              help="Take policy settings (GPU taint, registries, external ServiceAccounts) and VM sizes "
+                   "from this fleet file.")
 @click.option("--profile", is_flag=True, help="Print the time spent in each stage on stderr.")
 @report_options
 @handle_errors
@@ -79,11 +80,12 @@ def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path
          reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
     """Check manifests rendered elsewhere: files, folders or - for stdin.
 
-    The same object schemas and policies as `validate`; policies that need the fleet file
-    (quota, failover, fleet-wide rules) are skipped and listed.
+    The same object schemas and policies as `validate`; fleet policies (quota, failover, the
+    cross-checks against the fleet file) compare each region's rendered release, so they are
+    skipped and listed: run `validate` for those.
     """
-    settings = load_fleet(fleet_path).settings if fleet_path else None
-    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, settings=settings)
+    loaded = load_fleet(fleet_path) if fleet_path else None
+    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, fleet=loaded)
     if profile:
         _print_profile(result)
     finish(result, reports, fail_on, color)
