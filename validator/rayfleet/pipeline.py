@@ -19,6 +19,7 @@ from .checks import run_fleet_policies, run_release_policies, to_finding
 from .errors import InputError
 from .findings import Finding, SourceLocation
 from .fleet import Fleet, PolicySettings, Region, load_fleet
+from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .manifests import KubeObject, load_manifest_paths, objects_from_text
 from .policies import ALL_POLICIES, FleetView, Policy, Release, Scope, get_policy
 from .render import EmbeddedHelm, Engine, TemplateError, ValuesSchemaError, engine_for
@@ -59,15 +60,12 @@ class _Session:
         return self._values[key]
 
 
-def helm_command(fleet: Fleet, region: Region) -> list[str]:
-    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order."""
-    command = ["helm", "upgrade", "--install", region.release_name, fleet.relative(fleet.chart),
-               "--namespace", region.namespace, "--create-namespace"]
-    if region.cluster.kube_context:
-        command += ["--kube-context", region.cluster.kube_context]
-    for path in fleet.values_stack_paths(region):
-        command += ["-f", fleet.relative(path)]
-    return command
+def helm_command(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
+    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order:
+    the command ``rayfleet rollout`` runs (``rayfleet.helm_args``)."""
+    values = [fleet.relative(p) for p in fleet.values_stack_paths(region)]
+    return ["helm", *upgrade_args(region.release_name, fleet.relative(fleet.chart), region.namespace, values,
+                                  timeout=timeout), *kube_flags(region.cluster.kube_context)]
 
 
 def format_command(command: Sequence[str]) -> str:
