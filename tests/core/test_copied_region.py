@@ -138,3 +138,29 @@ def test_a_copied_region_without_identities_or_storage_is_an_error(tmp_path: Pat
     assert EASTUS2["client_id"] in declared["message"] and "values/regions/centralus.yaml:" in declared["message"]
     storage = by_policy["region-storage-match"]
     assert "declares no storage" in storage["message"] and EASTUS2["account"] in storage["message"]
+
+
+def test_a_quota_error_names_the_override_that_raised_max_replicas(tmp_path: Path) -> None:
+    """Errors point at the cause: the override file and line, and what it overrode, not only the quota."""
+    fleet = copy_example(tmp_path)
+    override = fleet.parent / "values" / "overrides" / "platform-team.yaml"
+    override.write_text(override.read_text().replace("maxReplicas: 8", "maxReplicas: 30"))
+    code, findings = validate_json(fleet)
+    assert code == 1
+    [quota] = [f for f in findings if f["policy"] == "gpu-quota-fit" and f["region"] == "eastus2"
+               and "family StandardNCadsH100v5Family" in f["message"]]
+    assert (Path(quota["source"]["file"]).name, quota["source"]["line"]) == (
+        "fleet.yaml", line_of(fleet, "StandardNCadsH100v5Family: 400"))
+    region_file = fleet.parent / "values" / "regions" / "eastus2.yaml"
+    gpu_max = line_of(region_file, r"maxReplicas:", after=line_of(region_file, r"^\s+gpu:"))
+    assert (f"maxReplicas 30 is set by ray-cluster.workerGroups.gpu.maxReplicas at "
+            f"{_shown(override)}:{line_of(override, 'maxReplicas: 30')} "
+            f"(over 4 at {_shown(region_file)}:{gpu_max})") in quota["message"]
+
+
+def _shown(path: Path) -> str:
+    """A path as rayfleet shows it: relative to the current folder when it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
