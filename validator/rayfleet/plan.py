@@ -51,8 +51,14 @@ def fleet_capacity(fleet: Fleet, regions: Sequence[str] | None = None) -> Capaci
     return capacity_table(FleetView(fleet, {n: r.release for n, r in renders.items() if r.rendered}))
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def plan_as_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None) -> str:
-    document: dict = {"regions": [asdict(p) for p in plan]}
+    """The plan as JSON, every key camelCase like the capacity table and the reports."""
+    document: dict = {"regions": [{_camel(k): v for k, v in asdict(p).items()} for p in plan]}
     if capacity is not None:
         document["capacity"] = capacity.to_dict()
     return json.dumps(document, indent=2) + "\n"

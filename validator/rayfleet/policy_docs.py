@@ -1,7 +1,8 @@
-"""The policy catalogue as Markdown (``docs/policies.md``), generated from the registry."""
+"""The policy catalogue as Markdown (``docs/policies.md``) and JSON, generated from the registry."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from .policies.base import Policy, Scope
@@ -74,3 +75,13 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
                 out += ["", "References:"]
                 out += [f"- <{ref}>" for ref in policy.references]
     return "\n".join(out) + "\n"
+
+
+def policies_as_json(policies: Iterable[Policy]) -> str:
+    """``{"policies": [{id, title, severity, scope, rationale, remediation, references}]}``, in
+    registry order, camelCase like every rayfleet JSON document."""
+    return json.dumps({"policies": [
+        {"id": p.id, "title": one_line(p.title), "severity": p.severity.value, "scope": p.scope.value,
+         "rationale": one_line(p.rationale), "remediation": one_line(p.remediation),
+         "references": list(p.references), "needsFleet": p.needs_fleet}
+        for p in policies]}, indent=2) + "\n"

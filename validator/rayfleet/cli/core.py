@@ -131,11 +131,17 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool) -
 
 
 @click.group(invoke_without_command=True)
-@click.option("--format", "output", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--format", "output", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
 @click.pass_context
 def policies(ctx: click.Context, output: str) -> None:
     """The policy catalogue (`policies show ID` for one policy)."""
     if ctx.invoked_subcommand is not None:
+        return
+    if output == "json":
+        from ..policy_docs import policies_as_json
+
+        click.echo(policies_as_json(ALL_POLICIES), nl=False)
         return
     if output == "markdown":
         from ..policy_docs import render_policy_docs
