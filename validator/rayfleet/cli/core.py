@@ -148,12 +148,23 @@ def policies(ctx: click.Context, output: str) -> None:
 
         click.echo(render_policy_docs(ALL_POLICIES), nl=False)
         return
+    from ..report.layout import records, terminal_width
+
+    width = terminal_width()
+    id_width = max(len(p.id) for p in ALL_POLICIES)
+    if width < id_width + 40:  # too narrow for a title column: one record per policy
+        click.echo(records([(p.id, [(p.severity.value, f"({p.scope.value}) {p.title}")]) for p in ALL_POLICIES],
+                           width), nl=False)
+        return
+    # Policy IDs are copied into waivers: their column never wraps or truncates; titles wrap.
     table = Table(box=None, show_edge=False, pad_edge=False)
-    for column in ("id", "severity", "scope", "title"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True, min_width=id_width)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("scope", no_wrap=True)
+    table.add_column("title", overflow="fold")
     for policy in ALL_POLICIES:
         table.add_row(policy.id, policy.severity.value, policy.scope.value, policy.title)
-    Console(soft_wrap=True).print(table)
+    Console(width=width, highlight=False).print(table)
 
 
 @policies.command("show")

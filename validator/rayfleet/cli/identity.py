@@ -61,7 +61,9 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
-    from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, format_table, plan_credentials
+    from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
+    from ..report.identity_table import identity_table_text
+    from ..report.layout import terminal_width
 
     if out_dir is not None and output != "bicep":
         fail("--out writes Bicep files: use it with --format bicep")
@@ -78,7 +80,7 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
             (folder / name).write_text(content, encoding="utf-8")
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
-        text = {"table": lambda: format_table(shown), "json": lambda: format_json(shown),
+        text = {"table": lambda: identity_table_text(shown, terminal_width()), "json": lambda: format_json(shown),
                 "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
     over = whole.over_limit()

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..findings import Severity
 from ..fleet import load_fleet
+from ..report.layout import terminal_width
 from ..rollout import (
     DEFAULT_TIMEOUT,
     RegionOutcome,
@@ -54,7 +55,8 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
     title = "rollout plan (dry run)" if report.dry_run else "rollout"
     table = Table(title=f"{title}: {report.status}", title_justify="left")
     for column in ("wave", "region", "objects", "context", "status", "preflight", "deploy", "readiness", "message"):
-        table.add_column(column, overflow="fold", justify="right" if column == "objects" else "left")
+        # Names are copied from here: only the message may wrap (at spaces).
+        table.add_column(column, no_wrap=column != "message", justify="right" if column == "objects" else "left")
     for outcome in report.regions:
         steps = {s.name: s.status.value for s in outcome.steps}
         style = _STATUS_STYLE.get(outcome.status, "")
@@ -123,8 +125,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
             fail(f"{path}: folder {Path(path).parent} does not exist")
     loaded = load_fleet(fleet)
     use_color = sys.stdout.isatty() if color is None else color
-    out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=160 if not use_color else None)
-    err = Console(stderr=True, no_color=not use_color, highlight=False, width=160 if not use_color else None)
+    out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=terminal_width())
+    err = Console(stderr=True, no_color=not use_color, highlight=False, width=terminal_width())
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig,
