@@ -19,12 +19,17 @@ _RESTATED = (
 _SHORTEST = 4  # shorter strings match by chance
 
 
-def _facts(region: Region) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(value, what, fleet key) of a region's cluster facts that no other region may use."""
+def _facts(region: Region, *, anywhere: bool) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(value, what, fleet key) of a region's cluster facts. With ``anywhere``, only those no other
+    region's values may hold at all: the OIDC issuer. Cluster names and kube contexts may appear
+    legitimately (a MultiKueue manager lists its workers by name), so only the restated keys are
+    compared with them."""
     cluster = region.cluster
-    facts = [(cluster.name, "AKS cluster name", ("cluster", "name"))]
-    if cluster.kube_context:
-        facts.append((cluster.kube_context, "kube context", ("cluster", "kubeContext")))
+    facts = []
+    if not anywhere:
+        facts.append((cluster.name, "AKS cluster name", ("cluster", "name")))
+        if cluster.kube_context:
+            facts.append((cluster.kube_context, "kube context", ("cluster", "kubeContext")))
     if cluster.oidc_issuer_url:
         facts.append((cluster.oidc_issuer_url, "OIDC issuer", ("cluster", "oidcIssuerUrl")))
     return facts
@@ -34,14 +39,14 @@ def _norm(value: str) -> str:
     return value.strip().rstrip("/").lower()
 
 
-def _others(fleet: Fleet, but: Region) -> dict[str, list[tuple[str, str]]]:
-    """Normalised value → [(region name, ``the kube context of region 'eastus2' (fleet file line
+def _others(fleet: Fleet, but: Region, *, anywhere: bool) -> dict[str, list[tuple[str, str]]]:
+    """Normalised value → [(region name, ``the OIDC issuer of region 'eastus2' (fleet file line
     27)``)] for the cluster facts of every other region."""
     owners: dict[str, list[tuple[str, str]]] = {}
     for index, region in enumerate(fleet.regions):
         if region.name == but.name:
             continue
-        for value, what, key in _facts(region):
+        for value, what, key in _facts(region, anywhere=anywhere):
             line = fleet.document.line_of(("regions", index, *key)) if fleet.document is not None else None
             if len(_norm(value)) >= _SHORTEST:
                 owners.setdefault(_norm(value), []).append(
@@ -57,7 +62,7 @@ def check(view: FleetView) -> Iterator[Violation]:
         if stack is None:
             continue
         restated = set()
-        owners = _others(fleet, region)
+        owners = _others(fleet, region, anywhere=False)
         for values_key, fleet_key, what, fact in _RESTATED:
             restated.add(values_key)
             location = stack.origin(values_key)
@@ -75,10 +80,11 @@ def check(view: FleetView) -> Iterator[Violation]:
                 + f"; the fleet file declares {what} {expected!r} for region {region.name!r} at "
                 f"{fleet_place(fleet, 'regions', index, *fleet_key)}; set at {location}",
                 region=region.name, path=format_path(values_key), source=location)
+        issuers = _others(fleet, region, anywhere=True)
         for key, location, value in stack.leaves():
             if key in restated or not isinstance(value, str) or len(_norm(value)) < _SHORTEST:
                 continue
-            found = owners.get(_norm(value))
+            found = issuers.get(_norm(value))
             if found:
                 owned = " and ".join(text for _, text in found)
                 yield Violation(f"{format_path(key)} is {value!r}, {owned}, in the values of region "
@@ -96,16 +102,18 @@ def _lookup(data: object, path: tuple[str, ...]) -> object:
 
 POLICY = Policy(
     id="region-cluster-match",
-    title="A region's values name its own cluster, never another region's",
+    title="A region's values name its own region, location and cluster, never another region's",
     severity=Severity.ERROR,
     scope=Scope.FLEET,
     rationale=(
         "The chart restates a few facts of the fleet file (global.region, global.location, "
         "global.clusterName): they label what the release reports about itself, so a value copied from "
         "another region makes its status, notes and alerts talk about the wrong cluster. Any value in a "
-        "region's values files that is another region's AKS cluster name, kube context or OIDC issuer URL "
-        "is a leftover of copying that region, and points this release at the other region's cluster or "
-        "trust. The finding names the values file line and the fleet file line of the fact."
+        "region's values files that is another region's OIDC issuer URL is a leftover of copying that "
+        "region and points this release at the other cluster's trust. (Other regions' cluster names are "
+        "not searched for everywhere: a MultiKueue manager lists its workers by name.) The fleet file "
+        "itself gives every region its own cluster name, kube context and issuer (unique-cluster-names). "
+        "The finding names the values file line and the fleet file line of the fact."
     ),
     remediation=(
         "Change the value in the values file named to this region's own cluster name, location or issuer "
