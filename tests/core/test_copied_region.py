@@ -58,7 +58,8 @@ def add_copied_region(tmp_path: Path, *, declare_identity_and_storage: bool = Tr
     """The example fleet plus centralus, whose values file is eastus2's, copied unchanged."""
     fleet = copy_example(tmp_path)
     text = fleet.read_text()
-    fleet.write_text(text.replace("\nwaivers:", _region_entry(declare_identity_and_storage) + "\nwaivers:"))
+    # The new entry goes first under regions: (wherever the file's other top-level keys are).
+    fleet.write_text(text.replace("\nregions:\n", "\nregions:" + _region_entry(declare_identity_and_storage), 1))
     regions = fleet.parent / "values" / "regions"
     shutil.copy(regions / "eastus2.yaml", regions / "centralus.yaml")
     return fleet
