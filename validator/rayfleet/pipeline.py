@@ -253,11 +253,13 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
 
 def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: str | Path | None = None,
                    policies: Iterable[Policy | str] | None = None, settings: PolicySettings | None = None,
-                   stdin: Any = None) -> Result:
+                   stdin: Any = None, fleet: Fleet | None = None) -> Result:
     """The same schemas and release policies over manifests rendered elsewhere.
 
-    Fleet policies (and release policies that need the fleet file) are skipped and listed in
-    ``Result.skipped_policies``.
+    With ``fleet``, its policy settings and VM sizes apply. Fleet policies are skipped either way
+    (they compare each region's release with the fleet file, and scanned manifests belong to no
+    region), as are release policies that need the fleet file when there is none; both are listed
+    in ``Result.skipped_policies`` with the reason in ``Result.skip_reason``.
     """
     timings = Timings()
     chosen = _select(policies)
@@ -265,7 +267,8 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     with timings.stage("load"):
         objects = load_manifest_paths(paths, stdin=stdin)
         crd_schemas = _crd_schemas(None, crds)
-    release = ReleaseObjects(tuple(objects), settings or PolicySettings(), kube_version)
+    release = ReleaseObjects(tuple(objects), settings or (fleet.settings if fleet else PolicySettings()), kube_version,
+                             fleet=fleet)
     if not objects:
         shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
         raise InputError("found no Kubernetes objects to check", file=shown)
@@ -274,10 +277,17 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):
         result.findings.extend(check(chosen, release))
-    result.skipped_policies = tuple(p.id for p in chosen if p.scope is Scope.FLEET or p.needs_fleet)
+    result.skipped_policies = tuple(p.id for p in chosen
+                                    if p.scope is Scope.FLEET or (p.needs_fleet and fleet is None))
     result.policies = tuple(p for p in chosen if p.id not in result.skipped_policies)
+    if fleet is not None:
+        result.skip_reason = "compares each region's rendered release; run rayfleet validate"
+        why = ("they compare each region's rendered release with the fleet file, and scanned manifests belong "
+               f"to no region: run `rayfleet validate {fleet.relative(fleet.path)}`")
+    else:
+        why = "they need the fleet file"
     if result.skipped_policies:
-        result.notes.append("skipped (they need the fleet file): " + ", ".join(result.skipped_policies))
+        result.notes.append(f"skipped ({why}): " + ", ".join(result.skipped_policies))
     result.regions.append(RegionSummary(None, len(objects)))
     return result
 

@@ -9,21 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .fleet import Fleet, Region
+from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .subjects import ReleaseObjects
 from .wellknown import RAY_GROUP
-
-DEFAULT_TIMEOUT = 600
-
-
-def helm_command(fleet: Fleet, region: Region) -> list[str]:
-    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order."""
-    command = ["helm", "upgrade", "--install", region.release_name, fleet.relative(fleet.chart),
-               "--namespace", region.namespace, "--create-namespace"]
-    if region.cluster.kube_context:
-        command += ["--kube-context", region.cluster.kube_context]
-    for path in fleet.values_stack_paths(region):
-        command += ["-f", fleet.relative(path)]
-    return command
 
 
 def format_command(command: Sequence[str]) -> str:
@@ -38,7 +26,6 @@ class RegionPlan:
     region: Region
     chart: str
     values_files: tuple[str, ...]
-    install_command: tuple[str, ...]  # what `rayfleet plan` prints (``helm_command``)
     timeout: int = DEFAULT_TIMEOUT
     atomic: bool = True
     create_namespace: bool = True
@@ -66,26 +53,15 @@ class RegionPlan:
         return self.region.cluster.kube_context
 
     def helm_args(self, *, helm4: bool = False) -> list[str]:
-        """``helm`` arguments of the rollout, without the binary and the kube flags (pyhelm3
-        appends those)."""
-        args = ["upgrade", "--install", self.release, self.chart, "--namespace", self.namespace]
-        if self.create_namespace:
-            args.append("--create-namespace")
-        if self.atomic:
-            args.append("--rollback-on-failure" if helm4 else "--atomic")
-        args += ["--wait", "--timeout", f"{self.timeout}s"]
-        for path in self.values_files:
-            args += ["-f", path]
-        return args
+        """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
+        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
+                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
+                            helm4=helm4)
 
     def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
-        """The command the rollout runs for this region (what ``rollout --dry-run`` prints)."""
-        cmd = [helm, *self.helm_args(helm4=helm4)]
-        if self.kube_context:
-            cmd += ["--kube-context", self.kube_context]
-        if self.kubeconfig:
-            cmd += ["--kubeconfig", self.kubeconfig]
-        return cmd
+        """The command a person would run for this region (what ``plan`` and ``rollout --dry-run``
+        print, and what ``rollout`` runs)."""
+        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
 
 
 def plan_region(fleet: Fleet, region: Region, release: ReleaseObjects | None = None, *,
@@ -99,10 +75,15 @@ def plan_region(fleet: Fleet, region: Region, release: ReleaseObjects | None = N
         region=region,
         chart=fleet.relative(fleet.chart),
         values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
-        install_command=tuple(helm_command(fleet, region)),
         timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
         kubeconfig=kubeconfig,
     )
+
+
+def helm_command(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
+    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order:
+    the command ``rayfleet rollout`` runs."""
+    return plan_region(fleet, region, timeout=timeout).command()
 
 
 def build_plan(fleet: Fleet, regions: Sequence[str] | None = None) -> list[RegionPlan]:

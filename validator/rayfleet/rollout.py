@@ -115,6 +115,7 @@ class RegionStatus(StrEnum):
     FAILED = "failed"  # a step failed: see the steps
     NOT_STARTED = "not-started"  # the rollout stopped before this region
     CHECKED = "checked"  # dry run: preflight passed
+    PLANNED = "planned"  # dry run without preflight: nothing was read from the cluster
     BLOCKED = "blocked"  # dry run: preflight failed
 
 
@@ -157,7 +158,7 @@ class RolloutReport:
     fleet: str
     dry_run: bool
     regions: list[RegionOutcome]
-    status: str = "succeeded"  # succeeded | failed | refused | error | checked | blocked
+    status: str = "succeeded"  # succeeded | failed | refused | error | checked | blocked | planned
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: datetime | None = None
     error: str | None = None  # a cluster that could not be read (exit 2)
@@ -171,7 +172,7 @@ class RolloutReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("succeeded", "checked")
+        return self.status in ("succeeded", "checked", "planned")
 
 
 # --- the rollout -------------------------------------------------------------------------------
@@ -180,14 +181,22 @@ def _blocking(findings: Sequence[Finding], fail_on: Severity) -> list[Finding]:
     return [f for f in findings if f.counts and f.severity.at_least(fail_on)]
 
 
-def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate, dry_run: bool,
-               observer: RolloutObserver, fail_on: Severity = Severity.ERROR) -> RegionOutcome:
-    """Preflight, deploy, wait (dry run: preflight only), recorded in ``outcome``.
+def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate | None, dry_run: bool,
+               observer: RolloutObserver, fail_on: Severity = Severity.ERROR, preflight: bool = True) -> RegionOutcome:
+    """Preflight, deploy, wait (dry run: preflight only, or nothing without ``preflight``),
+    recorded in ``outcome``.
 
     ``LiveCheckError`` (a cluster that cannot be read) propagates after it is recorded.
     """
     plan = outcome.plan
     name = plan.name
+
+    if dry_run and not preflight:  # offline: no kube context is read
+        outcome.steps.append(StepOutcome("preflight", StepStatus.SKIPPED, 0.0, "offline dry run (add --preflight)"))
+        observer.step(name, "preflight", "skipped", "offline dry run (add --preflight)")
+        outcome.status = RegionStatus.PLANNED
+        return outcome
+    assert gate is not None
 
     observer.step(name, "preflight", "started")
     start = time.perf_counter()
@@ -263,10 +272,12 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     return outcome
 
 
-def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer: HelmDeployer | None,
+def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate | None, deployer: HelmDeployer | None,
                     dry_run: bool = False, observer: RolloutObserver | None = None, fleet_path: str = "",
-                    fail_on: Severity = Severity.ERROR, helm: str = "helm", helm4: bool = False) -> RolloutReport:
-    """The wave loop. A live rollout stops at the first failed region; a dry run checks them all."""
+                    fail_on: Severity = Severity.ERROR, helm: str = "helm", helm4: bool = False,
+                    preflight: bool = True) -> RolloutReport:
+    """The wave loop. A live rollout stops at the first failed region; a dry run checks them all
+    (or, without ``preflight``, only lists them: no gate is needed then)."""
     observer = observer or RolloutObserver()
     outcomes = {p.name: RegionOutcome(p) for p in plans}
     report = RolloutReport(fleet_path, dry_run, [outcomes[p.name] for p in plans], helm=helm, helm4=helm4)
@@ -279,7 +290,7 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer:
             outcome = outcomes[plan.name]
             try:
                 run_region(outcome, deployer=deployer, gate=gate, dry_run=dry_run, observer=observer,
-                           fail_on=fail_on)
+                           fail_on=fail_on, preflight=preflight)
             except LiveCheckError as exc:
                 report.error = report.error or str(exc)
             observer.region_finished(outcome)
@@ -289,6 +300,8 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer:
     statuses = {o.status for o in report.regions}
     if report.error:
         report.status = "error"
+    elif dry_run and not preflight:
+        report.status = "planned"
     elif dry_run:
         report.status = "blocked" if RegionStatus.BLOCKED in statuses else "checked"
     else:

@@ -4,6 +4,7 @@ the live seams: preflight and readiness against each region's kube context."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from ..errors import EngineError
 from ..findings import Finding, Severity
@@ -11,7 +12,7 @@ from ..fleet import Fleet
 from ..kube.client import KubeApi
 from ..kube.readiness import Readiness, wait_for_raycluster
 from ..pipeline import render_fleet, validate_fleet
-from ..plan import DEFAULT_TIMEOUT, RegionPlan, plan_region
+from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command, plan_region
 from ..result import RegionSummary, Result
 from ..rollout import ClusterGate, HelmDeployer, RegionOutcome, RolloutObserver, RolloutReport, execute_rollout
 from ..subjects import ReleaseObjects
@@ -44,8 +45,11 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
                   gate: ClusterGate | None = None, observer: RolloutObserver | None = None,
                   kubeconfig: str | None = None, create_namespace: bool = True,
                   releases: Mapping[str, ReleaseObjects] | None = None,
-                  validate: Callable[..., Result] | None = None) -> Result:
+                  validate: Callable[..., Result] | None = None, preflight: bool = True) -> Result:
     """``rayfleet rollout``: validate (refuse on errors), then the waves.
+
+    A dry run with ``preflight=False`` reads no cluster: it validates and lists the waves and
+    commands only. A live rollout always runs the preflight.
 
     Returns a ``Result`` whose findings are the validation's and every preflight's;
     ``result.rollout`` is the ``RolloutReport`` (the JSON reporter writes it as ``data.rollout``).
@@ -56,7 +60,9 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
     validation = (validate or validate_fleet)(fleet, regions=names)
     result = Result(command="rollout", findings=list(validation.findings), policies=validation.policies,
                     notes=list(validation.notes))
-    result.regions = [RegionSummary(r.name) for r in selected]
+    # What validate counted (objects per region), so the two commands show the same numbers.
+    counted = {r.name: r for r in validation.regions}
+    result.regions = [replace(counted[r.name]) if r.name in counted else RegionSummary(r.name) for r in selected]
     helm = getattr(deployer, "executable", "helm")
     helm4 = bool(getattr(deployer, "helm4", False))
     if releases is None:
@@ -64,7 +70,7 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
     plans = [plan_region(fleet, r, releases.get(r.name), timeout=timeout, create_namespace=create_namespace,
                          kubeconfig=kubeconfig) for r in selected]
     for summary, plan in zip(result.regions, plans, strict=True):
-        summary.helm_command = " ".join(plan.command(helm=helm, helm4=helm4))
+        summary.helm_command = format_command(plan.command(helm=helm, helm4=helm4))
     if validation.failed(Severity.ERROR):
         report = RolloutReport(str(fleet.path), dry_run, [RegionOutcome(p) for p in plans], status="refused",
                                helm=helm, helm4=helm4)
@@ -72,9 +78,11 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
     else:
         if not dry_run and deployer is None:
             raise EngineError("a rollout needs a Helm deployer (a helm binary)")
-        gate = gate or LiveClusterGate(fleet, releases, kubeconfig=kubeconfig, create_namespace=create_namespace)
+        offline = dry_run and not preflight
+        if gate is None and not offline:
+            gate = LiveClusterGate(fleet, releases, kubeconfig=kubeconfig, create_namespace=create_namespace)
         report = execute_rollout(plans, gate=gate, deployer=deployer, dry_run=dry_run, observer=observer,
-                                 fleet_path=str(fleet.path), helm=helm, helm4=helm4)
+                                 fleet_path=str(fleet.path), helm=helm, helm4=helm4, preflight=not offline)
         for outcome in report.regions:
             result.findings.extend(outcome.findings)
     report.validation = {s.value: validation.count(s) for s in Severity}

@@ -41,6 +41,8 @@ def region_to_dict(outcome: RegionOutcome, command: list[str]) -> dict[str, Any]
 
 
 def _wave_state(statuses: set[RegionStatus]) -> str:
+    if statuses <= {RegionStatus.PLANNED}:
+        return "planned"
     if statuses <= {RegionStatus.SUCCEEDED} or statuses <= {RegionStatus.CHECKED}:
         return "succeeded" if RegionStatus.SUCCEEDED in statuses else "checked"
     if statuses & {RegionStatus.FAILED, RegionStatus.BLOCKED}:
