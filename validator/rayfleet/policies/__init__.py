@@ -45,7 +45,10 @@ from . import (
     no_privileged_containers,
     no_secret_objects,
     preflight_blob_csi_token,
+    preflight_blob_csi_version,
+    preflight_gpu_device_plugin,
     preflight_gpu_nodes,
+    preflight_kuberay_crd_version,
     preflight_kuberay_crds,
     preflight_kubernetes_version,
     preflight_namespace,
@@ -134,9 +137,12 @@ ALL_POLICIES: tuple[Policy, ...] = (
     # live checks: cluster preflight (rayfleet.kube.preflight)
     preflight_kubernetes_version.POLICY,
     preflight_kuberay_crds.POLICY,
+    preflight_kuberay_crd_version.POLICY,
     preflight_blob_csi_token.POLICY,
+    preflight_blob_csi_version.POLICY,
     preflight_workload_identity_webhook.POLICY,
     preflight_gpu_nodes.POLICY,
+    preflight_gpu_device_plugin.POLICY,
     preflight_namespace.POLICY,
     # live checks: workload identity and AKS settings (rayfleet.azure.identity)
     federated_credential_missing.POLICY,
