@@ -8,43 +8,25 @@ example fleet must pass ``rayfleet validate`` with every upstream object checked
 
 from __future__ import annotations
 
-import shutil
-import tarfile
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from rayfleet.cli import main
 from rayfleet.pipeline import validate_fleet
 
-from .chartkit import REPO, UMBRELLA, fold, region_layers
+from tests.support.upstream import ship
 
-
-def declared_upstream(shared: Path) -> dict[str, Path]:
-    """Upstream dependencies the umbrella declares (with a repository) that ../shared/charts holds."""
-    chart = yaml.safe_load((UMBRELLA / "Chart.yaml").read_text())
-    found = {}
-    for dep in chart.get("dependencies") or []:
-        if dep.get("repository", "").startswith(("https://", "oci://")):
-            tgz = shared / "charts" / f"{dep['name']}-{dep['version']}.tgz"
-            if tgz.exists():
-                found[dep["name"]] = tgz
-    return found
+from .chartkit import fold, region_layers
 
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> tuple[Path, dict[str, Path]]:
     """A copy of charts/ and examples/ with the declared upstream charts unpacked."""
-    upstream = declared_upstream(shared_dir)
+    root = tmp_path_factory.mktemp("shipped")
+    upstream = ship(root, shared_dir)
     if "kuberay-operator" not in upstream:
         pytest.fail("../shared/charts/kuberay-operator-1.7.0.tgz is missing")
-    root = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(REPO / "charts", root / "charts")
-    shutil.copytree(REPO / "examples", root / "examples")
-    for tgz in upstream.values():
-        with tarfile.open(tgz) as archive:
-            archive.extractall(root / "charts" / "ray-aks" / "charts", filter="data")
     return root, upstream
 
 
