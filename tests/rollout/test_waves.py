@@ -259,8 +259,7 @@ def test_live_rollout_applies_the_pinned_crds_server_side_before_helm(tmp_path, 
     report = result.extra["rollout_report"]
     assert report.status == "succeeded", report.to_dict()
     names = [name for name, _, _ in cluster.applied]
-    assert names == ["raycronjobs.ray.io", "rayclusters.ray.io", "rayjobs.ray.io", "rayservices.ray.io"] or \
-        (sorted(names) == names and "rayclusters.ray.io" in names)
+    assert sorted(names) == ["rayclusters.ray.io", "raycronjobs.ray.io", "rayjobs.ray.io", "rayservices.ray.io"]
     assert applied_before_helm == [len(names)]
     for _, query, body in cluster.applied:
         assert query == {"fieldManager": "rayfleet", "force": "true"}
