@@ -50,22 +50,32 @@ def identity() -> None:
                                       "create` commands run one after another; bicep.")
 @handle_errors
 def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
-    """The federated identity credential every ServiceAccount of FLEET needs.
+    """The federated identity credential every ServiceAccount of FLEET needs, and the role the Blob
+    CSI controller needs.
 
     One credential per region and ServiceAccount annotated with azure.workload.identity/client-id:
     the managed identity, the region's OIDC issuer, the subject
-    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
+    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange. With a
+    dynamic blob StorageClass: Storage Account Contributor for the AKS control-plane identity on
+    the storage account.
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
     from ..identity import IdentityPlan, az_commands, bicep, format_json, format_table, plan_credentials
+    from ..storage_roles import az_role_commands, format_role_lines, plan_role_assignments
 
     loaded = load_fleet(fleet)
     selected = {r.name for r in loaded.select(regions)}
-    whole = plan_credentials(loaded, _releases(loaded))
+    releases = _releases(loaded)
+    whole = plan_credentials(loaded, releases)
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
-    text = {"table": lambda: format_table(shown), "json": lambda: format_json(shown),
-            "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
+    roles = plan_role_assignments(loaded, releases, selected)
+    text = {"table": lambda: format_table(shown) + format_role_lines(roles),
+            "json": lambda: _json_with_roles(format_json(shown), roles),
+            "az": lambda: az_commands(shown, loaded) + az_role_commands(roles),
+            "bicep": lambda: bicep(shown, loaded) + "".join(
+                f"// {line}\n" for line in format_role_lines(roles).strip().splitlines() if line)
+                + ("// create them with: rayfleet identity plan --format az\n" if roles else "")}[output]()
     click.echo(text, nl=False)
     over = whole.over_limit()
     for creds in over.values():
@@ -73,6 +83,14 @@ def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
                    "credentials, over the limit of 20 (federated-credential-limit): use one managed identity "
                    "per region", err=True)
     sys.exit(EXIT_FINDINGS if over else EXIT_OK)
+
+
+def _json_with_roles(text: str, roles: list) -> str:
+    import json
+
+    data = json.loads(text)
+    data["roleAssignments"] = [r.to_dict() for r in roles]
+    return json.dumps(data, indent=2) + "\n"
 
 
 @identity.command()

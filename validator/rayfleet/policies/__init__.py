@@ -11,7 +11,9 @@ from . import (
     aks_blob_csi_driver,
     aks_oidc_issuer,
     aks_workload_identity,
+    blob_adls_matches_account,
     blob_container_name,
+    blob_provisioner_role,
     blob_reclaim_retain,
     blob_token_only_auth,
     blob_volume_handle,
@@ -151,6 +153,9 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_oidc_issuer.POLICY,
     aks_workload_identity.POLICY,
     aks_blob_csi_driver.POLICY,
+    # live checks: storage accounts the releases mount (rayfleet.azure.storage)
+    blob_provisioner_role.POLICY,
+    blob_adls_matches_account.POLICY,
 )
 
 _BY_ID = {p.id: p for p in ALL_POLICIES}
