@@ -94,7 +94,8 @@ class KubeApi:
                                                    f"reading {what}: the token expired or is invalid; refresh "
                                                    "them (az aks get-credentials, kubelogin)")
             if exc.status == 403:
-                return LiveCheckError(self.region, f"{self._where()}: forbidden to read {what}: "
+                action = what if what.startswith("server-side apply") else f"read {what}"
+                return LiveCheckError(self.region, f"{self._where()}: forbidden to {action}: "
                                                    f"{_status_message(exc)}")
             return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
                                                f"{_status_message(exc)}")

@@ -74,9 +74,9 @@ def cache_size(config: BlobVolumeConfig) -> CacheSize | None:
     return CacheSize(config, file_cache=float(size) * MIB) if _NUMBER.match(size) else None
 
 
-def _pod_cache(release: Release, tpl: PodTemplate) -> CacheSize | None:
+def _pod_cache(release: Release, tpl: PodTemplate,
+               configs: dict[tuple[str, str], BlobVolumeConfig]) -> CacheSize | None:
     """The BlobFuse2 cache of the blob volume a pod mounts through its PersistentVolumeClaim."""
-    configs = {(c.obj.kind, c.obj.name): c for c in blob_configs(release) if is_blobfuse(c)}
     for _, volume in tpl.volumes():
         claim_name = as_dict(volume.get("persistentVolumeClaim")).get("claimName")
         claim = release.find("PersistentVolumeClaim", str(claim_name), tpl.obj.namespace) if claim_name else None
@@ -95,10 +95,11 @@ def _gib(value: float) -> str:
 
 
 def check(release: Release) -> Iterator[Violation]:
+    configs = {(c.obj.kind, c.obj.name): c for c in blob_configs(release) if is_blobfuse(c)}
     for tpl in release.pod_templates():
         if tpl.role not in ("head", "worker"):
             continue
-        cache = _pod_cache(release, tpl)
+        cache = _pod_cache(release, tpl, configs)
         if cache is None:
             continue
         demand = group_demand(tpl, release.fleet)
