@@ -311,9 +311,10 @@ def run_preflight(fleet: Fleet, *, regions: Sequence[str] | None = None, kubecon
 
         releases = {name: render.release for name, render in render_fleet(fleet, [r.name for r in selected]).items()}
     result = Result(command="preflight", policies=preflight_policies())
+    crds = chart_crds(fleet)  # read from the chart once, compared with every region's
     for region in selected:
         findings = preflight_region(region, fleet=fleet, release=releases.get(region.name),
-                                    kubeconfig=kubeconfig, create_namespace=create_namespace)
+                                    kubeconfig=kubeconfig, create_namespace=create_namespace, crds=crds)
         result.findings.extend(findings)
         result.regions.append(RegionSummary(region.name, objects=len(releases[region.name].objects)
                                             if region.name in releases else 0))
