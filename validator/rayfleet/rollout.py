@@ -385,6 +385,15 @@ def _blocking(findings: Sequence[Finding], fail_on: Severity) -> list[Finding]:
     return [f for f in findings if f.counts and f.severity.at_least(fail_on)]
 
 
+def _unreadable(outcome: RegionOutcome, observer: RolloutObserver, step: str, start: float, exc: LiveCheckError,
+                status: RegionStatus | None = None) -> None:
+    """Record a step the cluster could not answer (the caller re-raises)."""
+    outcome.steps.append(StepOutcome(step, StepStatus.FAILED, time.perf_counter() - start, exc.cause))
+    outcome.status = status or RegionStatus.FAILED
+    outcome.message = str(exc)
+    observer.step(outcome.name, step, "failed", exc.cause)
+
+
 def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate, dry_run: bool,
                observer: RolloutObserver, fail_on: Severity = Severity.ERROR) -> RegionOutcome:
     """Preflight, deploy, wait (dry run: preflight only), recorded in ``outcome``.
@@ -399,10 +408,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     try:
         outcome.findings = gate.preflight(plan)
     except LiveCheckError as exc:
-        outcome.steps.append(StepOutcome("preflight", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-        outcome.status = RegionStatus.BLOCKED if dry_run else RegionStatus.FAILED
-        outcome.message = str(exc)
-        observer.step(name, "preflight", "failed", exc.cause)
+        _unreadable(outcome, observer, "preflight", start, exc, RegionStatus.BLOCKED if dry_run else None)
         raise
     blocking = _blocking(outcome.findings, fail_on)
     seconds = time.perf_counter() - start
@@ -427,10 +433,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
         try:
             applied = gate.apply_crds(plan)
         except LiveCheckError as exc:
-            outcome.steps.append(StepOutcome("crds", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-            outcome.status = RegionStatus.FAILED
-            outcome.message = str(exc)
-            observer.step(name, "crds", "failed", exc.cause)
+            _unreadable(outcome, observer, "crds", start, exc)
             raise
         status = StepStatus.PASSED if applied else StepStatus.SKIPPED
         detail = (f"applied server-side: {', '.join(applied)}" if applied
@@ -467,10 +470,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     try:
         outcome.readiness = gate.wait_ready(plan, plan.timeout, update)
     except LiveCheckError as exc:
-        outcome.steps.append(StepOutcome("readiness", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-        outcome.status = RegionStatus.FAILED
-        outcome.message = str(exc)
-        observer.step(name, "readiness", "failed", exc.cause)
+        _unreadable(outcome, observer, "readiness", start, exc)
         raise
     seconds = time.perf_counter() - start
     if not outcome.readiness.ready:
