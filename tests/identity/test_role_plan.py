@@ -45,8 +45,9 @@ def test_table_json_and_az_carry_the_role():
     assert options["--role"] == "Storage Account Contributor"
     assert options["--scope"].endswith("/storageAccounts/rayfleeteus2data")
     assert "az aks show --resource-group rg-rayfleet-eus2 --name rayfleet-eus2" in options["--assignee-object-id"]
-    bicep = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep", "--region", "eastus2"]).output
-    assert "// eastus2: Storage Account Contributor" in bicep
+    bicep = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep", "--region", "eastus2"])
+    assert "eastus2: Storage Account Contributor" in bicep.stderr  # stdout stays deployable Bicep
+    assert "Storage Account Contributor" not in bicep.stdout
 
 
 def test_static_volumes_need_no_role(tmp_path):

@@ -85,15 +85,15 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
         for name, content in files.items():
             (folder / name).write_text(content, encoding="utf-8")
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
-        click.echo(format_role_lines(roles), nl=False)
     else:
         text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles),
                 "json": lambda: _json_with_roles(format_json(shown), roles),
                 "az": lambda: az_commands(shown, loaded) + az_role_commands(roles),
-                "bicep": lambda: bicep(shown, loaded) + "".join(
-                    f"// {line}\n" for line in format_role_lines(roles).strip().splitlines() if line)
-                    + ("// create them with: rayfleet identity plan --format az\n" if roles else "")}[output]()
+                "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
+    if output == "bicep" and roles:  # stdout stays deployable Bicep; the roles go to stderr
+        click.echo(format_role_lines(roles).lstrip("\n") + "create them with: rayfleet identity plan --format az",
+                   err=True)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "
