@@ -7,11 +7,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from .fleet import Fleet, Region
 from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .subjects import ReleaseObjects
-from .wellknown import RAY_GROUP
+from .wellknown import KUBERAY_OPERATOR, RAY_GROUP
 
 
 def format_command(command: Sequence[str]) -> str:
@@ -31,6 +34,7 @@ class RegionPlan:
     create_namespace: bool = True
     raycluster: str | None = None  # the RayCluster the release renders (None: no readiness gate)
     kubeconfig: str | None = None
+    apply_crds: bool = False  # the release installs the operator: its CRDs go in server-side first
 
     @property
     def name(self) -> str:
@@ -64,6 +68,32 @@ class RegionPlan:
         return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
 
 
+def operator_enabled(release: ReleaseObjects | None, fleet: Fleet | None) -> bool:
+    """The release renders the operator Deployment, or its values (or the chart's defaults)
+    set ``kuberay-operator.enabled``."""
+    if release is not None:
+        for obj in release.of_kind("Deployment"):
+            labels = obj.metadata.get("labels") if isinstance(obj.metadata.get("labels"), dict) else {}
+            if labels.get("app.kubernetes.io/name") == KUBERAY_OPERATOR or KUBERAY_OPERATOR in obj.name:
+                return True
+        if release.values is not None:
+            block = release.values.merged.get(KUBERAY_OPERATOR)
+            if isinstance(block, dict) and "enabled" in block:
+                return block["enabled"] is True
+    if fleet is not None:
+        return _chart_default_enabled(fleet.chart)
+    return False
+
+
+def _chart_default_enabled(chart: Path) -> bool:
+    try:
+        data = yaml.safe_load((chart / "values.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    block = data.get(KUBERAY_OPERATOR) if isinstance(data, dict) else None
+    return isinstance(block, dict) and block.get("enabled") is True
+
+
 def plan_region(fleet: Fleet, region: Region, release: ReleaseObjects | None = None, *,
                 timeout: int = DEFAULT_TIMEOUT, atomic: bool = True, create_namespace: bool = True,
                 kubeconfig: str | None = None) -> RegionPlan:
@@ -76,7 +106,7 @@ def plan_region(fleet: Fleet, region: Region, release: ReleaseObjects | None = N
         chart=fleet.relative(fleet.chart),
         values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
         timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
-        kubeconfig=kubeconfig,
+        kubeconfig=kubeconfig, apply_crds=operator_enabled(release, fleet),
     )
 
 
@@ -99,4 +129,5 @@ def waves(plans: Sequence[RegionPlan]) -> list[tuple[int, list[RegionPlan]]]:
     return sorted(grouped.items())
 
 
-__all__ = ["DEFAULT_TIMEOUT", "RegionPlan", "build_plan", "format_command", "helm_command", "plan_region", "waves"]
+__all__ = ["DEFAULT_TIMEOUT", "RegionPlan", "build_plan", "format_command", "helm_command", "operator_enabled",
+           "plan_region", "waves"]

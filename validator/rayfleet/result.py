@@ -64,6 +64,7 @@ class Result:
     # Typed sections, each set by the commands that produce it (JSON report: ``data.<name>``).
     capacity: CapacityTable | None = None  # validate, quota
     clusters: Mapping[str, AksSettings] | None = None  # identity check --live: what ARM said per region
+    storage_accounts: Mapping[str, Mapping[str, object]] | None = None  # identity check --live: by resource ID
     identity_plan: IdentityPlan | None = None  # identity check: the selected regions' credentials
     rollout: RolloutReport | None = None  # rollout
     update_run: UpdateRunReport | None = None  # rollout --engine fleet-manager (JSON: data.rollout too)

@@ -1,5 +1,6 @@
-"""The rollout engine: per wave and region, preflight, ``helm upgrade --install`` and a readiness
-gate on the RayCluster, recorded in a ``RolloutReport``. (``rayfleet.commands.rollout`` validates
+"""The rollout engine: per wave and region, preflight, the pinned operator's CRDs applied
+server-side, ``helm upgrade --install`` and a readiness gate on the RayCluster, recorded in a
+``RolloutReport``. (``rayfleet.commands.rollout`` validates
 first and wires the live seams; ``rayfleet.report.rollout`` writes the report as JSON.)
 
 Waves run in ascending ``region.wave``; regions inside a wave run one after another in fleet
@@ -8,8 +9,8 @@ keep the wave logic testable without a cluster or a ``helm`` binary:
 
 - ``HelmDeployer``: ``upgrade_install(plan) -> DeployOutcome``; ``PyHelm3Deployer`` drives the
   user's ``helm`` through pyhelm3 with the same ``-f`` files ``rayfleet plan`` prints.
-- ``ClusterGate``: preflight and the readiness wait; ``commands.rollout.LiveClusterGate`` uses
-  the kube context.
+- ``ClusterGate``: preflight, the CRD apply and the readiness wait;
+  ``commands.rollout.LiveClusterGate`` uses the kube context.
 - ``RolloutObserver``: progress callbacks (the CLI draws them; the library never prints).
 """
 
@@ -34,6 +35,8 @@ from .text import one_line
 if TYPE_CHECKING:  # the kubernetes client is imported only by the commands that talk to a cluster
     from .kube.readiness import Readiness
 
+FIELD_MANAGER = "rayfleet"  # owner of the CRD fields rayfleet applies server-side
+
 # --- the seams ---------------------------------------------------------------------------------
 
 @dataclass
@@ -53,6 +56,10 @@ class HelmDeployer(Protocol):
 
 class ClusterGate(Protocol):
     def preflight(self, plan: RegionPlan) -> list[Finding]: ...
+
+    def apply_crds(self, plan: RegionPlan) -> list[str]:
+        """Apply the pinned operator's CRDs server-side; the names applied (empty: none to apply)."""
+        ...
 
     def wait_ready(self, plan: RegionPlan, timeout: float,
                    on_update: Callable[[Readiness], None] | None = None) -> Readiness: ...
@@ -127,7 +134,7 @@ class StepStatus(StrEnum):
 
 @dataclass
 class StepOutcome:
-    name: str  # preflight | deploy | readiness
+    name: str  # preflight | crds | deploy | readiness
     status: StepStatus
     seconds: float = 0.0
     message: str = ""
@@ -181,6 +188,15 @@ def _blocking(findings: Sequence[Finding], fail_on: Severity) -> list[Finding]:
     return [f for f in findings if f.counts and f.severity.at_least(fail_on)]
 
 
+def _unreadable(outcome: RegionOutcome, observer: RolloutObserver, step: str, start: float, exc: LiveCheckError,
+                status: RegionStatus | None = None) -> None:
+    """Record a step the cluster could not answer (the caller re-raises)."""
+    outcome.steps.append(StepOutcome(step, StepStatus.FAILED, time.perf_counter() - start, exc.cause))
+    outcome.status = status or RegionStatus.FAILED
+    outcome.message = str(exc)
+    observer.step(outcome.name, step, "failed", exc.cause)
+
+
 def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate | None, dry_run: bool,
                observer: RolloutObserver, fail_on: Severity = Severity.ERROR, preflight: bool = True) -> RegionOutcome:
     """Preflight, deploy, wait (dry run: preflight only, or nothing without ``preflight``),
@@ -203,10 +219,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     try:
         outcome.findings = gate.preflight(plan)
     except LiveCheckError as exc:
-        outcome.steps.append(StepOutcome("preflight", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-        outcome.status = RegionStatus.BLOCKED if dry_run else RegionStatus.FAILED
-        outcome.message = str(exc)
-        observer.step(name, "preflight", "failed", exc.cause)
+        _unreadable(outcome, observer, "preflight", start, exc, RegionStatus.BLOCKED if dry_run else None)
         raise
     blocking = _blocking(outcome.findings, fail_on)
     seconds = time.perf_counter() - start
@@ -224,6 +237,20 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     if dry_run:
         outcome.status = RegionStatus.CHECKED
         return outcome
+
+    if plan.apply_crds:
+        observer.step(name, "crds", "started", "server-side apply, field manager " + FIELD_MANAGER)
+        start = time.perf_counter()
+        try:
+            applied = gate.apply_crds(plan)
+        except LiveCheckError as exc:
+            _unreadable(outcome, observer, "crds", start, exc)
+            raise
+        status = StepStatus.PASSED if applied else StepStatus.SKIPPED
+        detail = (f"applied server-side: {', '.join(applied)}" if applied
+                  else "the chart has no KubeRay CRDs (run helm dependency build)")
+        outcome.steps.append(StepOutcome("crds", status, time.perf_counter() - start, detail))
+        observer.step(name, "crds", status.value, detail)
 
     observer.step(name, "deploy", "started", " ".join(plan.command()))
     start = time.perf_counter()
@@ -254,10 +281,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     try:
         outcome.readiness = gate.wait_ready(plan, plan.timeout, update)
     except LiveCheckError as exc:
-        outcome.steps.append(StepOutcome("readiness", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-        outcome.status = RegionStatus.FAILED
-        outcome.message = str(exc)
-        observer.step(name, "readiness", "failed", exc.cause)
+        _unreadable(outcome, observer, "readiness", start, exc)
         raise
     seconds = time.perf_counter() - start
     if not outcome.readiness.ready:

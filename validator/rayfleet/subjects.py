@@ -8,6 +8,7 @@
   Resource Manager (a managed cluster's settings; a managed identity's federated credentials
   against the ones the fleet needs).
 * ``HubMembers``: the MemberClusters the Fleet Manager hub lists, beside the regions.
+* ``StorageAccount``: a storage account a region's release mounts, as ARM reports it.
 
 The adapters (``rayfleet.azure``, ``rayfleet.kube``) fill these with facts; policies read them.
 Neither imports the other. Every subject tells the runner how to place a violation
@@ -32,6 +33,7 @@ from .wellknown import (
     MSI_API_VERSION,
     RAY_CRDS,
     RAY_GROUP,
+    STORAGE_API_VERSION,
     TOKEN_AUDIENCE,
     WI_USE_LABEL,
 )
@@ -152,6 +154,7 @@ class ClusterFacts:
     webhook_configurations: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
     namespace: dict[str, Any] | None
+    daemon_sets: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def git_version(self) -> str:
@@ -188,6 +191,7 @@ class LiveCluster:
     fleet: Fleet | None = None
     create_namespace: bool = True
     operator_in_release: bool = False
+    chart_crds: Sequence[dict[str, Any]] = ()  # the pinned operator's CRDs (from the chart)
 
     @property
     def region_name(self) -> str:
@@ -255,6 +259,9 @@ class AksSettings:
     issuer: str | None
     workload_identity: bool
     blob_driver: bool
+    # principal IDs of the cluster's control-plane identity (system- or user-assigned): the Blob CSI
+    # controller's identity for dynamic provisioning
+    control_plane_principals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -410,6 +417,79 @@ class HubMembers:
     fleet: Fleet
     regions: Sequence[Region]
     members: Sequence[dict[str, Any]]
+
+    def finding_context(self, violation: Violation) -> FindingContext:
+        return FindingContext(region=violation.region)
+
+
+# --- live Azure: the storage accounts the releases mount ---------------------------------------
+
+
+@dataclass(frozen=True)
+class StorageTarget:
+    """The storage account one region's release mounts, and how."""
+
+    region: str
+    account: str
+    resource_group: str | None
+    subscription_id: str | None
+    dynamic: bool  # a StorageClass: the controller creates the container
+    adls: bool  # mounted as ADLS Gen2 (isHnsEnabled / --use-adls)
+    obj: KubeObject  # the StorageClass or PersistentVolume that says so
+
+    @property
+    def resource_id(self) -> str | None:
+        if not (self.subscription_id and self.resource_group):
+            return None
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
+                f"Microsoft.Storage/storageAccounts/{self.account}")
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """A role assignment as ARM lists it (at the account's scope or inherited from above)."""
+
+    principal_id: str
+    role_id: str  # the role definition's GUID
+    scope: str
+
+
+
+@dataclass(frozen=True)
+class StorageAccount:
+    """What a ``blob-*`` live policy looks at: one region's storage target, the account as ARM
+    reports it, and (dynamic provisioning) the cluster's control-plane identity and the role
+    assignments on the account."""
+
+    fleet: Fleet
+    region: Region
+    target: StorageTarget
+    account: dict[str, Any]
+    principals: tuple[str, ...] = ()
+    assignments: tuple[RoleAssignment, ...] | None = None  # None: not read (static PV)
+
+    @property
+    def region_name(self) -> str:
+        return self.region.name
+
+    @property
+    def hns_enabled(self) -> bool:
+        props = self.account.get("properties") if isinstance(self.account.get("properties"), dict) else {}
+        return props.get("isHnsEnabled") is True
+
+    @property
+    def account_ref(self) -> ObjectRef:
+        return ObjectRef(f"Microsoft.Storage/{STORAGE_API_VERSION}", "StorageAccount", None, self.target.account)
+
+    @property
+    def object_ref(self) -> ObjectRef:
+        return self.target.obj.ref
+
+    def fleet_source(self) -> SourceLocation:
+        """Where the fleet file describes the region's storage."""
+        if self.fleet.document is None:
+            return SourceLocation(str(self.fleet.path))
+        return fleet_line(self.fleet, "regions", self.fleet.regions.index(self.region), "storage")
 
     def finding_context(self, violation: Violation) -> FindingContext:
         return FindingContext(region=violation.region)

@@ -33,5 +33,7 @@ RAY_CRDS = {"RayCluster": "rayclusters.ray.io", "RayJob": "rayjobs.ray.io", "Ray
 # API versions of the Azure resources rayfleet reads and writes.
 MSI_API_VERSION = "2023-01-31"
 AKS_API_VERSION = "2024-09-01"
+STORAGE_API_VERSION = "2023-05-01"
+AUTHORIZATION_API_VERSION = "2022-04-01"
 CPU_RESOURCE = "cpu"
 MEMORY_RESOURCE = "memory"

@@ -47,9 +47,12 @@ def aks_settings(body: dict[str, Any]) -> AksSettings:
     issuer = oidc.get("issuerURL") or oidc.get("issuerUrl")  # REST spells it issuerURL; az shows issuerUrl
     storage = _dict(props.get("storageProfile"))
     blob = _dict(storage.get("blobCSIDriver") or storage.get("blobCsiDriver"))
+    identity = _dict(body.get("identity"))
+    principals = [identity.get("principalId")] + [
+        _dict(u).get("principalId") for u in _dict(identity.get("userAssignedIdentities")).values()]
     return AksSettings(oidc.get("enabled") is True, str(issuer) if issuer else None,
                        _dict(_dict(props.get("securityProfile")).get("workloadIdentity")).get("enabled") is True,
-                       blob.get("enabled") is True)
+                       blob.get("enabled") is True, tuple(str(p) for p in principals if p))
 
 
 @dataclass

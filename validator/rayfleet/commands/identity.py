@@ -9,13 +9,14 @@ from datetime import date
 
 from ..azure.arm import ArmClient
 from ..azure.identity import read_identity_facts
+from ..azure.storage import read_storage_facts
 from ..findings import Finding
 from ..fleet import Fleet
 from ..identity import IdentityPlan, plan_credentials
 from ..policies import ALL_POLICIES, Policy, Scope, get_policy
 from ..result import RegionSummary, Result
 from ..runner import Waivers, check_all, finish, select
-from ..subjects import AksCluster, AksSettings, FleetView, IdentityCredentials, ReleaseObjects
+from ..subjects import AksCluster, AksSettings, FleetView, IdentityCredentials, ReleaseObjects, StorageAccount
 
 
 def cluster_policies() -> tuple[Policy, ...]:
@@ -24,6 +25,10 @@ def cluster_policies() -> tuple[Policy, ...]:
 
 def credential_policies() -> tuple[Policy, ...]:
     return select(ALL_POLICIES, scopes=[Scope.LIVE], subject=IdentityCredentials)
+
+
+def storage_policies() -> tuple[Policy, ...]:
+    return select(ALL_POLICIES, scopes=[Scope.LIVE], subject=StorageAccount)
 
 
 def identity_policies() -> tuple[Policy, ...]:
@@ -78,6 +83,11 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
         result.findings.extend(live.findings)
         result.notes.extend(live.notes)
         result.clusters = live.clusters
+        storage = read_storage_facts(fleet, releases, arm, live.clusters, regions=selected)
+        ran.extend(storage_policies())
+        result.findings.extend(_by_policy(storage_policies(), storage.accounts))
+        result.notes.extend(storage.notes)
+        result.storage_accounts = storage.summary
     else:
         result.notes.append("live checks skipped: add --live to read the AKS clusters and the federated "
                             "credentials from Azure Resource Manager")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from ..errors import EngineError
 from ..findings import Finding, Severity
@@ -14,9 +15,18 @@ from ..kube.readiness import Readiness, wait_for_raycluster
 from ..pipeline import render_fleet, validate_fleet
 from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command, plan_region
 from ..result import RegionSummary, Result
-from ..rollout import ClusterGate, HelmDeployer, RegionOutcome, RolloutObserver, RolloutReport, execute_rollout
+from ..rollout import (
+    FIELD_MANAGER,
+    ClusterGate,
+    HelmDeployer,
+    RegionOutcome,
+    RolloutObserver,
+    RolloutReport,
+    execute_rollout,
+)
 from ..subjects import ReleaseObjects
-from .preflight import preflight_with_waivers
+from ..wellknown import RAY_GROUP
+from .preflight import chart_crds, preflight_with_waivers
 
 
 class LiveClusterGate:
@@ -28,10 +38,25 @@ class LiveClusterGate:
         self.releases = releases
         self.kubeconfig = kubeconfig
         self.create_namespace = create_namespace
+        self._crds: list[dict[str, Any]] | None = None
 
     def preflight(self, plan: RegionPlan) -> list[Finding]:
         return preflight_with_waivers(self.fleet, plan.region, self.releases.get(plan.name),
-                                      kubeconfig=self.kubeconfig, create_namespace=plan.create_namespace)
+                                      kubeconfig=self.kubeconfig, create_namespace=plan.create_namespace,
+                                      crds=self.crds())
+
+    def crds(self) -> list[dict[str, Any]]:
+        """The KubeRay CRDs of the operator the chart pins (read once per rollout)."""
+        if self._crds is None:
+            self._crds = [c for c in chart_crds(self.fleet) if (c.get("spec") or {}).get("group") == RAY_GROUP]
+        return self._crds
+
+    def apply_crds(self, plan: RegionPlan) -> list[str]:
+        """Helm installs crds/ once and never upgrades them; the KubeRay CRDs are too big for
+        client-side apply. So each is applied server-side, conflicts forced (Helm's first install
+        owned the fields), before the Helm step."""
+        with KubeApi.connect(plan.region, self.kubeconfig) as api:
+            return [str(api.apply_crd(crd, FIELD_MANAGER).get("metadata", {}).get("name")) for crd in self.crds()]
 
     def wait_ready(self, plan: RegionPlan, timeout: float,
                    on_update: Callable[[Readiness], None] | None = None) -> Readiness:

@@ -25,4 +25,5 @@ def read_cluster(api: KubeApi, crd_names: Sequence[str], namespace: str) -> Clus
         webhook_configurations=api.mutating_webhook_configurations(),
         nodes=api.nodes(),
         namespace=api.namespace(namespace),
+        daemon_sets=api.daemon_sets(),
     )

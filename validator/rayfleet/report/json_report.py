@@ -70,6 +70,8 @@ def sections(result: Result) -> dict[str, Any]:
         data["capacity"] = capacity_to_dict(result.capacity)
     if result.clusters is not None:
         data["clusters"] = {name: asdict(settings) for name, settings in result.clusters.items()}
+    if result.storage_accounts is not None:
+        data["storageAccounts"] = {key: dict(value) for key, value in result.storage_accounts.items()}
     if result.identity_plan is not None:
         data["identityPlan"] = plan_to_dict(result.identity_plan)
     if result.rollout is not None:
