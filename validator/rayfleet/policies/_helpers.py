@@ -40,10 +40,25 @@ class BlobVolumeConfig:
     params: dict[str, Any]
     mount_options: list[Any]
     mount_options_path: str
+    label: str | None = None  # how to name it when it is not the object itself (inline volumes)
+    csi_path: str | None = None  # JSON path of the csi block that may hold *SecretRef (PV, inline)
 
     @property
     def is_pv(self) -> bool:
         return self.obj.kind == "PersistentVolume"
+
+    @property
+    def is_storage_class(self) -> bool:
+        return self.obj.kind == "StorageClass"
+
+    @property
+    def what(self) -> str:
+        return self.label or f"{self.obj.kind} {self.obj.name!r}"
+
+    def get_set(self, key: str) -> tuple[str, Any] | None:
+        """Like ``get``, but a key written with no value (``MSIEndpoint:``) is not set."""
+        found = self.get(key)
+        return found if found is not None and is_set(found[1]) else None
 
     def get(self, key: str) -> tuple[str, Any] | None:
         """(key as written, value) for a key, ignoring case, like the driver does."""
@@ -55,6 +70,19 @@ class BlobVolumeConfig:
 
     def key_path(self, key: str) -> str:
         return child_path(self.path, key)
+
+
+def is_set(value: Any) -> bool:
+    """A parameter written with no value (null or blank) is not set: the driver reads it as empty."""
+    return value is not None and str(value).strip() != ""
+
+
+def inline_csi_volumes(release: Release, driver: str) -> Iterator[tuple[PodTemplate, str, dict[str, Any]]]:
+    """(pod template, JSON path of the volume, the volume) for inline CSI volumes of a driver."""
+    for tpl in release.pod_templates():
+        for index, volume in tpl.volumes():
+            if as_dict(volume.get("csi")).get("driver") == driver:
+                yield tpl, tpl.at(f"volumes[{index}]"), volume
 
 
 def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
@@ -71,7 +99,18 @@ def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
             if csi.get("driver") != BLOB_DRIVER:
                 continue
             yield BlobVolumeConfig(obj, "spec.csi.volumeAttributes", as_dict(csi.get("volumeAttributes")),
-                                   as_list(spec.get("mountOptions")), "spec.mountOptions")
+                                   as_list(spec.get("mountOptions")), "spec.mountOptions", csi_path="spec.csi")
+
+
+def inline_blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
+    """Inline (ephemeral) blob CSI volumes in pod specs: the same attributes as a static PV."""
+    for tpl, path, volume in inline_csi_volumes(release, BLOB_DRIVER):
+        attrs = as_dict(as_dict(volume.get("csi")).get("volumeAttributes"))
+        options = attrs.get("mountOptions")
+        label = f"inline blob volume {volume.get('name', '?')!r} in {where(tpl)}"
+        yield BlobVolumeConfig(tpl.obj, f"{path}.csi.volumeAttributes", attrs,
+                               [options] if isinstance(options, str) else [],
+                               f"{path}.csi.volumeAttributes.mountOptions", label=label, csi_path=f"{path}.csi")
 
 
 def is_blobfuse(config: BlobVolumeConfig) -> bool:
