@@ -232,18 +232,46 @@ def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, st
             yield container, f"{path}.image", image
 
 
-_RAY_IN_TAG = re.compile(r"ray-?(\d+\.\d+\.\d+)")
-_VERSION_IN_TAG = re.compile(r"(?<![\d.])(\d+\.\d+\.\d+)")
+# Ray's own images (and mirrors of them keep the name): rayproject/ray, ray-ml, ray-llm, anyscale/ray.
+RAY_REPOSITORIES = ("ray", "ray-ml", "ray-llm")
+_RAY_IN_TAG = re.compile(r"(?:^|[-_.])ray-?(\d+\.\d+\.\d+)")
+_LEADING_VERSION = re.compile(r"^v?(\d+\.\d+\.\d+)")
+# Build variants of one Ray release: -gpu, -cpu, -cu121, -cuda12.1, -py311, -py3.12, -aarch64 …
+_VARIANT = re.compile(r"-(?:gpu|cpu|cu\d+|cuda[\d.]+|py\d[\d.]*|aarch64|arm64|x86_64|amd64)$")
+
+
+def strip_variants(tag: str) -> str:
+    """``nightly-py311-gpu`` -> ``nightly``: the build variants of one Ray release name one build."""
+    while (stripped := _VARIANT.sub("", tag)) != tag:
+        tag = stripped
+    return tag
+
+
+def is_ray_image(image: str) -> bool:
+    return parse_image(image).repository.rsplit("/", 1)[-1] in RAY_REPOSITORIES
 
 
 def ray_version_of_image(image: str) -> str | None:
-    """The Ray version an image tag names: ``2.52.0`` from ``rayproject/ray:2.52.0-py311-gpu`` or
-    ``…/ray:py3.12-ray2.55.1-cuda13.0``; the bare tag when it holds no version; None without a tag."""
+    """The Ray build an image tag names, or None when it names none.
+
+    Ray's images (``rayproject/ray:2.52.0-py311-gpu`` -> ``2.52.0``; ``rayproject/ray:nightly-gpu``
+    -> ``nightly``) and any image whose tag says ``ray2.55.1`` (``…:py3.12-ray2.55.1-cuda13.0``).
+    Other images' version numbers are not Ray's (``verl:ngc-th2.6.0`` is PyTorch 2.6)."""
     tag = parse_image(image).tag
     if not tag:
         return None
-    match = _RAY_IN_TAG.search(tag) or _VERSION_IN_TAG.search(tag)
-    return match.group(1) if match else tag
+    if match := _RAY_IN_TAG.search(tag):
+        return match.group(1)
+    if not is_ray_image(image):
+        return None
+    if match := _LEADING_VERSION.match(tag):
+        return match.group(1)
+    return strip_variants(tag)
+
+
+def is_release_version(version: str | None) -> bool:
+    """``2.52.0`` is a release; ``nightly`` or a commit tag is not comparable to spec.rayVersion."""
+    return bool(version and _LEADING_VERSION.match(version))
 
 
 def ray_container(tpl: PodTemplate) -> tuple[dict[str, Any], str] | None:
