@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..manifests import KubeObject
+from ..ray_sidecars import configured_containers
 from ..secrets import child_path
 from ..workloads import PodTemplate
 from .base import Release
@@ -222,6 +223,30 @@ def parse_image(image: str) -> ImageRef:
     if not colon or "/" in tag:
         repository, tag = path, ""
     return ImageRef(registry.lower(), repository, tag or None, digest or None)
+
+
+@dataclass(frozen=True)
+class ContainerSite:
+    """A container wherever it is configured: in a pod template, or in a KubeRay options block."""
+
+    obj: KubeObject
+    container: dict[str, Any]
+    path: str  # JSON path of the container (or of the options block)
+    who: str  # "container 'x' in head of RayCluster 'y'" / "the autoscaler of RayCluster 'y'"
+    tpl: PodTemplate | None = None
+
+
+def every_container(release: Release, *, configured: bool = False) -> Iterator[ContainerSite]:
+    """Every container of every pod template, then every container KubeRay adds from a RayCluster
+    spec (``rayfleet.ray_sidecars``); ``configured`` also yields option blocks KubeRay ignores for
+    now (autoscalerOptions with autoscaling off), for checks on images a spec names."""
+    for tpl in release.pod_templates():
+        for container, path in tpl.containers():
+            yield ContainerSite(tpl.obj, container, path, f"{container_label(container)} in {where(tpl)}", tpl)
+    for obj in release.objects:
+        for sidecar in configured_containers(obj):
+            if sidecar.injected or configured:
+                yield ContainerSite(obj, sidecar.fields, sidecar.path, sidecar.who)
 
 
 def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, str]]:
