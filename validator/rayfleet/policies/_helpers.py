@@ -152,6 +152,17 @@ def where(tpl: PodTemplate) -> str:
     return f"{tpl.obj.kind} {tpl.obj.name!r}"
 
 
+def sets_service_account(tpl: PodTemplate) -> bool:
+    return bool(tpl.spec.get("serviceAccountName") or tpl.spec.get("serviceAccount"))
+
+
+def without_workload_identity(tpl: PodTemplate) -> bool:
+    """A Ray pod group with neither the workload identity label nor a ServiceAccount of its own: one
+    root cause, reported once by workload-identity-pod-label (with both fixes)."""
+    return tpl.role in ("head", "worker", "submitter") and str(tpl.labels.get(WI_USE_LABEL)) != "true" \
+        and not sets_service_account(tpl)
+
+
 def ray_templates(release: Release) -> Iterator[PodTemplate]:
     """Ray pods: head, worker groups and RayJob submitters."""
     for tpl in release.pod_templates():
