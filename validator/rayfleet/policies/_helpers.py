@@ -43,6 +43,7 @@ class BlobVolumeConfig:
     mount_options_path: str
     label: str | None = None  # how to name it when it is not the object itself (inline volumes)
     csi_path: str | None = None  # JSON path of the csi block that may hold *SecretRef (PV, inline)
+    csi: dict[str, Any] | None = None
 
     @property
     def is_pv(self) -> bool:
@@ -100,18 +101,21 @@ def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
             if csi.get("driver") != BLOB_DRIVER:
                 continue
             yield BlobVolumeConfig(obj, "spec.csi.volumeAttributes", as_dict(csi.get("volumeAttributes")),
-                                   as_list(spec.get("mountOptions")), "spec.mountOptions", csi_path="spec.csi")
+                                   as_list(spec.get("mountOptions")), "spec.mountOptions", csi_path="spec.csi",
+                                   csi=csi)
 
 
 def inline_blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
     """Inline (ephemeral) blob CSI volumes in pod specs: the same attributes as a static PV."""
     for tpl, path, volume in inline_csi_volumes(release, BLOB_DRIVER):
-        attrs = as_dict(as_dict(volume.get("csi")).get("volumeAttributes"))
+        csi = as_dict(volume.get("csi"))
+        attrs = as_dict(csi.get("volumeAttributes"))
         options = attrs.get("mountOptions")
         label = f"inline blob volume {volume.get('name', '?')!r} in {where(tpl)}"
         yield BlobVolumeConfig(tpl.obj, f"{path}.csi.volumeAttributes", attrs,
                                [options] if isinstance(options, str) else [],
-                               f"{path}.csi.volumeAttributes.mountOptions", label=label, csi_path=f"{path}.csi")
+                               f"{path}.csi.volumeAttributes.mountOptions", label=label, csi_path=f"{path}.csi",
+                               csi=csi)
 
 
 def is_blobfuse(config: BlobVolumeConfig) -> bool:

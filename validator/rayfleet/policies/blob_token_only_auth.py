@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from ..findings import Severity, Violation
 from ..secrets import child_path
-from ._helpers import GUID, BlobVolumeConfig, as_dict, blob_configs, inline_blob_configs, is_set
+from ._helpers import GUID, BlobVolumeConfig, blob_configs, inline_blob_configs, is_set
 from .base import Policy, Release, Scope
 
 # Keys (lower case) that select a stored credential: a Secret, Key Vault, or an SPN client secret.
@@ -78,23 +77,11 @@ def _check_config(cfg: BlobVolumeConfig) -> Iterator[Violation]:
             yield Violation(f"{what} stores the account key in a Secret (storeAccountKey is "
                             f"{'unset, default true' if store is None else repr(store[1])})", obj=cfg.obj.ref,
                             path=cfg.key_path(store[0]) if store else cfg.path)
-    if cfg.csi_path is not None:
-        csi = as_dict(_at(cfg.obj.body, cfg.csi_path))
-        for key, value in csi.items():
+    if cfg.csi_path is not None and cfg.csi is not None:
+        for key, value in cfg.csi.items():
             if str(key).endswith("SecretRef") and value:
                 yield Violation(f"{what} sets csi.{key}: the mount reads a credential from a Secret",
                                 obj=cfg.obj.ref, path=child_path(cfg.csi_path, str(key)))
-
-
-def _at(body: Any, path: str) -> Any:
-    """The value at a JSON path of the ``a.b[0].c`` shape."""
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if part.startswith("["):
-            index = int(part[1:-1])
-            body = body[index] if isinstance(body, list) and index < len(body) else None
-        else:
-            body = body.get(part) if isinstance(body, dict) else None
-    return body
 
 
 def check(release: Release) -> Iterator[Violation]:
