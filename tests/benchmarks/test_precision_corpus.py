@@ -35,3 +35,8 @@ def test_markdown_lists_each_file_and_the_figures(result) -> None:
     assert "precision 100.0%" in text and "recall 100.0%" in text
     for f in result.files:
         assert f"`{f.file}`" in text
+
+
+def test_readme_states_the_measured_figures(result) -> None:
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert f"{result.true} of {result.true + result.missed} real errors, {result.false_alarms} false alarms" in readme
