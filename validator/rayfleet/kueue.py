@@ -13,10 +13,11 @@ Pure functions of a ``Release``; nothing here judges.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .capacity import parse_quantity
+from .capacity import _SUFFIX, parse_quantity
 
 if TYPE_CHECKING:
     from .fleet import Fleet, Region
@@ -71,6 +72,17 @@ class ClusterQueue:
     @property
     def gpu_flavors(self) -> list[Quota]:
         return [q for q in self.quotas if q.resource == GPU and (q.value or 0) > 0]
+
+
+def format_quantity(value: float, like: Any = None) -> str:
+    """``value`` in the unit ``like`` is written in (``1800Gi`` for 1800 x 2**30 like ``1200Gi``)."""
+    suffix = ""
+    if isinstance(like, str):
+        match = re.match(r"^[0-9.eE+-]+([A-Za-z]+)$", like.strip())
+        suffix = match.group(1) if match and match.group(1) in _SUFFIX else ""
+    number = value / _SUFFIX[suffix]
+    text = str(int(number)) if float(number).is_integer() else f"{number:g}"
+    return text + suffix
 
 
 def cluster_queues(release: Release) -> dict[str, ClusterQueue]:

@@ -32,7 +32,7 @@ def check(view: FleetView) -> Iterator[Violation]:
                             region=manager)
     for group in region_demand(release).groups:
         if group.role == "worker" and group.gpus_per_pod > 0:
-            yield Violation(f"{group.label} asks for {group.gpus_per_pod} GPUs per pod on the manager, a "
+            yield Violation(f"{group.label} asks for GPUs ({group.gpus_per_pod} per pod) on the manager, a "
                             "CPU-only cluster that only queues and dispatches jobs", obj=group.obj,
                             path=group.path, region=manager)
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ..kueue import Quota, dispatching_queues, scheduling_view, worker_quotas
+from ..kueue import Quota, dispatching_queues, format_quantity, scheduling_view, worker_quotas
 from .base import FleetView, Policy, Scope
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def check(view: FleetView) -> Iterator[Violation]:
@@ -38,8 +34,14 @@ def check(view: FleetView) -> Iterator[Violation]:
             continue  # not a quantity: the CRD schema check reports it
         if abs(got - expected) <= 1e-9 * max(1.0, abs(expected)):
             continue
-        split = ", ".join(f"{name} {_fmt(v)}" for name, v in shares.items()) or "no worker has it"
         where = entries[0] if entries else None
+        like = where.raw if where else next((q.raw for quotas in per_worker.values() if key in quotas
+                                              for q in quotas[key][1]), None)
+
+        def _fmt(number: float, like: object = like) -> str:
+            return format_quantity(number, like)
+
+        split = ", ".join(f"{name} {_fmt(v)}" for name, v in shares.items()) or "no worker has it"
         owner = next(cq for cq in manager_queues if where in cq.quotas) if where else first
         what = "dispatches more than the workers can admit" if got > expected else "leaves worker quota idle"
         yield Violation(

@@ -59,7 +59,7 @@ def check(view: FleetView) -> Iterator[Violation]:
                         f"{nodes} x {vm.name} ({nodes * vm.vcpus} vCPUs)")
                 bucket = "spot vCPU quota" if group.spot else f"{vm.family} and total regional vCPU quota"
                 if nodes > allowed:
-                    yield Violation(f"{what} but the region's {bucket} holds {allowed}: Kueue would admit jobs "
+                    yield Violation(f"{what} but the region's {bucket} holds {allowed} nodes: Kueue would admit jobs "
                                     "whose nodes Azure never provisions", obj=cq.obj.ref, path=quota.path,
                                     value=quota.raw, region=region.name)
                     continue
@@ -69,7 +69,7 @@ def check(view: FleetView) -> Iterator[Violation]:
                     if hosts:
                         besides.append(f"the failover share it hosts for {', '.join(hosts)}")
                     yield Violation(f"{what}; besides {' and '.join(besides)} the {bucket} leaves room for "
-                                    f"{room}: at full load the queue's jobs wait for nodes",
+                                    f"{room} nodes: at full load the queue's jobs wait for nodes",
                                     obj=cq.obj.ref, path=quota.path, value=quota.raw, region=region.name,
                                     severity=Severity.ERROR if strict else Severity.WARNING)
 
