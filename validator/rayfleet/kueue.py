@@ -28,6 +28,7 @@ KUEUE_GROUP = "kueue.x-k8s.io"
 MULTIKUEUE_CONTROLLER = "kueue.x-k8s.io/multikueue"
 CLUSTER_PROFILE_GROUP = "multicluster.x-k8s.io"
 KUEUE_NAMESPACE = "kueue-system"
+KUEUE_CONTROLLER = "kueue-controller-manager"  # Deployment and ServiceAccount of the Kueue chart
 REGION_LABEL = "rayfleet.io/region"
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 GPU = "nvidia.com/gpu"
@@ -190,6 +191,19 @@ def cluster_profiles(release: Release) -> dict[tuple[str, str], KubeObject]:
     """ClusterProfiles by (namespace, name)."""
     return {(o.namespace or "", o.name): o for o in release.of_kind("ClusterProfile")
             if o.group == CLUSTER_PROFILE_GROUP}
+
+
+def kueue_namespaces(release: Release) -> set[str]:
+    """Where the release's Kueue runs, which is the only namespace it reads ClusterProfiles from:
+    the namespace of the rendered Kueue controller (Deployment or ServiceAccount
+    ``kueue-controller-manager``); when Kueue is not rendered (the upstream chart is not unpacked,
+    or Kueue is installed apart), ``kueue-system`` or the release namespace (the umbrella chart
+    installs its Kueue dependency there)."""
+    found = {o.namespace for o in release.of_kind("Deployment", "ServiceAccount")
+             if o.name == KUEUE_CONTROLLER and o.namespace}
+    if found:
+        return {str(n) for n in found}
+    return {KUEUE_NAMESPACE} | ({release.region.namespace} if release.region is not None else set())
 
 
 def region_label(obj: KubeObject) -> str | None:

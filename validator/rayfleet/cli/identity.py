@@ -55,17 +55,31 @@ def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
     One credential per region and ServiceAccount annotated with azure.workload.identity/client-id:
     the managed identity, the region's OIDC issuer, the subject
     system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
+    With a scheduling section, also the MultiKueue manager identity's Azure role assignment on
+    each worker cluster (custom resources of ray.io and kueue.x-k8s.io).
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
-    from ..identity import IdentityPlan, az_commands, bicep, format_json, format_table, plan_credentials
+    import json
+
+    from ..identity import IdentityPlan, az_commands, bicep, format_table, plan_credentials
+    from ..identity_rbac import RbacPlan, plan_role_assignments
+    from ..identity_rbac import az_commands as rbac_az
+    from ..identity_rbac import format_table as rbac_table
 
     loaded = load_fleet(fleet)
     selected = {r.name for r in loaded.select(regions)}
-    whole = plan_credentials(loaded, _releases(loaded))
+    releases = _releases(loaded)
+    whole = plan_credentials(loaded, releases)
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
-    text = {"table": lambda: format_table(shown), "json": lambda: format_json(shown),
-            "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
+    rbac = plan_role_assignments(loaded, releases)  # the manager's role on each selected worker
+    rbac = RbacPlan(tuple(a for a in rbac.assignments if a.worker in selected), rbac.notes)
+    text = {"table": lambda: format_table(shown) + rbac_table(rbac),
+            "json": lambda: json.dumps({**shown.to_dict(), "azureRbac": rbac.to_dict()}, indent=2) + "\n",
+            "az": lambda: az_commands(shown, loaded) + rbac_az(rbac),
+            "bicep": lambda: bicep(shown, loaded) + ("\n// The MultiKueue manager's role assignments on the "
+                                                      "workers: rayfleet identity plan --format az\n"
+                                                      if rbac.assignments else "")}[output]()
     click.echo(text, nl=False)
     over = whole.over_limit()
     for creds in over.values():

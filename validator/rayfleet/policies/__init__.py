@@ -38,6 +38,7 @@ from . import (
     kueue_local_queues_match,
     kueue_manager_not_worker,
     kueue_manager_quota_sum,
+    kueue_manager_role_assignment,
     kueue_no_kubeconfig_secret,
     kueue_ray_limits,
     kueue_worker_quota_fit,
@@ -157,6 +158,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_oidc_issuer.POLICY,
     aks_workload_identity.POLICY,
     aks_blob_csi_driver.POLICY,
+    kueue_manager_role_assignment.POLICY,
 )
 
 _BY_ID = {p.id: p for p in ALL_POLICIES}

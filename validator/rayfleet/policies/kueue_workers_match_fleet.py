@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..kueue import (
-    KUEUE_NAMESPACE,
     cluster_profiles,
     config_of_check,
+    kueue_namespaces,
     multikueue_checks,
     multikueue_clusters,
     multikueue_configs,
@@ -28,6 +28,8 @@ def check(view: FleetView) -> Iterator[Violation]:
     configs = multikueue_configs(release)
     clusters = multikueue_clusters(release)
     profiles = cluster_profiles(release)
+    namespaces = kueue_namespaces(release)
+    shown = " or ".join(sorted(namespaces))
     workers = [r.name for r in fleet.workers]
     checks = multikueue_checks(release)
     if not checks:
@@ -74,14 +76,15 @@ def check(view: FleetView) -> Iterator[Violation]:
                 continue
             if mkc.profile is None:
                 continue  # a kubeConfig source: kueue-no-kubeconfig-secret reports it
-            profile = profiles.get((KUEUE_NAMESPACE, mkc.profile))
+            profile = next((profiles[(ns, mkc.profile)] for ns in sorted(namespaces)
+                            if (ns, mkc.profile) in profiles), None)
             if profile is None:
                 yield Violation(f"MultiKueueCluster {cluster} refers to ClusterProfile {mkc.profile!r}, which the "
-                                f"manager does not render in {KUEUE_NAMESPACE} (Kueue reads ClusterProfiles only "
-                                "in its own namespace)", obj=mkc.obj.ref,
+                                f"manager does not render in {shown} (Kueue reads ClusterProfiles only in its "
+                                "own namespace)", obj=mkc.obj.ref,
                                 path=f"{mkc.source_path}.clusterProfileRef.name", value=mkc.profile, region=region)
             elif region_label(profile) != cluster:
-                yield Violation(f"ClusterProfile {KUEUE_NAMESPACE}/{mkc.profile} (for MultiKueueCluster {cluster}) "
+                yield Violation(f"ClusterProfile {profile.namespace}/{mkc.profile} (for MultiKueueCluster {cluster}) "
                                 f"is labelled rayfleet.io/region={region_label(profile)!r}; `rayfleet scheduling "
                                 f"sync` fills its server and CA from the region the label names", obj=profile.ref,
                                 path='metadata.labels["rayfleet.io/region"]', region=region)
@@ -103,7 +106,7 @@ POLICY = Policy(
     remediation=(
         "List every worker region once (and nothing else) in the MultiKueueConfig, in scheduling.dispatch.order; "
         "render one MultiKueueCluster per worker named after the region, with a clusterProfileRef to a "
-        "ClusterProfile in kueue-system labelled rayfleet.io/region with that region."
+        "ClusterProfile in Kueue's namespace labelled rayfleet.io/region with that region."
     ),
     references=(
         "https://kueue.sigs.k8s.io/docs/concepts/multikueue/",
