@@ -11,6 +11,7 @@ from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
+from .scheduling import scheduling
 
 EPILOG = """\b
 Examples:
@@ -23,6 +24,8 @@ Examples:
   rayfleet identity plan examples/fleet.yaml --format az
   rayfleet preflight examples/fleet.yaml --region eastus2
   rayfleet rollout examples/fleet.yaml --dry-run
+  rayfleet scheduling sync examples/fleet.yaml --dry-run
+  rayfleet plan examples/fleet.yaml --lose eastus2
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -37,7 +40,8 @@ def main() -> None:
     rendered with Helm's own engine and checked before it ships."""
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, scheduling,
+                                 policies]
 
 for command in COMMANDS:
     main.add_command(command)
