@@ -16,6 +16,11 @@ references:
 - ARM (api-version 2024-09-01) ``GET …/managedClusters/{name}``: ``properties.oidcIssuerProfile.
   {enabled, issuerURL}``, ``properties.securityProfile.workloadIdentity.enabled``,
   ``properties.storageProfile.blobCSIDriver.enabled``.
+- ARM (api-version 2022-04-01) ``GET {cluster}/providers/Microsoft.Authorization/roleAssignments
+  ?$filter=principalId eq '…'``: the principal's assignments at, above and below the cluster
+  (``properties.{scope, principalId, roleDefinitionId, condition, conditionVersion}``), paged; and
+  ``GET /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{id}``
+  (``properties.{roleName, type, permissions[{actions, notActions, dataActions, notDataActions}]}``).
 - Blob ``GET /{container}?restype=container&comp=list``: ``<EnumerationResults>``; errors carry
   ``x-ms-error-code`` and an XML ``<Error><Code>`` body.
 """
@@ -154,6 +159,8 @@ class FakeIdentityAzure:
         self.tenant = tenant
         self.identities: list[FakeIdentity] = []
         self.clusters: list[FakeCluster] = []
+        self.role_definitions: dict[str, dict[str, Any]] = {}  # definition ID -> properties
+        self.role_assignments: list[dict[str, Any]] = []  # ARM role assignment bodies
         self.blob_containers: dict[str, list[str]] = {}  # container -> blob names
         self.blob_readers: set[str] = set()  # client IDs with a Storage Blob Data role
         self.entra = WorkloadIdentityEntra(server, self, tenant=tenant)
@@ -169,6 +176,11 @@ class FakeIdentityAzure:
                      self._list_fics)
         self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
                      rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})", self._get_cluster)
+        self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
+                     rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})/providers/"
+                     r"Microsoft\.Authorization/roleAssignments", self._list_role_assignments)
+        self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/providers/Microsoft\.Authorization/roleDefinitions/"
+                     rf"(?P<id>{_SEG})", self._get_role_definition)
         server.route("GET", r"/(?P<container>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])", self._list_blobs)
 
     @property
@@ -202,6 +214,29 @@ class FakeIdentityAzure:
         found = FakeCluster(subscription, resource_group, name, location, issuer, **flags)
         self.clusters.append(found)
         return found
+
+    def role_definition(self, subscription: str, name: str, data_actions: list[str],
+                        not_data_actions: list[str] | None = None) -> str:
+        """A custom role; returns its ID as role assignments carry it."""
+        role_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{name}"))
+        full = f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
+        self.role_definitions[full] = {
+            "roleName": name, "type": "CustomRole", "description": name,
+            "assignableScopes": [f"/subscriptions/{subscription}"],
+            "permissions": [{"actions": [], "notActions": [], "dataActions": list(data_actions),
+                             "notDataActions": list(not_data_actions or [])}]}
+        return full
+
+    def grant(self, principal_id: str, scope: str, role_definition_id: str, condition: str | None = None) -> None:
+        """A role assignment of ``role_definition_id`` to ``principal_id`` at ``scope``."""
+        assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}"
+        props: dict[str, Any] = {"roleDefinitionId": role_definition_id, "principalId": principal_id,
+                                 "principalType": "ServicePrincipal", "scope": scope,
+                                 "createdOn": "2026-09-01T10:00:00.0000000Z"}
+        if condition:
+            props.update(condition=condition, conditionVersion="2.0")
+        self.role_assignments.append({"id": assignment_id, "type": "Microsoft.Authorization/roleAssignments",
+                                      "name": assignment_id.rsplit("/", 1)[1], "properties": props})
 
     # --- ARM -------------------------------------------------------------------------------------
 
@@ -263,6 +298,42 @@ class FakeIdentityAzure:
         if cluster is None:
             return self._not_found("Microsoft.ContainerService/managedClusters", m["name"], m["rg"])
         return Reply(200, cluster.body())
+
+    def _list_role_assignments(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Authorization/roleAssignments/read")):
+            return denied
+        if request.query.get("api-version") != ["2022-04-01"]:
+            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
+        scope = request.path.rsplit("/providers/Microsoft.Authorization/roleAssignments", 1)[0].lower()
+        wanted = None
+        for expression in request.query.get("$filter", []):
+            if expression.startswith("principalId eq '"):
+                wanted = expression[len("principalId eq '"):].rstrip("'").lower()
+            else:
+                return arm_error(400, "UnsupportedQuery", f"The filter '{expression}' is not supported.")
+        items = []
+        for item in self.role_assignments:
+            props = item["properties"]
+            at = props["scope"].lower()
+            related = scope == at or scope.startswith(at + "/") or at.startswith(scope + "/")
+            if related and (wanted is None or props["principalId"].lower() == wanted):
+                items.append(item)
+        start = int(request.query.get("$skipToken", ["0"])[0])
+        body: dict[str, Any] = {"value": items[start:start + self.page_size]}
+        if start + self.page_size < len(items):
+            body["nextLink"] = (f"{self.server.url}{request.path}?api-version=2022-04-01"
+                                f"&$skipToken={start + self.page_size}")
+        return Reply(200, body)
+
+    def _get_role_definition(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Authorization/roleDefinitions/read")):
+            return denied
+        props = self.role_definitions.get(request.path)
+        if props is None:
+            return arm_error(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
+                                                                f"'{request.match['id']}' does not exist.")
+        return Reply(200, {"id": request.path, "type": "Microsoft.Authorization/roleDefinitions",
+                           "name": request.match["id"], "properties": props})
 
     # --- Blob ------------------------------------------------------------------------------------
 
