@@ -41,14 +41,18 @@ def cluster_scope(region: str) -> str:
     return f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.ContainerService/managedClusters/{cluster}"
 
 
-def write_fleet(folder: Path, *, principal: bool = True) -> Path:
+def write_fleet(folder: Path, *, principal: bool = True, annotate_kueue: bool = True) -> Path:
+    """``annotate_kueue=False``: the manager's Kueue ServiceAccount as the upstream chart renders it,
+    without the client-ID annotation (kubelogin gets the client ID from Kueue's exec config)."""
     regions = []
     for name, (role, cluster, group, ident, client, issuer) in REGIONS.items():
         namespace, account = SA[name]
+        annotations = {"azure.workload.identity/client-id": client}
+        if name == "manager" and not annotate_kueue:
+            annotations = {}
         (folder / f"{name}.yaml").write_text(yaml.safe_dump({
             "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": account, "namespace": namespace,
-                         "annotations": {"azure.workload.identity/client-id": client}}}))
+            "metadata": {"name": account, "namespace": namespace, "annotations": annotations}}))
         identity_entry = {"name": ident, "clientId": client, "resourceGroup": group}
         if name == "manager" and principal:
             identity_entry["principalId"] = MANAGER_PRINCIPAL
@@ -111,6 +115,22 @@ def test_plan_has_the_manager_credential_and_a_role_assignment_per_worker(azure)
                                                                     MANAGER_PRINCIPAL)]
     assert plan["azureRbac"]["roleDefinition"]["dataActions"] == CUSTOM_RESOURCES
     assert "'ray.io'" in assignments[0]["condition"] and "'kueue.x-k8s.io'" in assignments[0]["condition"]
+
+
+def test_plan_has_the_kueue_credential_when_the_chart_cannot_annotate(azure, tmp_path):
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    outcome = CliRunner().invoke(identity, ["plan", str(write_fleet(folder, annotate_kueue=False)), "--format", "json"])
+    assert outcome.exit_code == 0, outcome.output
+    manager = [c for c in json.loads(outcome.output)["credentials"] if c["region"] == "manager"]
+    assert [(c["clientId"], c["subject"], c["issuer"]) for c in manager] == [
+        (MANAGER_CLIENT, "system:serviceaccount:ray:kueue-controller-manager", REGIONS["manager"][5])]
+    azure.fleet = folder / "fleet.yaml"
+    checked, report = check(azure)  # the fake holds that credential: nothing missing
+    assert checked.exit_code == 0, checked.output
+    azure.identities[0].credentials.clear()
+    _, report = check(azure)
+    assert [(f["policy"], f["region"]) for f in report["findings"]] == [("federated-credential-missing", "manager")]
 
 
 def test_plan_as_az_script_creates_the_role_then_one_assignment_per_worker(azure):
