@@ -8,6 +8,7 @@ from typing import Any
 from ..findings import Severity, Violation
 from ..kueue import QUEUE_LABEL, cluster_queues, resource_flavors
 from ..workloads import ray_cluster_specs
+from ._helpers import gpu_limit
 from .base import Policy, Release, Scope
 
 
@@ -39,10 +40,7 @@ def _gpu_groups(release: Release) -> dict[str, tuple[Any, dict[str, str], set, s
         for pod in obj.pod_templates:
             if pod.role != "worker" or pod.group is None:
                 continue
-            gpus = any(isinstance(c.get("resources"), dict) and any(
-                isinstance(b, dict) and "nvidia.com/gpu" in b for b in c["resources"].values())
-                for c, _ in pod.containers())
-            if not gpus:
+            if gpu_limit(pod) <= 0:
                 continue
             selector = pod.spec.get("nodeSelector")
             tolerations = pod.spec.get("tolerations")
