@@ -31,7 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .capacity import FailoverOutcome, RegionDemand, failover_outcome, parse_quantity, region_demand, spare_quota
+from .capacity import FailoverOutcome, RegionDemand, failover_outcome, group_demand, region_demand, spare_quota
 from .errors import InputError
 from .kueue import GPU, QUEUE_LABEL, dispatching_queues, format_quantity, queue_targets, scheduling_queue_keys
 from .manifests import KubeObject
@@ -154,27 +154,11 @@ def _room(region_quota: Any, loaded: RegionDemand) -> dict[str, int]:
 
 
 def _job_gpus(obj: KubeObject) -> tuple[int, int]:
-    """(GPUs of the whole job at its size, GPUs of its largest pod)."""
+    """(GPUs of the whole job at its largest size, GPUs of its largest pod), by the capacity model."""
     if not any(True for _ in ray_cluster_specs(obj)):
         return 0, 0
-    total = largest = 0
-    for pod in obj.pod_templates:
-        if pod.role not in ("head", "worker"):
-            continue
-        per_pod = 0
-        for container, _ in pod.containers():
-            res = container.get("resources") if isinstance(container.get("resources"), dict) else {}
-            for section in ("limits", "requests"):
-                block = res.get(section)
-                if isinstance(block, dict) and GPU in block:
-                    per_pod += math.ceil(parse_quantity(block[GPU]) or 0)
-                    break
-        group = pod.group_spec or {}
-        count = 1 if pod.role == "head" else \
-            int(group.get("replicas") or group.get("minReplicas") or 0) * int(group.get("numOfHosts") or 1)
-        total += per_pod * count
-        largest = max(largest, per_pod)
-    return total, largest
+    groups = [group_demand(pod) for pod in obj.pod_templates if pod.role in ("head", "worker")]
+    return sum(g.gpus for g in groups), max((g.gpus_per_pod for g in groups), default=0)
 
 
 def region_loss(view: FleetView, lost: str, jobs: Sequence[KubeObject] = ()) -> RegionLoss:
