@@ -73,6 +73,12 @@ class Region:
     wave: int = 1
     failover_peers: tuple[str, ...] = ()
     role: str = WORKER  # manager | worker (scheduling)
+    fleet_member: str | None = None  # Fleet Manager member name (None: the cluster name)
+
+    @property
+    def member_name(self) -> str:
+        """The region's Azure Kubernetes Fleet Manager member name."""
+        return self.fleet_member or self.cluster.name
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ class Fleet:
     settings: PolicySettings = field(default_factory=PolicySettings)
     vm_sizes: dict[str, VmSizeSpec] = field(default_factory=dict)
     scheduling: Scheduling | None = None
+    delivery: dict[str, Any] | None = None  # the raw ``delivery:`` block (rayfleet.delivery reads it)
     document: LoadedDocument | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -245,6 +252,7 @@ def load_fleet(path: str | Path) -> Fleet:
         settings=settings,
         vm_sizes=vm_sizes,
         scheduling=scheduling,
+        delivery=data.get("delivery"),
         document=document,
     )
 
@@ -295,6 +303,7 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         wave=raw.get("wave", 1),
         failover_peers=tuple(raw.get("failoverPeers", [])),
         role=raw.get("role", WORKER),
+        fleet_member=raw.get("fleetMember"),
     )
 
 

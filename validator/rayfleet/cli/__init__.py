@@ -7,11 +7,13 @@ import click
 
 from .._version import __version__
 from .core import plan, policies, render, scan, validate
+from .export import export
 from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
 from .scheduling import scheduling
+from .status import status
 
 EPILOG = """\b
 Examples:
@@ -26,6 +28,10 @@ Examples:
   rayfleet rollout examples/fleet.yaml --dry-run
   rayfleet scheduling sync examples/fleet.yaml --dry-run
   rayfleet plan examples/fleet.yaml --lose eastus2
+  rayfleet export flux examples/fleet.yaml --out gitops/
+  rayfleet rollout examples/fleet.yaml --engine fleet-manager --dry-run
+  rayfleet status examples/fleet.yaml --format html --out status.html
+  rayfleet status --from examples/status/snapshot.json
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -40,8 +46,8 @@ def main() -> None:
     rendered with Helm's own engine and checked before it ships."""
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, scheduling,
-                                 policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
+                                 scheduling, status, policies]
 
 for command in COMMANDS:
     main.add_command(command)

@@ -50,6 +50,7 @@ class KubeApi:
         self.api_client = api_client
         self.context = context
         self.server = api_client.configuration.host
+        self.request_timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)  # (connect, read) seconds
 
     @classmethod
     def connect(cls, region: Region, kubeconfig: str | Path | None = None) -> KubeApi:
@@ -59,17 +60,22 @@ class KubeApi:
         context = region.cluster.kube_context
         if not context:
             raise LiveCheckError(region.name, "the fleet file names no cluster.kubeContext for this region")
+        return cls.connect_context(region.name, context, kubeconfig)
+
+    @classmethod
+    def connect_context(cls, label: str, context: str, kubeconfig: str | Path | None = None) -> KubeApi:
+        """A client for a named kube context; errors name ``label`` (a region, or the hub)."""
         configuration = client.Configuration()
         try:
             config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, context=context,
                                     client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
-            raise LiveCheckError(region.name, f"kube context {context!r}: {one_line(exc)}") from None
+            raise LiveCheckError(label, f"kube context {context!r}: {one_line(exc)}") from None
         except OSError as exc:
-            raise LiveCheckError(region.name, f"kubeconfig {exc.filename or kubeconfig}: "
-                                              f"{exc.strerror or exc}") from None
+            raise LiveCheckError(label, f"kubeconfig {exc.filename or kubeconfig}: "
+                                        f"{exc.strerror or exc}") from None
         configuration.retries = 1
-        return cls(region.name, client.ApiClient(configuration), context=context)
+        return cls(label, client.ApiClient(configuration), context=context)
 
     def close(self) -> None:
         self.api_client.close()
@@ -92,12 +98,12 @@ class KubeApi:
             if exc.status == 401:
                 return LiveCheckError(self.region, f"{self._where()} rejected the credentials (401 Unauthorized) "
                                                    f"{doing} {what}: the token expired or is invalid; refresh "
-                                                   "them (az aks get-credentials, kubelogin)")
+                                                   "them (az aks get-credentials, kubelogin)", status=401)
             if exc.status == 403:
                 return LiveCheckError(self.region, f"{self._where()}: forbidden to {verb} {what}: "
-                                                   f"{_status_message(exc)}")
+                                                   f"{_status_message(exc)}", status=403)
             return LiveCheckError(self.region, f"{self._where()}: {doing} {what} failed: {exc.status} "
-                                               f"{_status_message(exc)}")
+                                               f"{_status_message(exc)}", status=exc.status)
         reason = exc.reason if isinstance(exc, ApiException) else exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             reason = exc.reason
@@ -108,8 +114,7 @@ class KubeApi:
              **kwargs: Any) -> dict[str, Any] | None:
         """One call (a GET unless ``verb`` says otherwise): the JSON object, or None on 404."""
         try:
-            response = method(*args, _preload_content=False,
-                              _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), **kwargs)
+            response = method(*args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -137,6 +142,10 @@ class KubeApi:
             if not token:
                 return items
 
+    def list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of a list call, page by page."""
+        return self._list(what, method, *args, **kwargs)
+
     # --- reads ------------------------------------------------------------------------------
 
     def version(self) -> dict[str, Any]:
@@ -158,6 +167,12 @@ class KubeApi:
 
     def namespace(self, name: str) -> dict[str, Any] | None:
         return self.call(f"namespace {name}", client.CoreV1Api(self.api_client).read_namespace, name)
+
+    def helmrelease(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Flux HelmRelease (helm.toolkit.fluxcd.io/v2), or None."""
+        api = client.CustomObjectsApi(self.api_client)
+        return self.call(f"HelmRelease {namespace}/{name}", api.get_namespaced_custom_object,
+                         "helm.toolkit.fluxcd.io", "v2", namespace, "helmreleases", name)
 
     def raycluster(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]:
         """The RayCluster (or None) and the list's resourceVersion to watch from."""

@@ -27,6 +27,11 @@ from . import (
     federated_credential_mismatch,
     federated_credential_missing,
     federated_credential_stale,
+    fleet_members_match,
+    fleet_stage_order,
+    fleet_stage_per_region,
+    flux_helmrelease_per_region,
+    flux_values_parity,
     gpu_quota_fit,
     gpu_resource_limits,
     gpu_taint_toleration,
@@ -144,6 +149,11 @@ ALL_POLICIES: tuple[Policy, ...] = (
     kueue_local_queues_match.POLICY,
     kueue_manager_quota_sum.POLICY,
     kueue_worker_quota_fit.POLICY,
+    # fleet policies: GitOps delivery exports (rayfleet.delivery)
+    flux_helmrelease_per_region.POLICY,
+    flux_values_parity.POLICY,
+    fleet_stage_per_region.POLICY,
+    fleet_stage_order.POLICY,
     # live checks: cluster preflight (rayfleet.kube.preflight)
     preflight_kubernetes_version.POLICY,
     preflight_kuberay_crds.POLICY,
@@ -159,6 +169,8 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_workload_identity.POLICY,
     aks_blob_csi_driver.POLICY,
     kueue_manager_role_assignment.POLICY,
+    # live checks: the Fleet Manager hub (rayfleet.kube.update_run)
+    fleet_members_match.POLICY,
 )
 
 _BY_ID = {p.id: p for p in ALL_POLICIES}
