@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .capacity import _SUFFIX, parse_quantity
+from .capacity import parse_quantity
 
 if TYPE_CHECKING:
     from .fleet import Fleet, Region
@@ -80,8 +80,9 @@ def format_quantity(value: float, like: Any = None) -> str:
     suffix = ""
     if isinstance(like, str):
         match = re.match(r"^[0-9.eE+-]+([A-Za-z]+)$", like.strip())
-        suffix = match.group(1) if match and match.group(1) in _SUFFIX else ""
-    number = value / _SUFFIX[suffix]
+        if match and parse_quantity(f"1{match.group(1)}") is not None:
+            suffix = match.group(1)
+    number = value / (parse_quantity(f"1{suffix}") or 1.0)
     text = str(int(number)) if float(number).is_integer() else f"{number:g}"
     return text + suffix
 
