@@ -12,13 +12,13 @@ import yaml
 from click.testing import CliRunner
 from rayfleet.cli.identity import identity
 
-from tests.azure.fake_identity import FakeIdentityAzure, make_jwt
+from tests.azure.fake_azure import workload_identity_env
+from tests.azure.fake_identity import FakeIdentityAzure
 from tests.support.https_server import HttpsServer
 
 TENANT = "0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01"
 SUB = "6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
 CI_CLIENT = "99999999-8888-4777-8666-555555555555"
-CI_ISSUER = "https://token.actions.githubusercontent.com"
 MANAGER_CLIENT = "7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718"
 MANAGER_PRINCIPAL = "2a9c4e6f-8b1d-4f3a-9c5e-7d8f0a1b2c34"
 CUSTOM_RESOURCES = [f"Microsoft.ContainerService/managedClusters/customresources/{v}" for v in ("read", "write",
@@ -84,15 +84,7 @@ def azure(tmp_path, monkeypatch):
             fake.grant(MANAGER_PRINCIPAL, cluster_scope(worker), fake.role_id,
                        condition="@Request[...customResources:group] StringEqualsIgnoreCase 'ray.io' OR "
                                  "@Request[...customResources:group] StringEqualsIgnoreCase 'kueue.x-k8s.io'")
-        token = tmp_path / "ci-token"
-        token.write_text(make_jwt({"iss": CI_ISSUER, "sub": "repo:example/platform:environment:prod",
-                                   "aud": "api://AzureADTokenExchange", "exp": 4102444800}))
-        for key, value in {"AZURE_TOKEN_CREDENTIALS": "WorkloadIdentityCredential", "AZURE_TENANT_ID": TENANT,
-                           "AZURE_CLIENT_ID": CI_CLIENT, "AZURE_FEDERATED_TOKEN_FILE": str(token),
-                           "AZURE_AUTHORITY_HOST": server.url + "/", "REQUESTS_CA_BUNDLE": server.ca_path}.items():
-            monkeypatch.setenv(key, value)
-        for key in ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME"):
-            monkeypatch.delenv(key, raising=False)
+        workload_identity_env(monkeypatch, fake, tmp_path, client_id=CI_CLIENT, tenant=TENANT)  # rayfleet in CI
         fake.fleet = write_fleet(tmp_path)
         yield fake
 
