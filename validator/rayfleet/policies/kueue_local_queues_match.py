@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ..kueue import cluster_queues, local_queues, multikueue_checks, scheduling_view
+from ..kueue import cluster_queues, dispatching_queues, local_queues, multikueue_checks, scheduling_view
 from .base import FleetView, Policy, Release, Scope
 
 
@@ -43,9 +43,7 @@ def check(view: FleetView) -> Iterator[Violation]:
     wanted = [(q.namespace, q.name) for q in fleet.scheduling.queues]
     yield from _queues(sv.manager_release, sv.manager.name, wanted, manager=True)
     # queues the manager dispatches from but the fleet file does not list must exist on workers too
-    checks = multikueue_checks(sv.manager_release)
-    dispatching = {cq.name for cq in cluster_queues(sv.manager_release).values()
-                   if any(c in checks for c in cq.admission_checks)}
+    dispatching = {cq.name for cq in dispatching_queues(sv.manager_release)}
     extra = [key for key, lq in local_queues(sv.manager_release).items()
              if lq.cluster_queue in dispatching and key not in wanted]
     for name, release in sv.workers.items():
