@@ -36,7 +36,8 @@ def test_losing_eastus2_json() -> None:
     [flavor] = loss["flavors"]
     assert (flavor["flavor"], flavor["lostGpus"], flavor["managerGpus"], flavor["remainingGpus"]) == \
         ("h100", 4.0, 6.0, 2.0)
-    assert flavor["remaining"] == [{"worker": "westus3", "gpus": 2.0, "roomGpus": 0}]  # westus3 is full
+    assert flavor["remaining"] == [{"worker": "westus3", "gpus": 2.0, "roomGpus": 0,  # westus3 is full
+                                    "vmSize": "Standard_NC40ads_H100_v5"}]
     assert (flavor["strandedGpus"], flavor["raiseQuota"], flavor["shortGpus"]) == (4.0, [], 4)
     lost = loss["lostRayCluster"]
     assert (lost["gpusNeeded"], lost["gpusPlaced"], lost["absorbed"]) == (4, 0, False)

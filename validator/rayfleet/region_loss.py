@@ -12,7 +12,11 @@ the fleet file this works out, per GPU flavor:
 * how many more GPUs of the flavor's VM size each remaining worker's Azure quota leaves beyond
   its own queue and RayCluster (``capacity.spare_quota``, the queue counted as nodes of its
   flavor's worker group): room to raise its queue quota;
-* for queued RayJobs given with ``--jobs``: which remaining workers' queues can ever admit each one.
+* for queued RayJobs given with ``--jobs``: which remaining workers' queues can ever admit each one
+  (a flavor with that much GPU quota, whose node pool's VM size holds each of the job's GPU pods).
+
+Flavor names are fleet-wide but a flavor is each region's own node pool, so the same flavor can be
+an H100 pool in one region and a T4 pool in another: the VM sizes are shown per worker.
 
 The lost region's own RayCluster is re-placed with the failover model
 (``capacity.failover_outcome``), the remaining workers standing in as peers in dispatch order,
@@ -31,12 +35,21 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .capacity import FailoverOutcome, RegionDemand, failover_outcome, group_demand, region_demand, spare_quota
+from .capacity import (
+    FailoverOutcome,
+    RegionDemand,
+    VmSize,
+    failover_outcome,
+    group_demand,
+    parse_quantity,
+    region_demand,
+    spare_quota,
+)
 from .errors import InputError
 from .kueue import GPU, QUEUE_LABEL, dispatching_queues, format_quantity, queue_targets, scheduling_queue_keys
 from .manifests import KubeObject
 from .policies.base import FleetView, Release
-from .workloads import ray_cluster_specs
+from .workloads import PodTemplate, ray_cluster_specs
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ class WorkerShare:
     worker: str
     quota: float  # its queue's GPU quota in this flavor
     room: int | None  # GPUs of the flavor's VM size its Azure quota leaves beyond queue and RayCluster
+    vm_size: str | None = None  # the flavor's node pool there (flavor names are fleet-wide, VM sizes are not)
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,8 @@ class FlavorLoss:
     def to_dict(self) -> dict[str, Any]:
         placed, short = self.placement()
         return {"flavor": self.flavor, "vmSize": self.vm_size, "lostGpus": self.lost, "managerGpus": self.manager,
-                "remaining": [{"worker": s.worker, "gpus": s.quota, "roomGpus": s.room} for s in self.remaining],
+                "remaining": [{"worker": s.worker, "gpus": s.quota, "roomGpus": s.room, "vmSize": s.vm_size}
+                              for s in self.remaining],
                 "remainingGpus": self.remaining_quota, "strandedGpus": self.stranded,
                 "raiseQuota": [{"worker": w, "gpus": g} for w, g in placed], "shortGpus": short}
 
@@ -161,6 +176,30 @@ def _job_gpus(obj: KubeObject) -> tuple[int, int]:
     return sum(g.gpus for g in groups), max((g.gpus_per_pod for g in groups), default=0)
 
 
+def _request(pod: PodTemplate, resource: str) -> float:
+    """A pod's request of ``resource`` (limits when no request), summed over its containers."""
+    total = 0.0
+    for container, _ in pod.containers():
+        res = container.get("resources") if isinstance(container.get("resources"), dict) else {}
+        for section in ("requests", "limits"):
+            block = res.get(section)
+            if isinstance(block, dict) and resource in block:
+                total += parse_quantity(block[resource]) or 0.0
+                break
+    return total
+
+
+def _gpu_pods(obj: KubeObject) -> list[PodTemplate]:
+    return [p for p in obj.pod_templates if p.role == "worker" and _request(p, GPU) > 0]
+
+
+def _fits(pod: PodTemplate, vm: VmSize) -> bool:
+    """Whether one pod fits on one node of ``vm`` (GPUs, vCPUs, memory, nominal figures)."""
+    memory = _request(pod, "memory") / 2**30
+    return (_request(pod, GPU) <= vm.gpus and _request(pod, "cpu") <= vm.vcpus
+            and (vm.memory_gib is None or memory <= vm.memory_gib))
+
+
 def region_loss(view: FleetView, lost: str, jobs: Sequence[KubeObject] = ()) -> RegionLoss:
     """What losing worker ``lost`` means for the fleet's queues (see the module doc)."""
     fleet = view.fleet
@@ -188,11 +227,14 @@ def region_loss(view: FleetView, lost: str, jobs: Sequence[KubeObject] = ()) -> 
     own = {r.name: region_demand(view.releases[r.name]) for r in fleet.workers}
     demands = {name: _with_queue(demand, queues[name]) for name, demand in own.items()}
     rooms = {r.name: _room(r.quota, demands[r.name]) for r in fleet.workers}
-    vm_of = {g.group: g.vm.name for d in demands.values() for g in d.groups if g.vm is not None and g.vm.gpus}
+    vms = {name: {g.group: g.vm for g in d.groups if g.role == "worker" and g.vm is not None and g.vm.gpus}
+           for name, d in own.items()}
     flavors = []
     for flavor in dict.fromkeys([*queues[lost], *manager_quota]):
-        shares = tuple(WorkerShare(w, queues[w].get(flavor, 0.0), rooms[w].get(flavor)) for w in remaining)
-        flavors.append(FlavorLoss(flavor, vm_of.get(flavor), queues[lost].get(flavor, 0.0),
+        shares = tuple(WorkerShare(w, queues[w].get(flavor, 0.0), rooms[w].get(flavor),
+                                   vms[w][flavor].name if flavor in vms[w] else None) for w in remaining)
+        lost_vm = vms[lost].get(flavor)
+        flavors.append(FlavorLoss(flavor, lost_vm.name if lost_vm else None, queues[lost].get(flavor, 0.0),
                                   manager_quota.get(flavor), shares))
     if not queues[lost]:
         notes.append(f"{lost} has no GPU quota in the shared queues: losing it does not change what is dispatched")
@@ -205,7 +247,10 @@ def region_loss(view: FleetView, lost: str, jobs: Sequence[KubeObject] = ()) -> 
             continue
         labels = obj.metadata.get("labels") if isinstance(obj.metadata.get("labels"), dict) else {}
         gpus, largest = _job_gpus(obj)
-        where = tuple(w for w in remaining if any(q >= gpus and gpus > 0 for q in queues[w].values()))
+        pods = _gpu_pods(obj)
+        where = tuple(w for w in remaining if any(
+            q >= gpus > 0 and (flavor not in vms[w] or all(_fits(pod, vms[w][flavor]) for pod in pods))
+            for flavor, q in queues[w].items()))
         fits.append(JobFit(obj.namespace or "default", obj.name, labels.get(QUEUE_LABEL), gpus, largest, where))
     return RegionLoss(lost, fleet.manager.name, fleet.scheduling.dispatch_mode, tuple(remaining),
                       fleet.scheduling.worker_lost_timeout, tuple(flavors), failover, tuple(fits), tuple(notes))
@@ -229,11 +274,13 @@ def loss_as_text(loss: RegionLoss, *, color: bool = False) -> str:
                   f"the manager ({loss.manager}) and dispatches them again "
                   f"({loss.mode}: {', '.join(loss.order) or 'no worker left'}).", markup=False)
     table = Table(title="GPU queue quota per flavor", title_justify="left")
-    for header in ("flavor", "VM size", f"lost ({loss.lost})", "remaining workers (quota / Azure room)",
+    for header in ("flavor", f"VM size ({loss.lost})", f"lost ({loss.lost})",
+                   "remaining workers (quota / Azure room, other VM size)",
                    "remaining", "manager admits", "stranded"):
         table.add_column(header)
     for f in loss.flavors:
-        shares = ", ".join(f"{s.worker} {_gpus(s.quota)} / {'-' if s.room is None else s.room}" for s in f.remaining)
+        shares = ", ".join(f"{s.worker} {_gpus(s.quota)} / {'-' if s.room is None else s.room}"
+                           + (f" ({s.vm_size})" if s.vm_size and s.vm_size != f.vm_size else "") for s in f.remaining)
         table.add_row(f.flavor, f.vm_size or "-", _gpus(f.lost), shares or "-", _gpus(f.remaining_quota),
                       _gpus(f.manager), _gpus(f.stranded))
     console.print(table)
@@ -241,7 +288,9 @@ def loss_as_text(loss: RegionLoss, *, color: bool = False) -> str:
         if not f.lost:
             continue
         placed, short = f.placement()
-        where = ", ".join(f"{w} +{g}" for w, g in placed) or "nowhere"
+        vm_of = {s.worker: s.vm_size for s in f.remaining}
+        where = ", ".join(f"{w} +{g}" + (f" ({vm_of[w]})" if vm_of.get(w) and vm_of[w] != f.vm_size else "")
+                          for w, g in placed) or "nowhere"
         console.print(f"{f.flavor}: {_gpus(f.lost)} GPUs of queue capacity go with {loss.lost}; Azure quota lets "
                       f"the remaining workers take them by raising their queue quota: {where}"
                       + (f" ({short} short)" if short else "") + ".", markup=False)
