@@ -89,6 +89,12 @@ def azure(tmp_path, monkeypatch):
         yield fake
 
 
+def revoke(fake, cluster: str) -> None:
+    """Remove every role assignment at ``cluster``."""
+    fake.cluster_role_assignments = [a for a in fake.cluster_role_assignments
+                                     if not a["properties"]["scope"].endswith(f"/managedClusters/{cluster}")]
+
+
 def check(fake, *args: str):
     outcome = CliRunner().invoke(identity, ["check", str(fake.fleet), "--live", "--arm-endpoint", fake.server.url,
                                             "--report", "json", *args])
@@ -147,7 +153,7 @@ def test_correct_wiring_passes(azure):
 
 
 def test_missing_assignment_on_one_worker(azure):
-    azure.role_assignments = [a for a in azure.role_assignments if "rayfleet-wus3" not in a["properties"]["scope"]]
+    revoke(azure, "rayfleet-wus3")
     outcome, report = check(azure)
     assert outcome.exit_code == 1
     findings = report["findings"]
@@ -157,7 +163,7 @@ def test_missing_assignment_on_one_worker(azure):
 
 def test_a_role_without_write_does_not_count(azure):
     reader = azure.role_definition(SUB, "AKS CRD Reader", CUSTOM_RESOURCES[:1])
-    azure.role_assignments = [a for a in azure.role_assignments if "rayfleet-eus2" not in a["properties"]["scope"]]
+    revoke(azure, "rayfleet-eus2")
     azure.grant(MANAGER_PRINCIPAL, cluster_scope("eastus2"), reader)
     _, report = check(azure)
     [finding] = report["findings"]
@@ -166,7 +172,7 @@ def test_a_role_without_write_does_not_count(azure):
 
 
 def test_a_condition_for_other_groups_does_not_count(azure):
-    azure.role_assignments = [a for a in azure.role_assignments if "rayfleet-eus2" not in a["properties"]["scope"]]
+    revoke(azure, "rayfleet-eus2")
     azure.grant(MANAGER_PRINCIPAL, cluster_scope("eastus2"), azure.role_id,
                 condition="@Request[...customResources:group] StringEqualsIgnoreCase 'secrets-store.csi.x-k8s.io'")
     _, report = check(azure)
@@ -175,7 +181,7 @@ def test_a_condition_for_other_groups_does_not_count(azure):
 
 
 def test_an_assignment_at_the_resource_group_counts(azure):
-    azure.role_assignments = [a for a in azure.role_assignments if "rayfleet-eus2" not in a["properties"]["scope"]]
+    revoke(azure, "rayfleet-eus2")
     azure.grant(MANAGER_PRINCIPAL, f"/subscriptions/{SUB}/resourceGroups/rg-rayfleet-eus2",
                 azure.role_definition(SUB, "Cluster Admin", ["Microsoft.ContainerService/managedClusters/*"]))
     outcome, _ = check(azure)
@@ -187,7 +193,7 @@ def test_principal_looked_up_by_client_id_when_the_fleet_does_not_say(azure, tmp
 
     manager = next(i for i in azure.identities if i.client_id == MANAGER_CLIENT)
     looked_up = str(uuid.uuid5(uuid.NAMESPACE_URL, manager.id))  # what the fake lists as principalId
-    azure.role_assignments = []
+    azure.cluster_role_assignments = []
     for worker in ("eastus2", "westus3"):
         azure.grant(looked_up, cluster_scope(worker), azure.role_id)
     folder = tmp_path / "no-principal"

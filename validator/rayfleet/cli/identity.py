@@ -54,23 +54,27 @@ def identity() -> None:
                    "(created if missing) instead of printing them.")
 @handle_errors
 def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None) -> None:
-    """The federated identity credential every ServiceAccount of FLEET needs.
+    """The federated identity credential every ServiceAccount of FLEET needs, and the role the Blob
+    CSI controller needs.
 
     One credential per region and ServiceAccount annotated with azure.workload.identity/client-id:
     the managed identity, the region's OIDC issuer, the subject
-    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
-    With a scheduling section, also the MultiKueue manager identity's Azure role assignment on
-    each worker cluster (custom resources of ray.io and kueue.x-k8s.io).
+    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange. With a
+    dynamic blob StorageClass: Storage Account Contributor for the AKS control-plane identity on
+    the storage account. With a scheduling section: the MultiKueue manager identity's Azure role
+    on each worker cluster (custom resources of ray.io and kueue.x-k8s.io).
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
     import json
 
-    from ..identity import IdentityPlan, az_commands, bicep, bicep_files, plan_credentials
-    from ..identity_rbac import RbacPlan, plan_role_assignments
+    from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
+    from ..identity_rbac import RbacPlan
     from ..identity_rbac import az_commands as rbac_az
     from ..identity_rbac import format_table as rbac_table
+    from ..identity_rbac import plan_role_assignments as plan_manager_roles
     from ..report.identity_table import identity_table_text
     from ..report.layout import terminal_width
+    from ..storage_roles import az_role_commands, format_role_lines, plan_role_assignments
 
     if out_dir is not None and output != "bicep":
         fail("--out writes Bicep files: use it with --format bicep")
@@ -80,7 +84,8 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     whole = plan_credentials(loaded, releases)
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
-    rbac = plan_role_assignments(loaded, releases)  # the manager's role on each selected worker
+    roles = plan_role_assignments(loaded, releases, selected)
+    rbac = plan_manager_roles(loaded, releases)  # the MultiKueue manager's role on each selected worker
     rbac = RbacPlan(tuple(a for a in rbac.assignments if a.worker in selected), rbac.notes)
     if out_dir is not None:
         files = bicep_files(shown, loaded)
@@ -88,23 +93,34 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             (folder / name).write_text(content, encoding="utf-8")
-        click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files)
-                   + ("\nthe MultiKueue manager's role assignments: rayfleet identity plan --format az"
-                      if rbac.assignments else ""))
+        click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
-        text = {"table": lambda: identity_table_text(shown, terminal_width()) + rbac_table(rbac),
-                "json": lambda: json.dumps({**shown.to_dict(), "azureRbac": rbac.to_dict()}, indent=2) + "\n",
-                "az": lambda: az_commands(shown, loaded) + rbac_az(rbac),
-                "bicep": lambda: bicep(shown, loaded) + ("\n// The MultiKueue manager's role assignments on the "
-                                                          "workers: rayfleet identity plan --format az\n"
-                                                          if rbac.assignments else "")}[output]()
+        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles)
+                + rbac_table(rbac),
+                "json": lambda: json.dumps({**json.loads(_json_with_roles(format_json(shown), roles)),
+                                            "azureRbac": rbac.to_dict()}, indent=2) + "\n",
+                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles) + rbac_az(rbac),
+                "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
+    if output == "bicep" and roles:  # stdout stays deployable Bicep; the roles go to stderr
+        click.echo(format_role_lines(roles).lstrip("\n") + "create them with: rayfleet identity plan --format az",
+                   err=True)
+    if output == "bicep" and rbac.assignments:
+        click.echo(rbac_table(rbac).lstrip("\n") + "create them with: rayfleet identity plan --format az", err=True)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "
                    "credentials, over the limit of 20 (federated-credential-limit): use one managed identity "
                    "per region", err=True)
     sys.exit(EXIT_FINDINGS if over else EXIT_OK)
+
+
+def _json_with_roles(text: str, roles: list) -> str:
+    import json
+
+    data = json.loads(text)
+    data["roleAssignments"] = [r.to_dict() for r in roles]
+    return json.dumps(data, indent=2) + "\n"
 
 
 @identity.command()
