@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import CREDENTIAL_ENV_NAMES, is_credential_env_name
-from ._helpers import as_dict, as_list, container_label, where
+from ._helpers import as_dict, as_list, container_label, env_entries, where
 from .base import Policy, Release, Scope
 
 
@@ -24,9 +24,8 @@ def check(release: Release) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         namespace = tpl.obj.namespace
         for container, path in tpl.containers():
-            for index, entry in enumerate(as_list(container.get("env"))):
-                name = as_dict(entry).get("name")
-                if isinstance(name, str) and is_credential_env_name(name):
+            for index, name, entry in env_entries(container):
+                if is_credential_env_name(name):
                     value = entry.get("value")
                     yield Violation(f"{container_label(container)} in {where(tpl)} sets {name} "
                                     f"({_source(entry)}), a long-lived credential",
