@@ -92,8 +92,9 @@ def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path
 @click.command()
 @FLEET_ARG
 @click.option("--region", "region_name", required=True, metavar="NAME", help="The region to render.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for the manifests, one file per object (created if missing).")
+@click.option("--out", "out_dir", required=True, type=click.Path(),
+              help="Folder for the manifests, one file per object (created if missing). It is replaced "
+                   "as a whole; a folder holding anything rayfleet did not write is refused.")
 @handle_errors
 def render(fleet: str, region_name: str, out_dir: str) -> None:
     """Write one region's rendered manifests to a folder, one file per object (for GitOps)."""
@@ -104,8 +105,8 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
         fail("; ".join(f"{f.source}: {f.message}" if f.source else f.message for f in result.findings))
     from ..rendered_output import write_objects
 
-    written = write_objects(result.release.objects, Path(out_dir))
-    click.echo(f"wrote {len(written)} objects for region {region.name} to {out_dir}")
+    write_objects(result.release.objects, Path(out_dir))
+    click.echo(f"wrote {len(result.release.objects)} objects for region {region.name} to {out_dir}")
 
 
 @click.command()
