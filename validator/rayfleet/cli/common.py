@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -72,11 +72,31 @@ def azure_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None) -> NoReturn:
-    """Write every requested report, then exit 0 or 1 by ``fail_on``."""
-    from ..report import render_report
+def check_reports(reports: Iterable[str], inputs: Iterable[str | Path | None]) -> list[tuple[str, str | None]]:
+    """The parsed --report specs, once every path is known to be safe to write: its folder exists,
+    and it is not an input of the run, inside the chart or a symlink (``rayfleet.report_paths``)."""
+    from ..report_paths import check_report_path
 
-    specs = [parse_report_spec(r) for r in reports] or [("text", None)]
+    specs = [parse_report_spec(r) for r in reports]
+    known = list(inputs)
+    for _, path in specs:
+        if path is None:
+            continue
+        target = Path(path)
+        if not target.parent.exists():
+            fail(f"{path}: folder {target.parent} does not exist")
+        check_report_path(path, known)
+    return specs
+
+
+def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None, *,
+           inputs: Iterable[str | Path | None]) -> NoReturn:
+    """Write every requested report, then exit 0 or 1 by ``fail_on``. ``inputs`` are the files and
+    folders the run read; no report may be written over or into them."""
+    from ..report import render_report
+    from ..report_paths import write_report
+
+    specs = check_reports(reports, inputs) or [("text", None)]
     to_stdout = [s for s in specs if s[1] is None]
     if len(to_stdout) > 1:
         fail("only one --report may go to stdout; give the others a path (FORMAT=PATH)")
@@ -86,8 +106,5 @@ def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool |
         if path is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
-            target = Path(path)
-            if target.parent and not target.parent.exists():
-                fail(f"{path}: folder {target.parent} does not exist")
-            target.write_text(text, encoding="utf-8")
+            write_report(path, text)
     sys.exit(result.exit_code(Severity(fail_on)))

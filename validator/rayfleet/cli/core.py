@@ -13,8 +13,9 @@ from ..findings import Severity
 from ..fleet import load_fleet
 from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
 from ..policies import ALL_POLICIES, get_policy
+from ..report_paths import fleet_inputs
 from ..result import Result
-from .common import fail, finish, handle_errors, report_options
+from .common import check_reports, fail, finish, handle_errors, report_options
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
 REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
@@ -58,12 +59,16 @@ def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary
 
         def progress(region: str) -> None:
             status.update(f"rendering and checking region {region}")
-    result = validate_fleet(fleet, regions=regions or None, crds=crds, helm_binary=helm_binary, progress=progress)
+    loaded = load_fleet(fleet)
+    inputs = [*fleet_inputs(loaded), crds, helm_binary]
+    check_reports(reports, inputs)  # before rendering: a refused path should not cost a run
+    result = validate_fleet(loaded, regions=regions or None, crds=crds, helm_binary=helm_binary,
+                            progress=progress)
     if progress is not None:
         status.stop()
     if profile:
         _print_profile(result)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=inputs)
 
 
 @click.command()
@@ -82,11 +87,13 @@ def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path
     The same object schemas and policies as `validate`; policies that need the fleet file
     (quota, failover, fleet-wide rules) are skipped and listed.
     """
+    inputs = [*paths, crds, fleet_path]
+    check_reports(reports, inputs)
     settings = load_fleet(fleet_path).settings if fleet_path else None
     result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, settings=settings)
     if profile:
         _print_profile(result)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=inputs)
 
 
 @click.command()

@@ -10,7 +10,16 @@ import click
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
 from ..policies import Release
-from .common import EXIT_FINDINGS, EXIT_OK, azure_options, fail, finish, handle_errors, report_options
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    azure_options,
+    check_reports,
+    fail,
+    finish,
+    handle_errors,
+    report_options,
+)
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
 REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
@@ -94,18 +103,20 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
     federated credentials. Authentication or network failures exit 2 naming the region.
     """
     from ..azure.identity import run_identity_check
+    from ..report_paths import fleet_inputs
 
     loaded = load_fleet(fleet)
     loaded.select(regions)  # unknown region names fail before any rendering
+    check_reports(reports, fleet_inputs(loaded))
     releases = _releases(loaded)
     if not live:
         result = run_identity_check(loaded, releases, regions=regions or None)
-        finish(result, reports, fail_on, color)
+        finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
     from ..azure.arm import ArmClient
 
     with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as arm:
         result = run_identity_check(loaded, releases, regions=regions or None, arm=arm)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
 
 
 @identity.command()
