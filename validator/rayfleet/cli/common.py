@@ -13,13 +13,14 @@ import click
 from ..errors import EngineError, InputError, LiveCheckError, RayfleetError
 from ..findings import Severity
 from ..result import Result
+from ..secrets import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: bad input or usage, never a traceback."""
-    click.echo(f"rayfleet: error: {message}", err=True)
+    click.echo(f"rayfleet: error: {redact_text(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
