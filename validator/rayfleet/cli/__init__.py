@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
+from .common import configure_client_logging
 from .core import plan, policies, render, scan, validate
 from .identity import identity
 from .preflight import preflight
@@ -32,9 +33,13 @@ Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 bad input or usag
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rayfleet")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also show the Azure and Kubernetes client libraries' own log lines on stderr "
+                   "(requests, retries, Entra ID's full answers).")
+def main(verbose: bool) -> None:
     """Validate and roll out Ray on AKS across regions: one Helm release per region,
     rendered with Helm's own engine and checked before it ships."""
+    configure_client_logging(verbose)
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, policies]

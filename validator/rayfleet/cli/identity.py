@@ -129,6 +129,7 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
 @click.option("--timeout", type=click.FloatRange(min=1), default=20.0, show_default=True,
               help="Seconds to wait for each call.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
 def probe(account: str | None, container: str | None, blob_endpoint: str | None, scope: str, timeout: float,
           output: str) -> None:
     """Check workload identity from inside a pod, step by step.
