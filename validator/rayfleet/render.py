@@ -74,14 +74,16 @@ def check_chart_links(chart: Path) -> None:
                                  file=str(path))
 
 
-# Go's log package and slog's default handler: "2026/01/02 03:04:05 INFO found symbolic link ..."
-_GO_LOG_LINE = re.compile(rb"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (?:DEBUG|INFO|WARN|WARNING) ")
+# Go's log package and slog's default handler: "2026/01/02 03:04:05 INFO found symbolic link ...",
+# "2026/01/02 03:04:05 warning: cannot overwrite table with non table for ..." (values coalescing)
+_GO_LOG_LINE = re.compile(rb"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} ")
 
 
 @contextmanager
 def _without_go_log_lines() -> Iterator[None]:
-    """Helm's loader logs to the process's stderr (file descriptor 2) from Go, past Python and past
-    helm-python-sdk's logging bridge. Capture fd 2 while it runs; drop Go's log lines, pass on the rest."""
+    """Helm's loader and values coalescing log to the process's stderr (file descriptor 2) from Go,
+    past Python and past helm-python-sdk's logging bridge. Capture fd 2 while they run; drop Go's log
+    lines (what they warn about is a values-schema or render finding), pass on the rest."""
     try:
         saved = os.dup(2)
     except OSError:  # no stderr at all
@@ -132,7 +134,8 @@ class EmbeddedHelm:
         # Rendering checks values.schema.json as `helm install` does: after disabled subcharts are
         # dropped, so a disabled component's values are not held to its schema.
         try:
-            manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
+            with _without_go_log_lines():
+                manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
         except helm_python.HelmValuesError as exc:
             raise ValuesSchemaError(one_line(exc)) from None
         except helm_python.HelmError as exc:

@@ -42,8 +42,8 @@ MAX_ALIAS_NODES = 100_000
 # (policies, JSON Schema, Helm) stays far from Python's recursion limit below 100.
 MAX_DEPTH = 100
 # Errors Python's own conversions raise on scalars a tag cannot hold (int("0x"), a bool table lookup,
-# the 4300-digit limit on int()).
-_SCALAR_ERRORS = (ValueError, KeyError, IndexError, TypeError, OverflowError)
+# the 4300-digit limit on int()), and ruamel's assert on a !!omap with a repeated key.
+_SCALAR_ERRORS = (ValueError, KeyError, IndexError, TypeError, OverflowError, AssertionError)
 
 KeyPath = tuple[str | int, ...]
 
