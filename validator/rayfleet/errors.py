@@ -39,7 +39,8 @@ class EngineError(RayfleetError):
 class LiveCheckError(RayfleetError):
     """A live call to Azure or Kubernetes failed; names the region and the cause."""
 
-    def __init__(self, region: str, cause: str) -> None:
+    def __init__(self, region: str, cause: str, *, status: int | None = None) -> None:
         self.region = region
         self.cause = redact_text(cause)
+        self.status = status  # the HTTP status when the server answered (401, 403, ...), else None
         super().__init__(f"region {region}: {self.cause}")

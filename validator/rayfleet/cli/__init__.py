@@ -10,10 +10,12 @@ import click
 from .._version import __version__
 from .common import configure_client_logging, fail
 from .core import plan, policies, render, scan, validate
+from .export import export
 from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
+from .status import status
 
 EPILOG = """\b
 Examples:
@@ -26,6 +28,10 @@ Examples:
   rayfleet identity plan examples/fleet.yaml --format az
   rayfleet preflight examples/fleet.yaml --region eastus2
   rayfleet rollout examples/fleet.yaml --dry-run
+  rayfleet export flux examples/fleet.yaml --out gitops/
+  rayfleet rollout examples/fleet.yaml --engine fleet-manager --dry-run
+  rayfleet status examples/fleet.yaml --format html --out status.html
+  rayfleet status --from examples/status/snapshot.json
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -63,7 +69,8 @@ def main(verbose: bool) -> None:
     configure_client_logging(verbose)
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
+                               status, policies]
 
 for command in COMMANDS:
     main.add_command(command)

@@ -57,6 +57,7 @@ class KubeApi:
         self.context = context
         self.server = api_client.configuration.host
         self._watch_client: client.ApiClient | None = None
+        self.request_timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)  # (connect, read) seconds
 
     @classmethod
     def connect(cls, region: Region, kubeconfig: str | Path | None = None) -> KubeApi:
@@ -66,17 +67,22 @@ class KubeApi:
         context = region.cluster.kube_context
         if not context:
             raise LiveCheckError(region.name, "the fleet file names no cluster.kubeContext for this region")
+        return cls.connect_context(region.name, context, kubeconfig)
+
+    @classmethod
+    def connect_context(cls, label: str, context: str, kubeconfig: str | Path | None = None) -> KubeApi:
+        """A client for a named kube context; errors name ``label`` (a region, or the hub)."""
         configuration = client.Configuration()
         try:
             config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, context=context,
                                     client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
-            raise LiveCheckError(region.name, f"kube context {context!r}: {one_line(exc)}") from None
+            raise LiveCheckError(label, f"kube context {context!r}: {one_line(exc)}") from None
         except OSError as exc:
-            raise LiveCheckError(region.name, f"kubeconfig {exc.filename or kubeconfig}: "
-                                              f"{exc.strerror or exc}") from None
+            raise LiveCheckError(label, f"kubeconfig {exc.filename or kubeconfig}: "
+                                        f"{exc.strerror or exc}") from None
         configuration.retries = 1
-        return cls(region.name, client.ApiClient(configuration), context=context)
+        return cls(label, client.ApiClient(configuration), context=context)
 
     def close(self) -> None:
         self.api_client.close()
@@ -100,12 +106,12 @@ class KubeApi:
             if exc.status == 401:
                 return LiveCheckError(self.region, f"{self._where()} rejected the credentials (401 Unauthorized) "
                                                    f"reading {what}: the token expired or is invalid; refresh "
-                                                   "them (az aks get-credentials, kubelogin)")
+                                                   "them (az aks get-credentials, kubelogin)", status=401)
             if exc.status == 403:
                 return LiveCheckError(self.region, f"{self._where()}: forbidden to read {what}: "
-                                                   f"{_status_message(exc)}")
+                                                   f"{_status_message(exc)}", status=403)
             return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
-                                               f"{_status_message(exc)}")
+                                               f"{_status_message(exc)}", status=exc.status)
         reason = exc.reason if isinstance(exc, ApiException) else exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             reason = exc.reason
@@ -115,8 +121,7 @@ class KubeApi:
     def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         """One GET: the JSON object, or None on 404."""
         try:
-            response = method(*args, _preload_content=False,
-                              _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), **kwargs)
+            response = method(*args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -141,16 +146,27 @@ class KubeApi:
                                               f"reading {what} (not a Kubernetes API server, or a proxy hiding it)")
         return data
 
-    def _list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    def _list(self, what: str, method: Callable[..., Any], *args: Any, missing_is_error: bool = True,
+              **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item, page by page. A built-in list (nodes, webhooks) always exists: a 404 there is
+        an unreadable cluster. ``missing_is_error=False``: a 404 is an empty list (a custom resource
+        whose CRD is not installed)."""
         items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             extra = {"_continue": token} if token else {}
-            page = self._required(what, method, *args, limit=500, **extra, **kwargs)
+            if missing_is_error:
+                page = self._required(what, method, *args, limit=500, **extra, **kwargs)
+            else:
+                page = self.call(what, method, *args, limit=500, **extra, **kwargs) or {}
             items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
+
+    def list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of a list call, page by page; [] when the API answers 404 (not served)."""
+        return self._list(what, method, *args, missing_is_error=False, **kwargs)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -173,6 +189,12 @@ class KubeApi:
 
     def namespace(self, name: str) -> dict[str, Any] | None:
         return self.call(f"namespace {name}", client.CoreV1Api(self.api_client).read_namespace, name)
+
+    def helmrelease(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Flux HelmRelease (helm.toolkit.fluxcd.io/v2), or None."""
+        api = client.CustomObjectsApi(self.api_client)
+        return self.call(f"HelmRelease {namespace}/{name}", api.get_namespaced_custom_object,
+                         "helm.toolkit.fluxcd.io", "v2", namespace, "helmreleases", name)
 
     def raycluster(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]:
         """The RayCluster (or None) and the list's resourceVersion to watch from."""
