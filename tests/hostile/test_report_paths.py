@@ -96,3 +96,11 @@ def test_an_ordinary_report_path_still_works(fleet: Path, tmp_path: Path):
     assert out.read_text().startswith("{")
     # and an existing report is replaced, not refused
     assert run_cli("validate", fleet, "--region", "eastus2", "--report", f"json={out}").exit_code == 0
+
+
+def test_status_out_and_save_refuse_inputs_and_symlinks(fleet: Path, tmp_path: Path):
+    link = tmp_path / "view.html"
+    link.symlink_to(tmp_path / "elsewhere.html")
+    _refused(run_cli("status", fleet, "--out", link), "symlink")
+    _refused(run_cli("status", fleet, "--save", fleet), "input of this run")
+    assert not (tmp_path / "elsewhere.html").exists()
