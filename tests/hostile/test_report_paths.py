@@ -104,3 +104,16 @@ def test_status_out_and_save_refuse_inputs_and_symlinks(fleet: Path, tmp_path: P
     _refused(run_cli("status", fleet, "--out", link), "symlink")
     _refused(run_cli("status", fleet, "--save", fleet), "input of this run")
     assert not (tmp_path / "elsewhere.html").exists()
+
+
+def test_identity_plan_out_does_not_write_through_a_symlink(fleet: Path, tmp_path: Path):
+    out = tmp_path / "bicep"
+    assert run_cli("identity", "plan", fleet, "--format", "bicep", "--out", out).exit_code in (0, 1)
+    written = sorted(out.glob("*.bicep"))
+    assert written
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep\n")
+    written[0].unlink()
+    written[0].symlink_to(victim)
+    _refused(run_cli("identity", "plan", fleet, "--format", "bicep", "--out", out), "symlink")
+    assert victim.read_text() == "keep\n"

@@ -85,8 +85,12 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
         files = bicep_files(shown, loaded)
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
+        from ..report_paths import check_report_path, fleet_inputs, write_report
+
+        for name in files:  # all checked before any is written: no input overwritten, no symlink followed
+            check_report_path(str(folder / name), fleet_inputs(loaded))
         for name, content in files.items():
-            (folder / name).write_text(content, encoding="utf-8")
+            write_report(str(folder / name), content)
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
         text = {"table": lambda: identity_table_text(shown, terminal_width()), "json": lambda: format_json(shown),
