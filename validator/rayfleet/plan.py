@@ -88,8 +88,8 @@ def operator_enabled(release: ReleaseObjects | None, fleet: Fleet | None) -> boo
 def _chart_default_enabled(chart: Path) -> bool:
     try:
         data = yaml.safe_load((chart / "values.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
+    except (OSError, yaml.YAMLError, ValueError, KeyError, IndexError, TypeError, RecursionError):
+        return False  # a chart Helm cannot read either: the render reports it
     block = data.get(KUBERAY_OPERATOR) if isinstance(data, dict) else None
     return isinstance(block, dict) and block.get("enabled") is True
 

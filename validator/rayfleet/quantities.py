@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -17,10 +18,9 @@ def parse_quantity(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str):
+        number = float(value) if abs(value) < 1e300 else math.inf
+    elif isinstance(value, str) and (match := _QUANTITY.match(value.strip())):
+        number = float(match.group(1)) * _SUFFIX[match.group(2) or ""]
+    else:
         return None
-    match = _QUANTITY.match(value.strip())
-    if not match:
-        return None
-    return float(match.group(1)) * _SUFFIX[match.group(2) or ""]
+    return number if math.isfinite(number) else None  # .nan / .inf / 1e999 are not quantities

@@ -14,6 +14,7 @@ from .capacity.table import CapacityTable
 from .delivery.run import UpdateRunReport
 from .findings import Finding, Severity
 from .identity import IdentityPlan
+from .identity_rbac import PlannedRoleAssignment
 from .policies import Policy
 from .rollout import RolloutReport
 from .subjects import AksSettings, ReleaseObjects
@@ -66,6 +67,7 @@ class Result:
     clusters: Mapping[str, AksSettings] | None = None  # identity check --live: what ARM said per region
     storage_accounts: Mapping[str, Mapping[str, object]] | None = None  # identity check --live: by resource ID
     identity_plan: IdentityPlan | None = None  # identity check: the selected regions' credentials
+    role_assignments: tuple[PlannedRoleAssignment, ...] | None = None  # identity check: the manager's roles
     rollout: RolloutReport | None = None  # rollout
     update_run: UpdateRunReport | None = None  # rollout --engine fleet-manager (JSON: data.rollout too)
     # What was rendered, by region (not reported; lets a rollout reuse validate's renders).

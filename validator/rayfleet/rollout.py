@@ -30,6 +30,7 @@ from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
 from .plan import DEFAULT_TIMEOUT, RegionPlan, plan_region, waves
 from .render import pyhelm3_command
+from .secrets import redact_text
 from .text import one_line
 
 if TYPE_CHECKING:  # the kubernetes client is imported only by the commands that talk to a cluster
@@ -48,6 +49,10 @@ class DeployOutcome:
     revision: int | None = None
     status: str | None = None  # Helm's release status: deployed, failed, ...
     command: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Helm's stderr can quote values and kubeconfig tokens: redacted before anything shows it
+        self.message = one_line(redact_text(self.message), 500)
 
 
 class HelmDeployer(Protocol):
@@ -105,7 +110,7 @@ class PyHelm3Deployer:
         try:
             output = asyncio.run(command.run([*plan.helm_args(helm4=self.helm4), "--output", "json"]))
         except HelmCliError as exc:
-            return DeployOutcome(False, one_line(exc.stderr.decode("utf-8", "replace"))[:500], command=shown)
+            return DeployOutcome(False, exc.stderr.decode("utf-8", "replace"), command=shown)
         try:
             data = json.loads(output[output.index(b"{"):])
         except ValueError:

@@ -100,7 +100,8 @@ class GroupDemand:
 
 
 def _count(value: float | None) -> int | None:
-    return int(value) if value is not None else None
+    # Kubernetes counts are int32; anything past int64 is not a count (and would overflow)
+    return int(value) if value is not None and abs(value) < 2**63 else None
 
 
 def _max_pods(pod: PodTemplate, role: str, autoscaling: bool) -> tuple[int, bool]:

@@ -13,8 +13,9 @@ from ..commands.quota import check_capacity
 from ..fleet import load_fleet
 from ..pipeline import render_fleet
 from ..report.capacity import capacity_table_text
+from ..report_paths import fleet_inputs
 from ..subjects import FleetView
-from .common import azure_options, finish, handle_errors, parse_report_spec, report_options
+from .common import azure_options, check_reports, finish, handle_errors, parse_report_spec, report_options
 
 
 @click.command()
@@ -38,6 +39,7 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     failover-headroom.
     """
     loaded = load_fleet(fleet)
+    check_reports(reports, fleet_inputs(loaded))
     renders = render_fleet(loaded, regions or None)
     view = FleetView(loaded, {name: r.release for name, r in renders.items() if r.rendered and not r.findings})
     source, origins = "fleet file", None
@@ -58,4 +60,4 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     if ("text", None) in specs:
         use_color = sys.stdout.isatty() if color is None else color
         click.echo(capacity_table_text(table, color=use_color), nl=False)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))

@@ -3,9 +3,9 @@ readiness gate. Progress and the final table are drawn here; the library only ca
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -19,8 +19,9 @@ from ..fleet import Fleet, load_fleet
 from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
 from ..report import render_report
 from ..report.layout import terminal_width
+from ..report_paths import fleet_inputs, write_report
 from ..rollout import PyHelm3Deployer, RegionOutcome, RegionStatus, RolloutObserver, RolloutReport
-from .common import EXIT_FINDINGS, EXIT_OK, fail, handle_errors, parse_report_spec
+from .common import EXIT_FINDINGS, EXIT_OK, check_reports, fail, handle_errors, parse_report_spec
 from .rollout_fleet import StageProgress, stage_table
 from .rollout_fleet import plan_text as stage_plan_text
 
@@ -120,13 +121,11 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     Exit 0 when every region is ready, 1 when validation, preflight, helm or readiness failed,
     2 for bad input or a cluster that cannot be read.
     """
-    specs = [parse_report_spec(r) for r in reports]
-    if any(path is None for _, path in specs):
+    if any(path is None for _, path in (parse_report_spec(r) for r in reports)):
         fail("--report needs a path here (FORMAT=PATH): the rollout's own output goes to stdout")
-    for _, path in specs:
-        if path and not Path(path).parent.exists():
-            fail(f"{path}: folder {Path(path).parent} does not exist")
     loaded = load_fleet(fleet)
+    inputs = [*fleet_inputs(loaded), kubeconfig, shutil.which(helm_binary) or helm_binary]
+    specs = check_reports(reports, inputs)
     use_color = sys.stdout.isatty() if color is None else color
     out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=terminal_width())
     err = Console(stderr=True, no_color=not use_color, highlight=False, width=terminal_width())
@@ -147,7 +146,7 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     out.print(summary_table(report, {r.name: r.objects for r in result.regions if r.name}))
     for name, path in specs:
         assert path is not None
-        Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
+        write_report(path, render_report(name, result, color=False))
     if report.error:
         fail(report.error)
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
@@ -171,5 +170,5 @@ def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeo
         err.print(f"rollout {report.status}: {report.message}", markup=False)
     for name, path in specs:
         assert path is not None
-        Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
+        write_report(path, render_report(name, result, color=False))
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)

@@ -9,10 +9,12 @@ from datetime import date
 
 from ..azure.arm import ArmClient
 from ..azure.identity import read_identity_facts
+from ..azure.role_assignments import role_assignment_views
 from ..azure.storage import read_storage_facts
 from ..findings import Finding
 from ..fleet import Fleet
 from ..identity import IdentityPlan, plan_credentials
+from ..identity_rbac import plan_role_assignments
 from ..policies import ALL_POLICIES, Policy, Scope, get_policy
 from ..result import RegionSummary, Result
 from ..runner import Waivers, check_all, finish, select
@@ -77,12 +79,18 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
     result = Result(command="identity check")
     result.findings.extend(check_all(ran, [FleetView(fleet, dict(releases))]))
     result.notes.extend(plan.notes)
+    rbac = plan_role_assignments(fleet, releases)
+    result.notes.extend(rbac.notes)
     if arm is not None:
         live = check_identity_live(fleet, plan, arm, regions=selected)
         ran.extend(identity_policies())
         result.findings.extend(live.findings)
         result.notes.extend(live.notes)
         result.clusters = live.clusters
+        if rbac.assignments:  # the MultiKueue manager's role on each worker
+            policy = get_policy("kueue-manager-role-assignment")
+            ran.append(policy)
+            result.findings.extend(_by_policy([policy], role_assignment_views(fleet, rbac, arm, selected)))
         storage = read_storage_facts(fleet, releases, arm, live.clusters, regions=selected)
         ran.extend(storage_policies())
         result.findings.extend(_by_policy(storage_policies(), storage.accounts))
@@ -96,4 +104,5 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
     result.regions = [RegionSummary(name, len(releases[name].objects) if name in releases else 0,
                                     name in releases) for name in selected]
     result.identity_plan = IdentityPlan(tuple(c for c in plan.credentials if c.region in selected), plan.notes)
+    result.role_assignments = tuple(a for a in rbac.assignments if a.worker in selected)
     return result

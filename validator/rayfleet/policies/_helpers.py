@@ -142,6 +142,14 @@ def has_allow_other(options: list[Any]) -> bool:
 
 # --- pods ------------------------------------------------------------------------------------
 
+def env_entries(container: dict[str, Any]) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(index, name, entry) for each ``env`` entry that is a map with a string name; anything
+    else a manifest puts there (a list as a name, a number as an entry) is the schema's to report."""
+    for index, entry in enumerate(as_list(container.get("env"))):
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            yield index, entry["name"], entry
+
+
 def container_label(container: dict[str, Any]) -> str:
     return f"container {container.get('name', '?')!r}"
 

@@ -74,6 +74,8 @@ def sections(result: Result) -> dict[str, Any]:
         data["storageAccounts"] = {key: dict(value) for key, value in result.storage_accounts.items()}
     if result.identity_plan is not None:
         data["identityPlan"] = plan_to_dict(result.identity_plan)
+        if result.role_assignments is not None:
+            data["identityPlan"]["roleAssignments"] = [a.to_dict() for a in result.role_assignments]
     if result.rollout is not None:
         data["rollout"] = rollout_to_dict(result.rollout)
     if result.update_run is not None:
