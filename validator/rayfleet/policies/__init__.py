@@ -11,6 +11,12 @@ from . import (
     aks_blob_csi_driver,
     aks_oidc_issuer,
     aks_workload_identity,
+    anyscale_audience,
+    anyscale_iam_identity,
+    anyscale_no_cli_token,
+    anyscale_operator_workload_identity,
+    arc_gpu_inventory,
+    arc_oidc_issuer,
     blob_adls_matches_account,
     blob_container_name,
     blob_provisioner_role,
@@ -137,6 +143,11 @@ ALL_POLICIES: tuple[Policy, ...] = (
     container_resource_requests.POLICY,
     rbac_broad_namespaced.POLICY,
     unknown_vm_size.POLICY,
+    # release policies: the Anyscale operator (rayfleet.anyscale)
+    anyscale_no_cli_token.POLICY,
+    anyscale_iam_identity.POLICY,
+    anyscale_audience.POLICY,
+    anyscale_operator_workload_identity.POLICY,
     # fleet policies
     unique_cluster_names.POLICY,
     failover_peers_exist.POLICY,
@@ -149,6 +160,8 @@ ALL_POLICIES: tuple[Policy, ...] = (
     region_storage_match.POLICY,
     region_cluster_match.POLICY,
     federated_credential_limit.POLICY,
+    # fleet policies: Arc members (rayfleet.arc)
+    arc_gpu_inventory.POLICY,
     # fleet policies: GitOps delivery exports (rayfleet.delivery)
     flux_helmrelease_per_region.POLICY,
     flux_values_parity.POLICY,
@@ -171,6 +184,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_oidc_issuer.POLICY,
     aks_workload_identity.POLICY,
     aks_blob_csi_driver.POLICY,
+    arc_oidc_issuer.POLICY,
     # live checks: storage accounts the releases mount (rayfleet.azure.storage)
     blob_provisioner_role.POLICY,
     blob_adls_matches_account.POLICY,
