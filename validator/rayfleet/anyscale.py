@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .errors import InputError
+from .findings import SourceLocation
 
 if TYPE_CHECKING:
     from .fleet import AnyscaleOperator, Fleet, Region
@@ -123,6 +124,7 @@ def render_operator(fleet: Fleet, region: Region, engine: Engine,
             continue
         shown = f"{fleet.relative(operator.chart)}:{template.partition('/')[2] or template}"
         for obj in objects_from_text(text, shown, template=shown, default_namespace=operator.namespace):
+            obj.origin = SourceLocation(shown)  # a line of rendered output is not a line of the template
             result.objects.append(obj)
     return result
 

@@ -66,7 +66,7 @@ def with_inventory_quotas(regions: list[Region], vm_sizes: dict[str, VmSizeSpec]
     shapes added. Raises ``InputError`` for an inventory on an AKS region, a quota on an Arc
     member, or an explicit shape that reuses a known VM size name."""
     from .capacity import vm_catalogue
-    from .fleet import Quota, VmSizeSpec
+    from .fleet import VmSizeSpec
 
     sizes = dict(vm_sizes)
     out: list[Region] = []

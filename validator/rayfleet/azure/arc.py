@@ -37,5 +37,6 @@ def read_connected_cluster(arm: ArmClient, region: Region) -> ClusterSettings:
     resource_id = region.cluster.resource_id
     assert resource_id is not None  # the fleet schema requires it for kind arc
     body = arm.get(resource_id, CONNECTED_CLUSTERS_API_VERSION, region=region.name,
-                   needs=f"Reader on the Arc-enabled cluster {resource_id} (Microsoft.Kubernetes/connectedClusters/read)")
+                   needs=f"Reader on the Arc-enabled cluster {resource_id} "
+                         "(Microsoft.Kubernetes/connectedClusters/read)")
     return connected_cluster_settings(body)

@@ -19,7 +19,8 @@ def check(release: Release) -> Iterator[Violation]:
                         source=value_source(release, CLI_TOKEN_VALUE))
     for obj in release.of_kind("Secret"):
         if obj.name == CLI_TOKEN_SECRET:
-            yield Violation(f"Secret {CLI_TOKEN_SECRET!r} holds an Anyscale CLI token", obj=obj.ref, path="metadata.name")
+            yield Violation(f"Secret {CLI_TOKEN_SECRET!r} holds an Anyscale CLI token", obj=obj.ref,
+                            path="metadata.name")
     for tpl in release.pod_templates():
         for container, path in tpl.containers():
             for index, entry in enumerate(as_list(container.get("env"))):

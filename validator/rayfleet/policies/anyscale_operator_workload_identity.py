@@ -16,7 +16,8 @@ def check(release: Release) -> Iterator[Violation]:
     pods = operator_pods(release)
     if not pods:
         yield Violation(f"no pod of the Anyscale operator release runs as ServiceAccount "
-                        f"{rendered.service_account!r} (operator.serviceAccount.name)", path="operator.serviceAccount.name")
+                        f"{rendered.service_account!r} (operator.serviceAccount.name)",
+                        path="operator.serviceAccount.name")
     for tpl in pods:
         if str(tpl.labels.get(USE_LABEL)).lower() != "true":
             yield Violation(f"the Anyscale operator {tpl.description} lacks the label {USE_LABEL}: \"true\", so no "
@@ -27,7 +28,8 @@ def check(release: Release) -> Iterator[Violation]:
         if str(annotations.get(PROXY_SIDECAR_ANNOTATION)).lower() != "true":
             yield Violation(f"the Anyscale operator {tpl.description} lacks the annotation "
                             f"{PROXY_SIDECAR_ANNOTATION}: \"true\", so its IMDS token calls reach no proxy",
-                            obj=tpl.obj.ref, path=f"{tpl.path}.metadata.annotations" if tpl.path else "metadata.annotations")
+                            obj=tpl.obj.ref,
+                            path=f"{tpl.path}.metadata.annotations" if tpl.path else "metadata.annotations")
 
 
 POLICY = Policy(
