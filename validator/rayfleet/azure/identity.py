@@ -11,7 +11,7 @@ naming the region (raised by the shared ``rayfleet.azure.arm.ArmClient``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -412,6 +412,11 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
     result.policies = tuple(ran)
     result.regions = [RegionSummary(name, len(releases[name].objects) if name in releases else 0,
                                     name in releases) for name in selected]
+    if arm is not None:  # a region without oidcIssuerUrl: its credentials carry the issuer read live
+        live_issuers = {name: s.issuer for name, s in live.clusters.items() if s.oidc_enabled and s.issuer}
+        plan = replace(plan, credentials=tuple(
+            replace(c, issuer=live_issuers[c.region]) if c.issuer is None and c.region in live_issuers else c
+            for c in plan.credentials))
     result.extra["identityPlan"] = {
         "credentials": [c.to_dict() for c in plan.credentials if c.region in selected],
         "notes": list(plan.notes),
