@@ -179,6 +179,9 @@ def test_bare_arc_cluster_fails_preflight_for_what_aks_would_provide(arc_cluster
     cluster.csi_driver = None  # no Blob CSI driver
     cluster.webhooks = [other_webhook("cert-manager-webhook")]  # no workload identity webhook
     cluster.daemon_sets = [d for d in cluster.daemon_sets if "nvidia" not in d["metadata"]["name"]]
-    policies = {f.policy for f in _preflight(arc_cluster)}
+    found = {f.policy: f for f in _preflight(arc_cluster)}
     assert {"preflight-blob-csi-token", "preflight-workload-identity-webhook",
-            "preflight-gpu-device-plugin"} <= policies
+            "preflight-gpu-device-plugin"} <= set(found)
+    # AKS installs the device plugin on its GPU pools (a warning there); on an Arc cluster nothing will.
+    plugin = found["preflight-gpu-device-plugin"]
+    assert plugin.severity.value == "error" and "Arc-enabled cluster" in plugin.message
