@@ -97,7 +97,11 @@ def _check_pin(fleet: Fleet, region: Region, operator: AnyscaleOperator) -> None
         raise InputError(f"region {region.name}: the Anyscale operator chart {shown} is not found",
                          file=str(fleet.path), line=line, field=f"regions[{index}].anyscale.chart")
     found = chart_version(operator.chart)
-    if found is None or found.lstrip("v") != operator.version.lstrip("v"):
+    if found is None:
+        raise InputError(f"region {region.name}: the Anyscale operator chart {shown} is not a Helm chart "
+                         "(no readable Chart.yaml with a version)", file=str(fleet.path), line=line,
+                         field=f"regions[{index}].anyscale.chart")
+    if found.lstrip("v") != operator.version.lstrip("v"):
         raise InputError(f"region {region.name}: the Anyscale operator chart {shown} is version {found}, "
                          f"the fleet file pins {operator.version}", file=str(fleet.path), line=line,
                          field=f"regions[{index}].anyscale.version")
