@@ -133,7 +133,7 @@ def test_capacity_table_shows_the_inventory():
     ("version: 1.8.0", "version: 1.7.0",
      ("is version 1.8.0, the fleet file pins 1.7.0", "regions[0].anyscale.version")),
     ("chart: charts/anyscale-operator", "chart: values",
-     ("the Anyscale operator chart values is not a Helm chart", "regions[0].anyscale.chart")),
+     ("hybrid/values is not a Helm chart", "regions[0].anyscale.chart")),
     ("chart: charts/anyscale-operator", "chart: charts/missing",
      ("charts/missing is not found", "regions[0].anyscale.chart")),
     ("      kind: arc\n", "      kind: arc\n    quota: {regionalVCpus: 10}\n",
