@@ -7,6 +7,7 @@ A fixture folder ``fixtures/<policy-id>/`` holds either
   ``fail.values.yaml`` (a values file handed to the policy as ``release.values``); or
 - fleet fixtures: ``pass/fleet.yaml`` and ``fail/fleet.yaml`` whose regions use ``manifests:``, and
   ``expected.yaml``. ReleaseObjects policies run per region, fleet policies over all regions.
+  with ``anyscale:`` gets its Anyscale operator chart rendered and attached, as validate does.
 
 ``expected.yaml`` is the exact list of findings from the fail case, order-insensitive. Each entry
 uses some of: region, kind, name, path, message, severity, file, line. The keys compared are the
@@ -20,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rayfleet.anyscale import attach, render_operator
 from rayfleet.findings import Finding
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import load_manifest_paths, objects_from_text
 from rayfleet.policies.base import FleetView, Policy, ReleaseObjects, Scope
+from rayfleet.render import EmbeddedHelm
 from rayfleet.runner import check
 from rayfleet.values import ValuesStack, load_values_file
 
@@ -71,6 +74,9 @@ def run_fleet_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
         releases[region.name] = ReleaseObjects(objects=objects, settings=fleet.settings,
                                         kube_version=region.cluster.kube_minor, region=region, fleet=fleet,
                                         values=ValuesStack(files) if files else None)
+        if region.anyscale is not None:  # the region's Anyscale operator chart, rendered as validate does
+            releases[region.name] = attach(releases[region.name],
+                                           render_operator(fleet, region, EmbeddedHelm(), load_values_file))
     if policy.scope is Scope.FLEET:
         return check([policy], FleetView(fleet, releases))
     findings: list[Finding] = []

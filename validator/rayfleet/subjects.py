@@ -23,6 +23,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .anyscale import AnyscaleRelease
+from .arc import CONNECTED_CLUSTERS_API_VERSION
 from .findings import ObjectRef, SourceLocation, Violation
 from .fleet import Fleet, PolicySettings, Region
 from .manifests import KubeObject
@@ -72,6 +74,7 @@ class ReleaseObjects:
     region: Region | None = None
     fleet: Fleet | None = None
     values: ValuesStack | None = None
+    anyscale: AnyscaleRelease | None = None  # the region's Anyscale operator release (rayfleet.anyscale)
     _by_kind: dict[str, list[KubeObject]] = field(init=False, repr=False)
     _by_ref_id: dict[int, KubeObject] = field(init=False, repr=False)
     _templates: dict[int, tuple[PodTemplate, ...]] = field(init=False, repr=False)
@@ -283,6 +286,36 @@ class AksCluster:
     @property
     def label(self) -> str:
         return f"AKS cluster {self.region.cluster.resource_group}/{self.region.cluster.name}"
+
+    def fleet_line(self, *path: str) -> SourceLocation:
+        """Where the fleet file describes this region's cluster (``path`` below ``cluster``)."""
+        return fleet_line(self.fleet, "regions", self.fleet.regions.index(self.region), "cluster", *path)
+
+    def finding_context(self, violation: Violation) -> FindingContext:
+        return FindingContext(region=violation.region)
+
+
+@dataclass(frozen=True)
+class ArcCluster:
+    """What an ``arc-*`` policy looks at: one region on an Azure Arc-enabled cluster, as ARM reports
+    its connectedCluster (the same settings as a managed cluster's; no Blob CSI add-on)."""
+
+    fleet: Fleet
+    region: Region
+    settings: AksSettings
+
+    @property
+    def region_name(self) -> str:
+        return self.region.name
+
+    @property
+    def obj(self) -> ObjectRef:
+        return ObjectRef(f"Microsoft.Kubernetes/{CONNECTED_CLUSTERS_API_VERSION}", "ConnectedCluster", None,
+                         self.region.cluster.name)
+
+    @property
+    def label(self) -> str:
+        return f"Arc-enabled cluster {self.region.cluster.resource_id}"
 
     def fleet_line(self, *path: str) -> SourceLocation:
         """Where the fleet file describes this region's cluster (``path`` below ``cluster``)."""

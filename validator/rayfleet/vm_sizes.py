@@ -5,12 +5,30 @@ The fleet file's ``vmSizes`` add to it (``rayfleet.capacity.catalogue.lookup_vm_
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
 import yaml
 
 from .resources import data_text
+
+
+@dataclass(frozen=True)
+class VmSizeSpec:
+    vcpus: int
+    gpus: int
+    family: str
+    memory_gib: float | None = None
+    gpu_model: str | None = None
+
+
+class HasVmSizes(Protocol):
+    """What a VM size lookup needs of a fleet file: its own ``vmSizes``."""
+
+    @property
+    def vm_sizes(self) -> Mapping[str, VmSizeSpec]: ...
 
 
 @dataclass(frozen=True)
@@ -58,4 +76,14 @@ def vm_catalogue() -> dict[str, VmSize]:
     return sizes
 
 
-__all__ = ["VmSize", "normalise_family", "vm_catalogue"]
+def lookup_vm_size(name: str, fleet: HasVmSizes | None = None) -> VmSize | None:
+    """A VM size by name (case-insensitive): the fleet file's ``vmSizes`` first, then the catalogue."""
+    if fleet is not None:
+        for fleet_name, spec in fleet.vm_sizes.items():
+            if fleet_name.lower() == name.lower():
+                return VmSize(fleet_name, spec.vcpus, spec.gpus, spec.family, spec.memory_gib,
+                              spec.gpu_model, source="fleet file")
+    return vm_catalogue().get(name.lower())
+
+
+__all__ = ["HasVmSizes", "VmSize", "VmSizeSpec", "lookup_vm_size", "normalise_family", "vm_catalogue"]

@@ -21,6 +21,7 @@ from ..identity import IdentityPlan
 from ..subjects import (
     AksCluster,
     AksSettings,
+    ArcCluster,
     CredentialMatch,
     ExistingCredential,
     IdentityCredentials,
@@ -29,6 +30,7 @@ from ..subjects import (
     fleet_line,
 )
 from ..wellknown import AKS_API_VERSION, MSI_API_VERSION
+from .arc import read_connected_cluster
 from .arm import ArmClient
 
 
@@ -60,7 +62,7 @@ class IdentityFacts:
     """What one read found: the selected regions' clusters, the planned identities with their
     credentials, and what could not be read (notes)."""
 
-    clusters: list[AksCluster] = field(default_factory=list)
+    clusters: list[AksCluster | ArcCluster] = field(default_factory=list)
     identities: list[IdentityCredentials] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -135,9 +137,12 @@ def _identity_source(fleet: Fleet, cred: PlannedCredential) -> SourceLocation:
     return cred.source or SourceLocation(str(fleet.path))
 
 
-def _cluster_views(fleet: Fleet, selected: Sequence[Region], arm: ArmClient) -> list[AksCluster]:
-    views = []
+def _cluster_views(fleet: Fleet, selected: Sequence[Region], arm: ArmClient) -> list[AksCluster | ArcCluster]:
+    views: list[AksCluster | ArcCluster] = []
     for region in selected:
+        if region.cluster.is_arc:
+            views.append(ArcCluster(fleet, region, read_connected_cluster(arm, region)))
+            continue
         group = region.cluster.resource_group
         if not group:
             raise LiveCheckError(region.name, "the fleet file gives no cluster.resourceGroup for this region")

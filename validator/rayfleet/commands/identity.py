@@ -4,7 +4,7 @@ Azure Resource Manager, the live ``aks-*`` and ``federated-credential-*`` polici
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from ..azure.arm import ArmClient
@@ -18,11 +18,23 @@ from ..identity_rbac import plan_role_assignments
 from ..policies import ALL_POLICIES, Policy, Scope, get_policy
 from ..result import RegionSummary, Result
 from ..runner import Waivers, check_all, finish, select
-from ..subjects import AksCluster, AksSettings, FleetView, IdentityCredentials, ReleaseObjects, StorageAccount
+from ..subjects import (
+    AksCluster,
+    AksSettings,
+    ArcCluster,
+    FleetView,
+    IdentityCredentials,
+    ReleaseObjects,
+    StorageAccount,
+)
 
 
 def cluster_policies() -> tuple[Policy, ...]:
     return select(ALL_POLICIES, scopes=[Scope.LIVE], subject=AksCluster)
+
+
+def arc_policies() -> tuple[Policy, ...]:
+    return select(ALL_POLICIES, scopes=[Scope.LIVE], subject=ArcCluster)
 
 
 def credential_policies() -> tuple[Policy, ...]:
@@ -35,7 +47,7 @@ def storage_policies() -> tuple[Policy, ...]:
 
 def identity_policies() -> tuple[Policy, ...]:
     """The live policies this check runs (for ``Result.policies``)."""
-    return (*credential_policies(), *cluster_policies())
+    return (*credential_policies(), *cluster_policies(), *arc_policies())
 
 
 @dataclass
@@ -63,7 +75,8 @@ def check_identity_live(fleet: Fleet, plan: IdentityPlan, arm: ArmClient, *,
     facts = read_identity_facts(fleet, plan, arm, regions=regions)
     result = IdentityCheck(notes=list(facts.notes),
                            clusters={c.region_name: c.settings for c in facts.clusters})
-    result.findings.extend(_by_policy(cluster_policies(), facts.clusters))
+    result.findings.extend(_by_policy(cluster_policies(), facts.clusters))  # AKS members
+    result.findings.extend(_by_policy(arc_policies(), facts.clusters))  # Arc members
     result.findings.extend(_by_policy(credential_policies(), facts.identities))
     return result
 
@@ -81,6 +94,7 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
     result.notes.extend(plan.notes)
     rbac = plan_role_assignments(fleet, releases)
     result.notes.extend(rbac.notes)
+    live = None
     if arm is not None:
         live = check_identity_live(fleet, plan, arm, regions=selected)
         ran.extend(identity_policies())
@@ -103,6 +117,11 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
     finish(result, Waivers(fleet, today, selected))
     result.regions = [RegionSummary(name, len(releases[name].objects) if name in releases else 0,
                                     name in releases) for name in selected]
+    if live is not None:  # a region without oidcIssuerUrl: its credentials carry the issuer read live
+        live_issuers = {name: s.issuer for name, s in live.clusters.items() if s.oidc_enabled and s.issuer}
+        plan = replace(plan, credentials=tuple(
+            replace(c, issuer=live_issuers[c.region]) if c.issuer is None and c.region in live_issuers else c
+            for c in plan.credentials))
     result.identity_plan = IdentityPlan(tuple(c for c in plan.credentials if c.region in selected), plan.notes)
     result.role_assignments = tuple(a for a in rbac.assignments if a.worker in selected)
     return result
