@@ -109,8 +109,9 @@ def _unpack(body: Any, origin: str, line: int) -> Iterator[dict[str, Any]]:
     yield body
 
 
-def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None) -> list[KubeObject]:
-    """Objects from files, folders (recursively, *.yaml|*.yml|*.json) or ``-`` for stdin."""
+def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None, stdin_name: str | None = None) -> list[KubeObject]:
+    """Objects from files, folders (recursively, *.yaml|*.yml|*.json) or ``-`` for stdin (whose
+    objects say they come from ``stdin_name`` when given, e.g. the chart they were rendered from)."""
     objects: list[KubeObject] = []
     for raw in paths:
         if raw == "-":
@@ -119,7 +120,7 @@ def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None) -> list[Kube
             if isinstance(data, str):
                 data = data.encode()
             text = decode_text(data, "<stdin>", max_bytes=MAX_MANIFEST_FILE_BYTES, label="input")
-            objects.extend(objects_from_text(text, "<stdin>"))
+            objects.extend(objects_from_text(text, stdin_name or "<stdin>"))
             continue
         path = Path(raw)
         if not path.exists():
