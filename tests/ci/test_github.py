@@ -197,7 +197,7 @@ def test_validate_step_writes_every_report_and_the_summary(tmp_path, rayfleet_pa
                                       crds=str(crds), sarif_file="reports/rayfleet.sarif")
     assert run.code == 0, run.output
     assert outputs == {"exit-code": "0", "sarif-file": "reports/rayfleet.sarif", "junit-file": "rayfleet-junit.xml",
-                       "markdown-file": "rayfleet-report.md"}
+                       "markdown-file": "rayfleet-report.md", "category": "rayfleet"}
     assert (tmp_path / "reports" / "rayfleet.sarif").read_text().lstrip().startswith("{")
     assert (tmp_path / "rayfleet-junit.xml").read_text().startswith("<?xml")
     assert summary == (tmp_path / "rayfleet-report.md").read_text()
@@ -231,7 +231,7 @@ def test_validate_step_records_findings_without_failing_so_the_upload_runs(tmp_p
 def test_validate_step_on_bad_input_leaves_no_report_paths(tmp_path, rayfleet_path, github_files):
     run, outputs, summary = _validate(tmp_path, rayfleet_path, github_files, fleet="missing.yaml")
     assert run.code == 0, run.output
-    assert outputs == {"exit-code": "2", "sarif-file": "", "junit-file": "", "markdown-file": ""}
+    assert outputs == {"exit-code": "2", "sarif-file": "", "junit-file": "", "markdown-file": "", "category": ""}
     assert "exited 2 without writing a report" in summary
     fail = _step("Fail on findings")
     failed = run_bash(fail["run"], cwd=tmp_path, path=rayfleet_path,
