@@ -236,3 +236,12 @@ def test_locator_fallbacks():
     assert locator.locate(template_only) == [SourceLocation("charts/ray-aks/charts/kuberay-operator-1.7.0.tgz", 1)]
     scan = Locator(inputs=("-",), stdin_name=None)
     assert scan.locate(nowhere) == [SourceLocation(STDIN_PSEUDO_PATH, 1)]
+
+
+def test_results_of_other_commands_point_at_the_file_they_read(sarif_schema: dict):
+    findings = [Finding("gpu-quota-fit", Severity.ERROR, "over quota", "Fix.", "eastus2",
+                        source=SourceLocation("platform/fleet.yaml", 30)),
+                Finding("federated-credential-missing", Severity.ERROR, "missing", "Fix.", "westus3")]
+    policies = (get_policy("gpu-quota-fit"), get_policy("federated-credential-missing"))
+    run = _check(json.loads(render_report("sarif", Result("quota", findings, [], policies))), sarif_schema)
+    assert _located(run) == [("platform/fleet.yaml", 30), ("platform/fleet.yaml", 1)]

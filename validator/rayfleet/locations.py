@@ -95,6 +95,7 @@ class Locator:
     region_lines: dict[str, int] = field(default_factory=dict)
     inputs: tuple[str, ...] = ()
     stdin_name: str | None = None
+    default_file: str | None = None  # for results of neither validate nor scan: the file they are about
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def _template_text(self, template: str) -> str | None:
@@ -127,7 +128,8 @@ class Locator:
             return [SourceLocation(source.file, line or 1)]
         if source is not None and source.file == STDIN:
             return [SourceLocation(self._file(STDIN), source.line or 1)]
-        if self.fleet_file:
-            return [SourceLocation(self.fleet_file, self.region_lines.get(finding.region or "", 1))]
+        if self.fleet_file or self.default_file:
+            return [SourceLocation(self.fleet_file or self.default_file or "",
+                                   self.region_lines.get(finding.region or "", 1))]
         first = self.inputs[0] if self.inputs else STDIN
         return [SourceLocation(self._file("<stdin>" if first == "-" else first), 1)]

@@ -6,6 +6,7 @@ suppressions."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from ..findings import Finding, Severity, SourceLocation
@@ -78,8 +79,11 @@ def _fleet(result: Result) -> Any:
 
 def locator_for(result: Result) -> Locator:
     fleet = _fleet(result)
-    if fleet is None:
+    if fleet is None and result.command == "scan":
         return Locator(inputs=tuple(result.extra.get("inputs", ())), stdin_name=result.extra.get("stdin_name"))
+    if fleet is None:  # quota, identity check, preflight: their findings name the fleet file they read
+        files = Counter(f.source.file for f in result.findings if f.source and not f.source.file.startswith("<"))
+        return Locator(default_file=files.most_common(1)[0][0] if files else "fleet.yaml")
     lines: dict[str, int] = {}
     if fleet.document is not None:
         for index, region in enumerate(fleet.regions):
