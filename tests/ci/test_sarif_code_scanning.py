@@ -5,6 +5,7 @@ category per region selection; security rules tagged; all valid against SARIF 2.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -245,3 +246,20 @@ def test_results_of_other_commands_point_at_the_file_they_read(sarif_schema: dic
     policies = (get_policy("gpu-quota-fit"), get_policy("federated-credential-missing"))
     run = _check(json.loads(render_report("sarif", Result("quota", findings, [], policies))), sarif_schema)
     assert _located(run) == [("platform/fleet.yaml", 30), ("platform/fleet.yaml", 1)]
+
+
+def test_helm_template_on_stdin_points_at_template_lines(fleet_copy: Path, rendered: Path, crds: Path,
+                                                         sarif_schema: dict, monkeypatch: pytest.MonkeyPatch):
+    """`helm template ray charts/ray-aks | rayfleet scan - --stdin-name charts/ray-aks`: helm's
+    `# Source: ray-aks/...` comments name each object's template under the chart folder."""
+    monkeypatch.chdir(fleet_copy)
+    text = re.sub(r"# Source: \S*?charts/ray-aks/", "# Source: ray-aks/", _stdin_text(rendered))
+    assert text.count("# Source: ray-aks/") == len(list(rendered.glob("*.yaml")))
+    result = run_cli("scan", "-", "--stdin-name", "charts/ray-aks", "--crds", str(crds), "--report", "sarif",
+                     input=text)
+    run = _check(json.loads(result.output), sarif_schema)
+    places = _located(run)
+    assert places and all(uri.startswith("charts/ray-aks/") and (fleet_copy / uri).is_file() for uri, _ in places)
+    head = next(r for r in run["results"] if r["properties"]["path"].startswith("spec.headGroupSpec"))
+    uri, line = _located({"results": [head]})[0]
+    assert uri == "charts/ray-aks/charts/ray-cluster/templates/ray-cluster.yaml" and line > 1

@@ -24,6 +24,40 @@ _KEY_LINE = re.compile(r'^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>"[^"{}]*"|\'[^\'
 _EMITS = re.compile(r"\b(include|toYaml|toJson|tpl|template)\b")
 
 
+_HELM_SOURCE = re.compile(r"^# Source: (\S+)\s*$")
+
+
+def helm_template_sources(text: str, chart_dir: str) -> list[tuple[int, str]]:
+    """Where ``helm template`` output says each document came from: (line of the ``# Source:``
+    comment, template path under ``chart_dir``), in order. Helm writes the chart's name first
+    (``ray-aks/charts/ray-cluster/templates/x.yaml``): the chart folder takes its place; a path
+    that already is a file (``rayfleet render`` writes repository paths) stays as it is."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _HELM_SOURCE.match(line)
+        if not match:
+            continue
+        written = match.group(1)
+        _, _, rest = written.partition("/")
+        if Path(written).is_absolute():
+            continue  # not a path in the repository: code scanning could not show it
+        if Path(written).is_file():
+            found.append((number, written))
+        elif rest:
+            found.append((number, f"{chart_dir.rstrip('/')}/{rest}"))
+    return found
+
+
+def template_for_line(sources: list[tuple[int, str]], line: int) -> str | None:
+    """The template of the document starting at ``line``: the last ``# Source:`` above it."""
+    chosen = None
+    for number, template in sources:
+        if number > line:
+            break
+        chosen = template
+    return chosen
+
+
 def field_keys(path: str) -> tuple[str, ...]:
     """The mapping keys of a field path (``a.b[0]["x.io/y"]`` → ``("a", "b", "x.io/y")``): list
     indices drop out, since a template writes one item for every index (``range``)."""
@@ -115,7 +149,8 @@ class Locator:
         if finding.template:
             text = self._template_text(finding.template)
             line = template_line(text, finding.path) if text is not None and finding.path else None
-            values_line = source if source is not None and source.file != finding.template and source.line else None
+            elsewhere = source is not None and source.file not in (finding.template, STDIN, self.stdin_name)
+            values_line = source if elsewhere and source is not None and source.line else None
             if line is not None:
                 return [SourceLocation(finding.template, line), *([values_line] if values_line else [])]
             if values_line is not None:
