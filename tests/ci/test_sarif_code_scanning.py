@@ -214,9 +214,16 @@ def test_security_rules_carry_security_severity():
     assert "security-severity" not in rules["ray-worker-replicas"]["properties"]
 
 
-def test_security_policies_exist():
+def test_security_policies_exist_and_cover_the_obvious_ones():
+    from rayfleet.policies import ALL_POLICIES
+
     for policy_id in SECURITY_POLICIES:
         get_policy(policy_id)
+    # a new policy about credentials, privileges, RBAC or identity is a security rule: list it
+    words = ("credential", "secret", "privilege", "privileged", "rbac", "identity", "host-", "account-key")
+    missed = [p.id for p in ALL_POLICIES if any(w in p.id for w in words) and p.id not in SECURITY_POLICIES
+              and not p.id.startswith("preflight-")]
+    assert missed == []
 
 
 def test_locator_fallbacks():
