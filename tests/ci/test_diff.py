@@ -186,3 +186,12 @@ def test_secret_values_are_redacted():
                                                                     "value": "plain-words-but-secret"}]}]}}
     change = object_change(_obj(plain), _obj(named))
     assert change is not None and [c.after for c in change.fields] == ["AZURE_CLIENT_SECRET", "plai…"]
+
+
+def test_out_is_never_written_over_an_input(changed_repo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(changed_repo)
+    values = changed_repo / "examples" / "values" / "regions" / "eastus2.yaml"
+    before = values.read_bytes()
+    result = run_cli("diff", FLEET, "--base", "HEAD", "--out", str(values))
+    assert result.exit_code == 2 and "input of this run" in result.output
+    assert values.read_bytes() == before

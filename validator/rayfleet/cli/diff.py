@@ -31,16 +31,19 @@ def diff(fleet: str, base_ref: str | None, base_dir: str | None, regions: tuple[
     Exit 0 whatever changed (run `rayfleet validate` to gate on findings), 2 for bad input.
     """
     from ..diff import diff_fleet
+    from ..fleet import load_fleet
     from ..report.diff import RENDERERS
+    from ..report_paths import check_report_path, fleet_inputs, write_report
 
     if (base_ref is None) == (base_dir is None):
         fail("give the base as --base GITREF or --base-dir DIR (one of them)")
+    if out is not None:  # checked before the work: never over an input of the run
+        if not Path(out).parent.is_dir():
+            fail(f"{out}: folder {Path(out).parent} does not exist")
+        check_report_path(out, [*fleet_inputs(load_fleet(fleet)), crds, base_dir])
     result = diff_fleet(fleet, base_ref=base_ref, base_dir=base_dir, regions=regions or None, crds=crds)
     text = RENDERERS[output](result)
     if out is None:
         click.echo(text, nl=False)
         return
-    target = Path(out)
-    if not target.parent.is_dir():
-        fail(f"{out}: folder {target.parent} does not exist")
-    target.write_text(text, encoding="utf-8")
+    write_report(out, text)

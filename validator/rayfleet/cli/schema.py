@@ -24,6 +24,7 @@ def schema(name: str, out: str | None) -> None:
     `# yaml-language-server: $schema=./fleet.schema.json` after
     `rayfleet schema fleet --out fleet.schema.json`.
     """
+    from ..report_paths import check_report_path, write_report
     from ..resources import load_schema
 
     text = json.dumps(load_schema(SCHEMAS[name]), indent=2, ensure_ascii=False) + "\n"
@@ -33,5 +34,6 @@ def schema(name: str, out: str | None) -> None:
     target = Path(out)
     if not target.parent.is_dir():
         fail(f"{out}: folder {target.parent} does not exist")
-    target.write_text(text, encoding="utf-8")
+    check_report_path(out, [])  # no symlink, no folder
+    write_report(out, text)
     click.echo(f"wrote the {name} schema to {out}", err=True)
