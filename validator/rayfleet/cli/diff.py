@@ -35,6 +35,8 @@ def diff(fleet: str, base_ref: str | None, base_dir: str | None, regions: tuple[
     from ..report.diff import RENDERERS
     from ..report_paths import check_report_path, fleet_inputs, write_report
 
+    if not Path(fleet).is_file():
+        fail(f"{fleet}: fleet file not found")
     if (base_ref is None) == (base_dir is None):
         fail("give the base as --base GITREF or --base-dir DIR (one of them)")
     if out is not None:  # checked before the work: never over an input of the run
