@@ -51,7 +51,8 @@ SECURITY_POLICIES = frozenset({
     "region-identity-declared", "region-identity-match", "federated-credential-limit",
     "federated-credential-missing", "federated-credential-mismatch", "federated-credential-stale",
     "aks-oidc-issuer", "aks-workload-identity", "azure-files-account-key", "ray-privilege-escalation-unset",
-    "rbac-broad-namespaced", "blob-provisioner-role",
+    "rbac-broad-namespaced", "blob-provisioner-role", "anyscale-iam-identity", "anyscale-operator-workload-identity",
+    "kueue-no-kubeconfig-secret",
 })
 # GitHub's bands: 9.0+ critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
 SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.5", Severity.INFO: "2.0"}
