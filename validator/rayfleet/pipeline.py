@@ -295,7 +295,7 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
         shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
         raise InputError("found no Kubernetes objects to check", file=shown)
     result = Result(command="scan", policies=chosen, timings=timings)
-    result.extra.update(inputs=list(paths), stdin_name=stdin_name)  # where SARIF points findings without a file
+    result.inputs, result.stdin_name = tuple(paths), stdin_name  # where SARIF points findings without a file
     with timings.stage("schemas"):
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):

@@ -72,6 +72,9 @@ class Result:
     update_run: UpdateRunReport | None = None  # rollout --engine fleet-manager (JSON: data.rollout too)
     # What was rendered, by region (not reported; lets a rollout reuse validate's renders).
     releases: Mapping[str, ReleaseObjects] = field(default_factory=dict)
+    # scan: the paths it read, and the name stdin was given (where SARIF points findings without a file).
+    inputs: tuple[str, ...] = ()
+    stdin_name: str | None = None
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)

@@ -80,6 +80,8 @@ def sections(result: Result) -> dict[str, Any]:
         data["rollout"] = rollout_to_dict(result.rollout)
     if result.update_run is not None:
         data["rollout"] = update_run_to_dict(result.update_run)
+    if result.inputs:  # scan: the paths it read
+        data["inputs"] = list(result.inputs)
     return data
 
 
