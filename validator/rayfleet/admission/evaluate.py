@@ -162,16 +162,16 @@ def _short(exc: Exception) -> str:
 
 
 def admit(objects: Sequence[KubeObject], policies: Sequence[AdmissionPolicy],
-          namespace: str | None = None) -> list[Denial]:
-    """Every violation the API server would report for ``objects`` (namespace: where objects
-    without one are applied)."""
+          namespace: str | None = None, *, all_namespaces: bool = False) -> list[Denial]:
+    """Every violation the API server would report for ``objects``. ``namespace``: where objects
+    without one are applied; ``all_namespaces``: as if every object were in a selected namespace."""
     cel_programs = _Compiled()
     denials = []
     for obj in objects:
         for policy in policies:
             if not policy.bindings or not _matches_kind(policy.spec, obj):
                 continue
-            bindings = [b for b in policy.bindings if _in_namespace(b, obj, namespace)]
+            bindings = [b for b in policy.bindings if all_namespaces or _in_namespace(b, obj, namespace)]
             if not bindings:
                 continue
             for text in _evaluate(policy, obj, cel_programs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
+from .admit import admit, export_policies
 from .core import plan, policies, render, scan, validate
 from .export import export
 from .identity import identity
@@ -28,6 +29,8 @@ Examples:
   rayfleet rollout examples/fleet.yaml --engine fleet-manager --dry-run
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
+  rayfleet policies export --format admission --fleet examples/fleet.yaml --out admission/
+  rayfleet admit rendered/ --fleet examples/fleet.yaml
 
 Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 bad input or usage.
 """
@@ -41,7 +44,8 @@ def main() -> None:
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
-                               policies]
+                               policies, admit]
+policies.add_command(export_policies)
 
 for command in COMMANDS:
     main.add_command(command)
