@@ -37,8 +37,13 @@ def setting_literals(settings: PolicySettings) -> dict[str, str]:
     """Each setting a twin reads, as a CEL literal (JSON is valid CEL for lists, maps and strings)."""
     taint = settings.gpu_taint
     gpu = {"key": taint[0], "value": taint[1], "effect": taint[2]} if taint else AKS_DEFAULT_GPU_TAINT
-    return {"allowedRegistries": json.dumps(registry_prefixes(settings.allowed_registries)),
-            "gpuTaint": json.dumps(gpu)}
+    return {"allowedRegistries": _json(registry_prefixes(settings.allowed_registries)), "gpuTaint": _json(gpu)}
+
+
+def _json(value: Any) -> str:
+    # As Helm's toJson writes it (Go's encoding/json: no spaces, sorted keys), so the chart's
+    # objects and the export's are byte-equal.
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def declared_settings(settings: PolicySettings) -> set[str]:
@@ -146,5 +151,12 @@ def chart_entries(twins: Iterable[Twin] = TWINS) -> list[dict[str, Any]]:
     return entries
 
 
-__all__ = ["AdmissionOptions", "MODES", "admission_objects", "chart_entries", "registry_prefixes",
-           "setting_literals", "validation_actions"]
+__all__ = [
+    "MODES",
+    "AdmissionOptions",
+    "admission_objects",
+    "chart_entries",
+    "registry_prefixes",
+    "setting_literals",
+    "validation_actions",
+]

@@ -16,7 +16,6 @@ from ..result import RegionSummary, Result, Timings
 from .build import AdmissionOptions, admission_objects
 from .evaluate import admit, as_finding, pair_policies
 
-
 ANY_NAMESPACE = ""  # admit without a namespace: judge objects wherever they are
 
 
@@ -78,7 +77,8 @@ def admit_manifests(paths: Sequence[str], settings: PolicySettings, options: Adm
     ids = {p.policy_id for p in policies}
     result = Result(command="admit", findings=findings, timings=timings,
                     policies=tuple(p for p in ALL_POLICIES if p.id in ids))
-    result.notes.append(f"{len(policies)} admission policies, namespace {options.namespace or 'any'}, mode {options.mode}")
+    shown = options.namespace or "any"
+    result.notes.append(f"{len(policies)} admission policies, namespace {shown}, mode {options.mode}")
     result.regions.append(RegionSummary(None, len(objects)))
     return result
 

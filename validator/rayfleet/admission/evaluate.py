@@ -131,13 +131,13 @@ def _evaluate(policy: AdmissionPolicy, obj: KubeObject, cel_programs: _Compiled)
         try:
             if cel_programs.run(condition["expression"], context) is not True:
                 return []
-        except Exception as exc:  # noqa: BLE001 - any CEL error; failurePolicy Fail rejects
+        except Exception as exc:  # any CEL error: failurePolicy Fail rejects
             return [f"matchCondition {condition.get('name')!r} could not be evaluated ({_short(exc)})"]
     failed: dict[str, str] = {}
     for variable in spec.get("variables") or []:
         try:
             context["variables"][variable["name"]] = cel_programs.run(variable["expression"], context)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failed[variable["name"]] = _short(exc)
             context["variables"][variable["name"]] = None
     messages = []
@@ -149,7 +149,7 @@ def _evaluate(policy: AdmissionPolicy, obj: KubeObject, cel_programs: _Compiled)
             continue
         try:
             ok = cel_programs.run(expression, context)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             messages.append(f"validation could not be evaluated ({_short(exc)}): {validation.get('message', '')}")
             continue
         if ok is not True:

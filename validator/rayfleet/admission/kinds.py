@@ -56,7 +56,8 @@ _TEMPLATE_KINDS = ", ".join(f"'{k.kind}'" for k in WORKLOADS if k not in (CRONJO
 POD_VARIABLES: tuple[Variable, ...] = (
     Variable("raySpec",
              "object.kind == 'RayCluster' ? (has(object.spec) ? object.spec : {}) : "
-             f"object.kind == 'RayJob' ? ({present('object.spec.rayClusterSpec')} ? object.spec.rayClusterSpec : {{}}) : "
+             f"object.kind == 'RayJob' ? ({present('object.spec.rayClusterSpec')} ? "
+             "object.spec.rayClusterSpec : {}) : "
              f"object.kind == 'RayService' ? ({present('object.spec.rayClusterConfig')} ? "
              "object.spec.rayClusterConfig : {}) : {}"),
     Variable("rayHead", "has(variables.raySpec.headGroupSpec) ? [variables.raySpec.headGroupSpec] : []"),

@@ -15,8 +15,8 @@ FLEET_OPT = click.option("--fleet", "fleet_path", type=click.Path(dir_okay=False
                          help="Take policy settings (registries, GPU taint), the namespace and the release "
                               "name from this fleet file.")
 NAMESPACE_OPT = click.option("--namespace", default=None,
-                             help="The release namespace the bindings select (default: the fleet's; admit without one judges "
-                                  "objects in any namespace).")
+                             help="The release namespace the bindings select (default: the fleet's; admit "
+                                  "without one judges objects in any namespace).")
 MODE_OPT = click.option("--mode", type=click.Choice(MODES), default="Deny", show_default=True,
                         help="Deny: error policies deny, warnings warn. Warn: every policy only warns.")
 

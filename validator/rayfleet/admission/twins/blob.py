@@ -15,7 +15,8 @@ from ..twin import Twin, Validation, Variable
 DRIVER = "blob.csi.azure.com"
 IS_BLOB = ("blob-csi",
            f"object.kind == 'StorageClass' ? (has(object.provisioner) && object.provisioner == '{DRIVER}') : "
-           f"(has(object.spec) && has(object.spec.csi) && has(object.spec.csi.driver) && object.spec.csi.driver == '{DRIVER}')")
+           "(has(object.spec) && has(object.spec.csi) && has(object.spec.csi.driver) && "
+           f"object.spec.csi.driver == '{DRIVER}')")
 STATIC_PV = ("not-provisioned",
              "object.kind != 'PersistentVolume' || !has(object.metadata.annotations) || "
              "!('pv.kubernetes.io/provisioned-by' in object.metadata.annotations)")
@@ -69,7 +70,7 @@ BLOB_TOKEN_ONLY = _blob(
                    + " || ".join(f"has(object.spec.csi.{r})" for r in _PV_SECRET_REFS) + ")",
                    "the blob PersistentVolume reads a credential from a Secret (csi.*SecretRef)"),
     ),
-    cost="K regex matches over K ≤ 64 parameters ≈ 3×10^2",
+    cost="K regex matches over K <= 64 parameters ~ 3x10^2",
     weaker="Without token mode a StorageClass must also set storeAccountKey: \"false\" in the Python check; "
            "the twin denies the missing token mode itself, so the verdict is the same.")
 
@@ -81,7 +82,7 @@ BLOB_CONTAINER_NAME = _blob(
                 "!string(variables.params[k]).contains('--')))",
                 "containerName is not a valid blob container name (3-63 lower-case letters, digits and single "
                 "dashes, starting and ending with a letter or digit)"),),
-    cost="K ≈ 64")
+    cost="K ~ 64")
 
 BLOB_RECLAIM_PV = _blob(
     "blob-reclaim-retain", kinds=(PERSISTENTVOLUME,),
@@ -114,7 +115,7 @@ BLOB_VOLUME_HANDLE = _blob(
                    f"!{_HANDLE}.matches('^[^#]*#[^#]*#' + string(variables.params[k]) + '(#|$)'))",
                    "the volumeHandle's third segment is not the PersistentVolume's containerName"),
     ),
-    cost="K + 2 regex matches over the handle ≈ 10^2",
+    cost="K + 2 regex matches over the handle ~ 10^2",
     weaker="Two PersistentVolumes sharing one volumeHandle are not denied: admission sees one object at a time.")
 
 BLOBFUSE_ALLOW_OTHER = _blob(
@@ -122,27 +123,27 @@ BLOBFUSE_ALLOW_OTHER = _blob(
     (Validation("!variables.isBlobfuse || variables.options.exists(o, "
                 "string(o).matches('(^|[\\\\s,])(-o=?)?allow_other([\\\\s,]|$)'))",
                 "the BlobFuse2 volume does not mount with -o allow_other; non-root Ray containers cannot read it"),),
-    cost="O ≈ 32 mount options")
+    cost="O ~ 32 mount options")
 
 BLOBFUSE_CACHE_SIZE = _blob(
     "blobfuse-cache-size",
     (Validation(f"!variables.isBlobfuse || ({_flag('--block-cache')} ? {_flag('--block-cache-pool-size')} : "
                 f"({_flag('--streaming')} || {_flag('--cache-size-mb')}))",
                 "the BlobFuse2 cache has no explicit size (--block-cache-pool-size or --cache-size-mb)"),),
-    cost="3×O ≈ 10^2")
+    cost="3xO ~ 10^2")
 
 BLOBFUSE_DISCOURAGED = _blob(
     "blobfuse-discouraged-options",
     (Validation(f"!variables.isBlobfuse || !({_flag('--streaming')} || "
                 "variables.options.exists(o, string(o).matches('(?i)LOG_DEBUG')))",
                 "the BlobFuse2 mount options use the deprecated --streaming or LOG_DEBUG logging"),),
-    cost="2×O ≈ 64")
+    cost="2xO ~ 64")
 
 BLOBFUSE_SECRET_OPTIONS = _blob(
     "blobfuse-secret-mount-options",
     (Validation(f"!({_flag('--config-file')} || {_flag('--secure-config')} || {_flag('--passphrase')})",
                 "the blob mount options load a blobfuse2 config file, an encrypted config or its passphrase"),),
-    cost="3×O ≈ 10^2")
+    cost="3xO ~ 10^2")
 
 TWINS: tuple[Twin, ...] = (
     BLOB_TOKEN_ONLY, BLOB_CONTAINER_NAME, BLOB_RECLAIM_PV, BLOB_RECLAIM_SC, BLOB_VOLUME_HANDLE,

@@ -21,7 +21,7 @@ from ..twin import Twin, Validation, Variable
 # Worst case, per object: T pod templates (a RayCluster: head + worker groups), C containers in
 # each of the three lists, E env entries per container. The API server charges about one unit per
 # element visited and per regex match (RE2, linear in the string).
-PER_CONTAINER = "T×3C"
+PER_CONTAINER = "Tx3C"
 
 
 def _pods(policy: str, expression: str, message: str, cost: str, **extra) -> Twin:
@@ -40,28 +40,28 @@ def _security_flag(field: str) -> str:
 
 NO_PRIVILEGED = _pods(
     "no-privileged-containers", _every_container(_security_flag("privileged")),
-    "a container is privileged (securityContext.privileged: true)", f"{PER_CONTAINER} ≈ 3×10^2 for T=10, C=10")
+    "a container is privileged (securityContext.privileged: true)", f"{PER_CONTAINER} ~ 3x10^2 for T=10, C=10")
 
 NO_PRIVILEGE_ESCALATION = _pods(
     "no-privilege-escalation", _every_container(_security_flag("allowPrivilegeEscalation")),
-    "a container sets securityContext.allowPrivilegeEscalation: true", f"{PER_CONTAINER} ≈ 3×10^2")
+    "a container sets securityContext.allowPrivilegeEscalation: true", f"{PER_CONTAINER} ~ 3x10^2")
 
 NO_HOST_NAMESPACES = _pods(
     "no-host-namespaces",
     "variables.specs.all(s, " + " && ".join(f"(!has(s.{f}) || s.{f} != true)"
                                              for f in ("hostNetwork", "hostPID", "hostIPC")) + ")",
-    "a pod shares the host's network, PID or IPC namespace", "3T ≈ 30")
+    "a pod shares the host's network, PID or IPC namespace", "3T ~ 30")
 
 NO_HOST_PATH = _pods(
     "no-host-path-volumes", "variables.specs.all(s, !has(s.volumes) || s.volumes.all(v, !has(v.hostPath)))",
-    "a pod mounts a hostPath volume", "T×V ≈ 10^2 for V=10 volumes")
+    "a pod mounts a hostPath volume", "TxV ~ 10^2 for V=10 volumes")
 
 NO_ADDED_CAPABILITIES = _pods(
     "no-added-capabilities",
     _every_container("!has(c.securityContext) || !has(c.securityContext.capabilities) || "
                      "!has(c.securityContext.capabilities.add) || "
                      "c.securityContext.capabilities.add.all(a, string(a).matches('(?i)^(CAP_)?NET_BIND_SERVICE$'))"),
-    "a container adds a Linux capability other than NET_BIND_SERVICE", f"{PER_CONTAINER}×A ≈ 3×10^3 for A=10")
+    "a container adds a Linux capability other than NET_BIND_SERVICE", f"{PER_CONTAINER}xA ~ 3x10^3 for A=10")
 
 
 def _requests(resource: str) -> str:
@@ -73,7 +73,7 @@ CONTAINER_REQUESTS = _pods(
     "container-resource-requests",
     _every_container(f"has(c.resources) && {_requests('cpu')} && {_requests('memory')}",
                      ("initContainers", "containers")),
-    "a container has no CPU or memory request", "T×2C ≈ 2×10^2")
+    "a container has no CPU or memory request", "Tx2C ~ 2x10^2")
 
 _GPU_REQ, _GPU_LIM = f"c.resources.requests['{GPU}']", f"c.resources.limits['{GPU}']"
 GPU_LIMITS = _pods(
@@ -83,14 +83,14 @@ GPU_LIMITS = _pods(
         f"(has(c.resources.limits) && '{GPU}' in c.resources.limits && "
         f"(string({_GPU_LIM}) == string({_GPU_REQ}) || ({is_number(_GPU_LIM)} && {is_number(_GPU_REQ)} && "
         f"double(string({_GPU_LIM})) == double(string({_GPU_REQ})))))"),
-    f"a container requests {GPU} without an equal limit", f"{PER_CONTAINER} ≈ 3×10^2")
+    f"a container requests {GPU} without an equal limit", f"{PER_CONTAINER} ~ 3x10^2")
 
 _ENV_NAMES = "|".join(sorted(CREDENTIAL_ENV_NAMES))
 NO_CREDENTIAL_ENV = _pods(
     "no-credential-env",
     _every_container(f"!has(c.env) || c.env.all(e, !has(e.name) || !e.name.matches('(?i)^({_ENV_NAMES})$'))"),
     "a container sets a long-lived credential environment variable (AZURE_CLIENT_SECRET, an account key, "
-    "a SAS token, a connection string)", f"{PER_CONTAINER}×E ≈ 3×10^3 for E=10",
+    "a SAS token, a connection string)", f"{PER_CONTAINER}xE ~ 3x10^3 for E=10",
     weaker="envFrom is not followed into the Secrets and ConfigMaps of the release: admission sees one "
            "object at a time.")
 
@@ -104,7 +104,7 @@ WI_ENV_OVERRIDE = Twin(
         + each_container("t.spec", f"!has(c.env) || c.env.all(e, !has(e.name) || !(e.name in [{_WI_ENV}]))") + ")",
         "a workload identity pod template sets AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE "
         "or AZURE_AUTHORITY_HOST, overriding what the webhook injects"),),
-    cost=f"{PER_CONTAINER}×E×4 ≈ 10^4",
+    cost=f"{PER_CONTAINER}xEx4 ~ 10^4",
     weaker="Pods themselves are not matched: the workload identity webhook adds these variables to every "
            "labelled Pod before validating admission runs, so only templates can be judged.")
 
@@ -112,7 +112,7 @@ WI_POD_LABEL = Twin(
     policy="workload-identity-pod-label", kinds=RAY, variables=POD_VARIABLES,
     validations=(Validation(f"variables.rayTemplates.all(t, {label_is('t', WI_USE, 'true')})",
                             f"a Ray head, worker or submitter pod template lacks the label {WI_USE}: \"true\""),),
-    cost="T ≈ 10")
+    cost="T ~ 10")
 
 _EXPIRATION = "azure.workload.identity/service-account-token-expiration"
 
@@ -129,9 +129,10 @@ WI_TOKEN_EXPIRATION = Twin(
     policy="workload-identity-token-expiration",
     kinds=(SERVICEACCOUNT, *POD_OWNERS), variables=POD_VARIABLES, match_conditions=(BARE_PODS_ONLY,),
     validations=(Validation(
-        f"object.kind == 'ServiceAccount' ? {_expiration_ok('object')} : variables.templates.all(t, {_expiration_ok('t')})",
+        f"object.kind == 'ServiceAccount' ? {_expiration_ok('object')} : "
+        f"variables.templates.all(t, {_expiration_ok('t')})",
         f"{_EXPIRATION} is not a number of seconds from 3600 to 86400"),),
-    cost="T ≈ 10",
+    cost="T ~ 10",
     weaker="A value padded with spaces or written with a sign (\" 3600\", \"+3600\") is denied, though the "
            "Python check reads it as a number.")
 
@@ -151,7 +152,7 @@ IMAGE_PINNED = Twin(
                    + _image_ok("variables.raySpec.autoscalerOptions.image"),
                    "the Ray autoscaler image has no tag or the tag latest, and no digest"),
     ),
-    cost=f"{PER_CONTAINER} ≈ 3×10^2",
+    cost=f"{PER_CONTAINER} ~ 3x10^2",
     weaker="Only the no-tag and latest cases are exported; a tag without a digest is an info finding in "
            "the Python check and has no admission action.")
 
@@ -177,7 +178,7 @@ IMAGE_REGISTRY = Twin(
     validations=(Validation("size(variables.allowedRegistries) == 0 || "
                             + _every_container(f"!has(c.image) || {_allowed('c.image')}"),
                             "a container image is not from an allowed registry"),),
-    cost=f"{PER_CONTAINER}×R ≈ 3×10^3 for R=10 registries",
+    cost=f"{PER_CONTAINER}xR ~ 3x10^3 for R=10 registries",
     settings=("allowedRegistries",),
     weaker="A registry host written in capitals in the image (MyACR.azurecr.io/ray) is denied; the Python "
            "check compares hosts without case.")
@@ -199,7 +200,7 @@ GPU_TAINT = Twin(
     match_conditions=(BARE_PODS_ONLY,),
     validations=(Validation(f"variables.specs.all(s, !{uses_gpus('s')} || {_tolerated('s')})",
                             "a pod that uses GPUs does not tolerate the GPU node pool taint"),),
-    cost="T×(C+L) ≈ 2×10^2 for L=10 tolerations",
+    cost="Tx(C+L) ~ 2x10^2 for L=10 tolerations",
     settings=("gpuTaint",), warn_without="gpuTaint")
 
 TWINS: tuple[Twin, ...] = (

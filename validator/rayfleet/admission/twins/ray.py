@@ -22,7 +22,7 @@ RAY_HEAD_NO_GPU = Twin(
         f"variables.rayHead.all(g, !has(g.template) || (!{_HEAD_GPUS} && has(g.rayStartParams) && "
         "'num-gpus' in g.rayStartParams && string(g.rayStartParams['num-gpus']).matches('^\\\\s*0(\\\\.0)?\\\\s*$')))",
         "the Ray head asks for GPUs or does not set num-gpus: \"0\" in rayStartParams"),),
-    cost="C ≈ 10")
+    cost="C ~ 10")
 
 RAY_GPU_COUNT_ONCE = Twin(
     policy="ray-gpu-count-once", kinds=RAY, variables=POD_VARIABLES,
@@ -31,7 +31,7 @@ RAY_GPU_COUNT_ONCE = Twin(
         f"!('num-gpus' in g.rayStartParams) || (!{_HEAD_GPUS} && "
         "!(has(g.resources) && g.resources.exists(k, k.matches('(?i)^GPU$')))))",
         "a Ray group sets num-gpus in rayStartParams and also GPUs in its container resources or group resources"),),
-    cost="G×(C+K) ≈ 2×10^2 for G=10 groups")
+    cost="Gx(C+K) ~ 2x10^2 for G=10 groups")
 
 
 def _num(field: str) -> str:
@@ -51,7 +51,7 @@ RAY_WORKER_REPLICAS = Twin(
         + f" && (!({_num('replicas')} && {_num('minReplicas')}) || {_val('replicas')} >= {_val('minReplicas')})"
         + f" && (!({_num('replicas')} && {_num('maxReplicas')}) || {_val('replicas')} <= {_val('maxReplicas')}))",
         "a worker group's replicas, minReplicas and maxReplicas are negative or out of order"),),
-    cost="G ≈ 10")
+    cost="G ~ 10")
 
 TWINS: tuple[Twin, ...] = (RAY_CLUSTER_NAME, RAY_HEAD_NO_GPU, RAY_GPU_COUNT_ONCE, RAY_WORKER_REPLICAS)
 __all__ = ["TWINS"]
