@@ -17,7 +17,7 @@ KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 
 def test_generated_file_is_current() -> None:
     assert (UMBRELLA / RELATIVE).read_text(encoding="utf-8") == chart_file_text(), (
-        "charts/ray-aks/charts/admission-policies/files/policies.yaml is stale: regenerate it with "
+        "charts/ray-aks/charts/admissionPolicies/files/policies.yaml is stale: regenerate it with "
         "`python -m rayfleet.admission.chart_file charts/ray-aks`")
 
 

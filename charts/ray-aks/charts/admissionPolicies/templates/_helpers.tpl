@@ -1,9 +1,9 @@
 {{/*
 The generated policy entries (files/policies.yaml, written by rayfleet from its catalogue).
 Usage:
-{{ include "admission-policies.entries" . | fromYamlArray }}
+{{ include "admissionPolicies.entries" . | fromYamlArray }}
 */}}
-{{- define "admission-policies.entries" -}}
+{{- define "admissionPolicies.entries" -}}
 {{- .Files.Get "files/policies.yaml" -}}
 {{- end -}}
 
@@ -11,9 +11,9 @@ Usage:
 Object name of one entry: <release>-<policy>[-<suffix>], as `rayfleet policies export` names it
 for a fleet whose release is this one.
 Usage:
-{{ include "admission-policies.name" (dict "entry" $entry "context" $) }}
+{{ include "admissionPolicies.name" (dict "entry" $entry "context" $) }}
 */}}
-{{- define "admission-policies.name" -}}
+{{- define "admissionPolicies.name" -}}
 {{- printf "%s-%s" .context.Release.Name .entry.name | trunc 253 | trimSuffix "-" -}}
 {{- end -}}
 
@@ -21,7 +21,7 @@ Usage:
 Severity of one entry: its policy's, or warning when it needs a setting that is not given
 (gpu-taint-toleration without gpuTaint.key checks the AKS default taint, as the Python check does).
 */}}
-{{- define "admission-policies.severity" -}}
+{{- define "admissionPolicies.severity" -}}
 {{- $values := .context.Values -}}
 {{- if and (eq (toString .entry.warnWithout) "gpuTaint") (not $values.gpuTaint.key) -}}
 warning
@@ -34,7 +34,7 @@ warning
 A setting as a CEL literal (JSON): allowedRegistries as lower-case-host prefixes without a
 trailing slash, gpuTaint as {effect, key, value} (the AKS default sku=gpu:NoSchedule without a key).
 */}}
-{{- define "admission-policies.setting" -}}
+{{- define "admissionPolicies.setting" -}}
 {{- $values := .context.Values -}}
 {{- if eq .name "allowedRegistries" -}}
 {{- $prefixes := list -}}
