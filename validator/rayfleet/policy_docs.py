@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .admission.docs import admission_markdown
 from .policies.base import Policy, Scope
 from .text import one_line
 
@@ -25,6 +26,7 @@ _ORDER = (Scope.RELEASE, Scope.FLEET, Scope.LIVE, Scope.PIPELINE)
 def render_policy_docs(policies: Iterable[Policy]) -> str:
     """Markdown for every policy, grouped by scope in registry order: a summary table, then one
     section per policy with its severity, scope, rationale, remediation and references."""
+    policies = list(policies)
     by_scope: dict[Scope, list[Policy]] = {}
     for policy in policies:
         by_scope.setdefault(policy.scope, []).append(policy)
@@ -63,4 +65,5 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
             if policy.references:
                 out += ["", "References:"]
                 out += [f"- <{ref}>" for ref in policy.references]
+    out += admission_markdown(policies)
     return "\n".join(out) + "\n"

@@ -9,6 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..admission.docs import admission_column, not_exported
+from ..admission.twins import twins_of, why_not_exported
 from ..findings import Severity
 from ..fleet import load_fleet
 from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
@@ -141,11 +143,16 @@ def policies(ctx: click.Context, output: str) -> None:
         click.echo(render_policy_docs(ALL_POLICIES), nl=False)
         return
     table = Table(box=None, show_edge=False, pad_edge=False)
-    for column in ("id", "severity", "scope", "title"):
+    for column in ("id", "severity", "scope", "admission", "title"):
         table.add_column(column)
     for policy in ALL_POLICIES:
-        table.add_row(policy.id, policy.severity.value, policy.scope.value, policy.title)
-    Console(soft_wrap=True).print(table)
+        table.add_row(policy.id, policy.severity.value, policy.scope.value, admission_column(policy), policy.title)
+    console = Console(soft_wrap=True)
+    console.print(table)
+    console.print("\nNot enforced at admission (`rayfleet policies export --format admission`), release policies:")
+    for policy_id, reason in not_exported(ALL_POLICIES):
+        console.print(f"  {policy_id}: {reason}")
+    console.print("  fleet, live and pipeline policies: they need the fleet, live state or the pipeline")
 
 
 @policies.command("show")
@@ -156,6 +163,11 @@ def show_policy(policy_id: str) -> None:
     policy = get_policy(policy_id)
     lines = [f"{policy.id}  ({policy.severity.value}, {policy.scope.value})", policy.title, "",
              f"Why: {policy.rationale}", "", f"Fix: {policy.remediation}"]
+    twins = twins_of(policy.id)
+    admission = (f"exported as {', '.join(t.name for t in twins)}"
+                 + "".join(f"; weaker: {t.weaker}" for t in twins if t.weaker)) if twins else \
+        f"not exported: {why_not_exported(policy)}"
+    lines += ["", f"Admission: {admission}"]
     if policy.references:
         lines += ["", "References:", *(f"  {ref}" for ref in policy.references)]
     click.echo("\n".join(lines))
