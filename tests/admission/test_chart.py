@@ -7,8 +7,10 @@ import json
 import pytest
 from rayfleet.admission.build import AdmissionOptions, admission_objects
 from rayfleet.admission.chart_file import RELATIVE, chart_file_text
+from rayfleet.admission.evaluate import admit, pair_policies
 from rayfleet.admission.twins import TWINS
-from rayfleet.fleet import PolicySettings
+from rayfleet.fleet import PolicySettings, load_fleet
+from rayfleet.pipeline import render_fleet, validate_fleet
 
 from ..charts.chartkit import NAMESPACE, RELEASE, UMBRELLA, fold, region_layers, render_values
 
@@ -79,3 +81,18 @@ def test_gpu_taint_without_a_key_warns() -> None:
 def test_a_bad_mode_is_refused_by_the_schema() -> None:
     with pytest.raises(Exception, match="mode"):
         render_values(_values({"mode": "Block"}))
+
+
+def test_the_example_fleet_passes_its_own_admission_policies() -> None:
+    # What the chart installs must be admitted by the policies it installs (else helm install
+    # fails), and the validator checks the admission objects against the Kubernetes schemas.
+    path = UMBRELLA.parents[1] / "examples" / "fleet.yaml"
+    validated = validate_fleet(path)
+    assert validated.policies and [f for f in validated.findings if f.obj and f.obj.kind in KINDS] == []
+    fleet = load_fleet(path)
+    for name, region in render_fleet(fleet).items():
+        objects = region.release.objects
+        shipped = [o.body for o in objects if o.kind in KINDS]
+        assert len(shipped) == 2 * len(TWINS), name
+        denials = admit(objects, pair_policies(shipped), namespace=fleet.namespace)
+        assert [f"{d.obj.kind}/{d.obj.name}: {d.message}" for d in denials] == [], name
