@@ -24,8 +24,10 @@ def test_generated_file_is_current() -> None:
 
 
 def _values(admission: dict) -> dict:
-    """A region's values (the chart needs storage and identity) with these admissionPolicies values."""
-    return fold([*region_layers("eastus2"), {"admissionPolicies": admission}])
+    """A region's values (the chart needs storage and identity) with these admissionPolicies values
+    over the chart's defaults (the example sets the fleet's settings)."""
+    defaults = {"allowedRegistries": [], "gpuTaint": {"key": "", "value": "", "effect": "NoSchedule"}}
+    return fold([*region_layers("eastus2"), {"admissionPolicies": defaults}, {"admissionPolicies": admission}])
 
 
 def _rendered(admission: dict) -> list[dict]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,48 +10,14 @@ from typing import Any
 from ..findings import Severity
 from ..fleet import PolicySettings
 from ..policies import get_policy
+from .settings import POLICY_ANNOTATION, declared_settings, registry_prefixes, setting_literals
 from .twin import Kind, Twin
 from .twins import TWINS
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 MODES = ("Deny", "Warn")
-AKS_DEFAULT_GPU_TAINT = {"key": "sku", "value": "gpu", "effect": "NoSchedule"}
-POLICY_ANNOTATION = "rayfleet.io/policy"
 SEVERITY_ANNOTATION = "rayfleet.io/severity"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
-
-
-def registry_prefixes(entries: Iterable[str]) -> list[str]:
-    """Allowlist entries as image-registry-allowed compares them: host lower-cased, no trailing /."""
-    out = []
-    for entry in entries:
-        host, _, rest = entry.strip().partition("/")
-        prefix = (host.lower() + ("/" + rest if rest else "")).rstrip("/")
-        if prefix:
-            out.append(prefix)
-    return out
-
-
-def setting_literals(settings: PolicySettings) -> dict[str, str]:
-    """Each setting a twin reads, as a CEL literal (JSON is valid CEL for lists, maps and strings)."""
-    taint = settings.gpu_taint
-    gpu = {"key": taint[0], "value": taint[1], "effect": taint[2]} if taint else AKS_DEFAULT_GPU_TAINT
-    return {"allowedRegistries": _json(registry_prefixes(settings.allowed_registries)), "gpuTaint": _json(gpu)}
-
-
-def _json(value: Any) -> str:
-    # As Helm's toJson writes it (Go's encoding/json: no spaces, sorted keys), so the chart's
-    # objects and the export's are byte-equal.
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
-
-
-def declared_settings(settings: PolicySettings) -> set[str]:
-    declared = set()
-    if settings.gpu_taint:
-        declared.add("gpuTaint")
-    if settings.allowed_registries:
-        declared.add("allowedRegistries")
-    return declared
 
 
 def twin_severity(twin: Twin, declared: set[str]) -> Severity:

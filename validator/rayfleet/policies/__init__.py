@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 from . import (
+    admission_settings_match,
     aks_blob_csi_driver,
     aks_oidc_issuer,
     aks_workload_identity,
@@ -124,6 +125,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     no_host_path_volumes.POLICY,
     container_resource_requests.POLICY,
     unknown_vm_size.POLICY,
+    admission_settings_match.POLICY,
     # fleet policies
     unique_cluster_names.POLICY,
     failover_peers_exist.POLICY,

@@ -27,6 +27,8 @@ NOT_EXPORTED: dict[str, str] = {
                             "matches() cannot extract, and rayfleet uses no Kubernetes CEL extension library",
     "workload-identity-service-account": f"looks up the pod's ServiceAccount among the release's objects; "
                                          f"{ONE_OBJECT}",
+    "admission-settings-match": "checks the release's own admission policies against the fleet file; there is "
+                                "nothing for the API server to enforce",
     "unknown-vm-size": "compares VM sizes with rayfleet's VM catalogue and the fleet file's vmSizes, which are "
                        "not policy settings",
 }
