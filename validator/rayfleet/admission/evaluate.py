@@ -21,9 +21,9 @@ from ..errors import InputError
 from ..findings import Finding, Severity
 from ..manifests import KubeObject
 from .build import NAMESPACE_LABEL, POLICY_ANNOTATION
-from .kinds import BLOB, POD_OWNERS, SECRET, SERVICEACCOUNT
+from .kinds import BLOB, POD_OWNERS, ROLE, SECRET, SERVICEACCOUNT
 
-_KNOWN = {(k.group, k.kind): k for k in (*POD_OWNERS, *BLOB, SECRET, SERVICEACCOUNT)}
+_KNOWN = {(k.group, k.kind): k for k in (*POD_OWNERS, *BLOB, SECRET, SERVICEACCOUNT, ROLE)}
 CLUSTER_SCOPED = {"StorageClass", "PersistentVolume", "Namespace", "CustomResourceDefinition", "ClusterRole",
                   "ClusterRoleBinding", "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver"}
 

@@ -26,6 +26,7 @@ STORAGECLASS = Kind("StorageClass", "storage.k8s.io", ("v1",), "storageclasses")
 PERSISTENTVOLUME = Kind("PersistentVolume", "", ("v1",), "persistentvolumes")
 SECRET = Kind("Secret", "", ("v1",), "secrets")
 SERVICEACCOUNT = Kind("ServiceAccount", "", ("v1",), "serviceaccounts")
+ROLE = Kind("Role", "rbac.authorization.k8s.io", ("v1",), "roles")
 
 RAY = (RAYCLUSTER, RAYJOB, RAYSERVICE)
 WORKLOADS = (DEPLOYMENT, STATEFULSET, DAEMONSET, REPLICASET, REPLICATIONCONTROLLER, JOB, CRONJOB, PODTEMPLATE)

@@ -29,6 +29,9 @@ NOT_EXPORTED: dict[str, str] = {
                                          f"{ONE_OBJECT}",
     "admission-settings-match": "checks the release's own admission policies against the fleet file; there is "
                                 "nothing for the API server to enforce",
+    "blobfuse-cache-fits-node": "adds every pod's memory to its BlobFuse2 cache (a PVC → StorageClass join) and "
+                                "compares with the VM size's memory and disk from rayfleet's catalogue; "
+                                f"{ONE_OBJECT}",
     "unknown-vm-size": "compares VM sizes with rayfleet's VM catalogue and the fleet file's vmSizes, which are "
                        "not policy settings",
 }
