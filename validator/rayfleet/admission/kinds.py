@@ -73,6 +73,17 @@ POD_VARIABLES: tuple[Variable, ...] = (
              f"object.kind == 'PodTemplate' ? {_one('object.template')} : "
              f"object.kind in [{_TEMPLATE_KINDS}] ? {_one('object.spec.template')} : variables.rayTemplates"),
     Variable("specs", "variables.templates.filter(t, has(t.spec)).map(t, t.spec)"),
+    # Containers KubeRay builds from the spec (rayfleet.ray_sidecars): the autoscaler when in-tree
+    # autoscaling is on, the history server collector when configured. "configured" also takes
+    # autoscalerOptions with autoscaling off, for the image checks.
+    Variable("collector", "has(variables.raySpec.historyServerOptions) && "
+                          "has(variables.raySpec.historyServerOptions.collectorOptions) ? "
+                          "[variables.raySpec.historyServerOptions.collectorOptions] : []"),
+    Variable("sidecars", "(has(variables.raySpec.autoscalerOptions) && has(variables.raySpec.enableInTreeAutoscaling) "
+                         "&& variables.raySpec.enableInTreeAutoscaling == true ? [variables.raySpec.autoscalerOptions] "
+                         ": []) + variables.collector"),
+    Variable("configuredSidecars", "(has(variables.raySpec.autoscalerOptions) ? [variables.raySpec.autoscalerOptions] "
+                                   ": []) + variables.collector"),
 )
 
 ALL_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ...policies import ALL_POLICIES, Policy, Scope
 from ..twin import Twin
-from . import blob, objects, pods, ray
+from . import blob, files, objects, pods, ray
 
-TWINS: tuple[Twin, ...] = (*objects.TWINS, *pods.TWINS, *ray.TWINS, *blob.TWINS)
+TWINS: tuple[Twin, ...] = (*objects.TWINS, *pods.TWINS, *ray.TWINS, *blob.TWINS, *files.TWINS)
 
 ONE_OBJECT = "admission sees one object at a time"
 NOT_EXPORTED: dict[str, str] = {

@@ -9,7 +9,7 @@ pv.kubernetes.io/provisioned-by) is left alone: its StorageClass was judged.
 from __future__ import annotations
 
 from ...findings import Severity
-from ..kinds import BLOB, PERSISTENTVOLUME, STORAGECLASS
+from ..kinds import BARE_PODS_ONLY, BLOB, PERSISTENTVOLUME, POD_OWNERS, POD_VARIABLES, STORAGECLASS
 from ..twin import Twin, Validation, Variable
 
 DRIVER = "blob.csi.azure.com"
@@ -55,24 +55,66 @@ _SECRET_KEYS = ("secretname|secretnamespace|getlatestaccountkey|getaccountkeyfro
 _PV_SECRET_REFS = ("nodeStageSecretRef", "nodePublishSecretRef", "controllerPublishSecretRef",
                    "controllerExpandSecretRef", "nodeExpandSecretRef")
 
+
+def _set(params: str) -> str:
+    """The parameter ``k`` has a value: a key written with no value (``MSIEndpoint:``) is not set."""
+    return f"({params}[k] != null && string({params}[k]).matches('[^\\\\s]'))"
+
+
+def _has(params: str, key_regex: str, value_regex: str | None = None) -> str:
+    value = f" && string({params}[k]).matches('{value_regex}')" if value_regex else ""
+    return f"{params}.exists(k, k.matches('(?i)^({key_regex})$') && {_set(params)}{value})"
+
+
+def token_only(params: str) -> list[tuple[str, str]]:
+    """(expression, message) pairs of blob-token-only-auth over the parameter map ``params``."""
+    nfs = _has(params, "protocol", "(?i)^\\\\s*(nfs|aznfs)\\\\s*$")
+    msi = _has(params, "azurestorageauthtype", "(?i)^\\\\s*msi\\\\s*$")
+    exempt = f"{nfs} || {msi}"
+    return [
+        (f"!{msi}", "the blob volume sets AzureStorageAuthType: MSI, the node's identity every pod on it can use"),
+        (f"{exempt} || {_has(params, 'clientid')}", "the blob volume has no clientID (a managed identity's GUID)"),
+        (f"{exempt} || {_has(params, 'mountwithworkloadidentitytoken')}",
+         "the blob volume does not set mountWithWorkloadIdentityToken: \"true\""),
+        (f"!{params}.exists(k, k.matches('(?i)^clientid$') && {_set(params)} && "
+         f"!string({params}[k]).matches('^\\\\s*{_GUID}\\\\s*$'))", "the blob volume's clientID is not a GUID"),
+        (f"!{params}.exists(k, k.matches('(?i)^mountwithworkloadidentitytoken$') && {_set(params)} && "
+         f"!string({params}[k]).matches('(?i)^\\\\s*true\\\\s*$'))",
+         "the blob volume sets mountWithWorkloadIdentityToken to something other than \"true\""),
+        (f"!{params}.exists(k, {_set(params)} && (k.matches('(?i)^({_SECRET_KEYS})$') || "
+         f"(k.matches('(?i)^azurestorageauthtype$') && "
+         f"string({params}[k]).matches('(?i)^\\\\s*(key|sas|spn)\\\\s*$'))))",
+         "the blob volume names a Secret, Key Vault, SPN or MSI endpoint parameter, or key, SAS or SPN auth"),
+    ]
+
+
+def _no_secret_refs(csi: str) -> str:
+    return "!(" + " || ".join(f"has({csi}.{r})" for r in _PV_SECRET_REFS) + ")"
+
+
 BLOB_TOKEN_ONLY = _blob(
     "blob-token-only-auth",
-    (
-        Validation(_param("clientid", f"^\\\\s*{_GUID}\\\\s*$"),
-                   "the blob volume has no clientID (a managed identity's GUID)"),
-        Validation(_param("mountwithworkloadidentitytoken", "(?i)^\\\\s*true\\\\s*$"),
-                   "the blob volume does not set mountWithWorkloadIdentityToken: \"true\""),
-        Validation(f"!variables.params.exists(k, k.matches('(?i)^({_SECRET_KEYS})$'))",
-                   "the blob volume names a Secret, Key Vault, SPN or MSI endpoint parameter"),
-        Validation("!" + _param("azurestorageauthtype", "(?i)^\\\\s*(key|sas|spn)\\\\s*$"),
-                   "the blob volume selects key, SAS or SPN authentication"),
-        Validation("object.kind != 'PersistentVolume' || !("
-                   + " || ".join(f"has(object.spec.csi.{r})" for r in _PV_SECRET_REFS) + ")",
-                   "the blob PersistentVolume reads a credential from a Secret (csi.*SecretRef)"),
-    ),
-    cost="K regex matches over K <= 64 parameters ~ 3x10^2",
+    (*(Validation(e, m) for e, m in token_only("variables.params")),
+     Validation(f"object.kind != 'PersistentVolume' || {_no_secret_refs('object.spec.csi')}",
+                "the blob PersistentVolume reads a credential from a Secret (csi.*SecretRef)")),
+    cost="6 walks over K <= 64 parameters, one regex each ~ 4x10^2",
     weaker="Without token mode a StorageClass must also set storeAccountKey: \"false\" in the Python check; "
            "the twin denies the missing token mode itself, so the verdict is the same.")
+
+_INLINE = (f"has(v.csi) && has(v.csi.driver) && v.csi.driver == '{DRIVER}'")
+BLOB_TOKEN_ONLY_INLINE = Twin(
+    policy="blob-token-only-auth", suffix="inline", kinds=POD_OWNERS, variables=POD_VARIABLES,
+    match_conditions=(BARE_PODS_ONLY,),
+    validations=(
+        *(Validation(f"variables.specs.all(s, !has(s.volumes) || s.volumes.all(v, !({_INLINE}) || "
+                     f"[has(v.csi.volumeAttributes) ? v.csi.volumeAttributes : {{}}].all(p, {e})))",
+                     m.replace("the blob volume", "an inline blob CSI volume"))
+          for e, m in token_only("p")),
+        Validation(f"variables.specs.all(s, !has(s.volumes) || s.volumes.all(v, !({_INLINE}) || "
+                   f"{_no_secret_refs('v.csi')}))",
+                   "an inline blob CSI volume reads a credential from a Secret (csi.*SecretRef)"),
+    ),
+    cost="T x V x 6 walks over K <= 64 attributes ~ 4x10^3")
 
 BLOB_CONTAINER_NAME = _blob(
     "blob-container-name",
@@ -146,7 +188,7 @@ BLOBFUSE_SECRET_OPTIONS = _blob(
     cost="3xO ~ 10^2")
 
 TWINS: tuple[Twin, ...] = (
-    BLOB_TOKEN_ONLY, BLOB_CONTAINER_NAME, BLOB_RECLAIM_PV, BLOB_RECLAIM_SC, BLOB_VOLUME_HANDLE,
+    BLOB_TOKEN_ONLY, BLOB_TOKEN_ONLY_INLINE, BLOB_CONTAINER_NAME, BLOB_RECLAIM_PV, BLOB_RECLAIM_SC, BLOB_VOLUME_HANDLE,
     BLOBFUSE_ALLOW_OTHER, BLOBFUSE_CACHE_SIZE, BLOBFUSE_DISCOURAGED, BLOBFUSE_SECRET_OPTIONS,
 )
 __all__ = ["TWINS"]

@@ -29,9 +29,12 @@ def _pods(policy: str, expression: str, message: str, cost: str, **extra) -> Twi
                 validations=(Validation(expression, message),), cost=cost, **extra)
 
 
-def _every_container(predicate: str, lists: tuple[str, ...] | None = None) -> str:
+def _every_container(predicate: str, lists: tuple[str, ...] | None = None, sidecars: str = "") -> str:
+    """``predicate`` holds for every container of every pod spec, and of ``sidecars`` (a variable
+    listing the containers KubeRay builds from the spec) when given."""
     inner = each_container("s", predicate) if lists is None else each_container("s", predicate, lists)
-    return f"variables.specs.all(s, {inner})"
+    tail = f" && variables.{sidecars}.all(c, {predicate})" if sidecars else ""
+    return f"variables.specs.all(s, {inner}){tail}"
 
 
 def _security_flag(field: str) -> str:
@@ -39,11 +42,11 @@ def _security_flag(field: str) -> str:
 
 
 NO_PRIVILEGED = _pods(
-    "no-privileged-containers", _every_container(_security_flag("privileged")),
+    "no-privileged-containers", _every_container(_security_flag("privileged"), sidecars="sidecars"),
     "a container is privileged (securityContext.privileged: true)", f"{PER_CONTAINER} ~ 3x10^2 for T=10, C=10")
 
 NO_PRIVILEGE_ESCALATION = _pods(
-    "no-privilege-escalation", _every_container(_security_flag("allowPrivilegeEscalation")),
+    "no-privilege-escalation", _every_container(_security_flag("allowPrivilegeEscalation"), sidecars="sidecars"),
     "a container sets securityContext.allowPrivilegeEscalation: true", f"{PER_CONTAINER} ~ 3x10^2")
 
 NO_HOST_NAMESPACES = _pods(
@@ -60,7 +63,8 @@ NO_ADDED_CAPABILITIES = _pods(
     "no-added-capabilities",
     _every_container("!has(c.securityContext) || !has(c.securityContext.capabilities) || "
                      "!has(c.securityContext.capabilities.add) || "
-                     "c.securityContext.capabilities.add.all(a, string(a).matches('(?i)^(CAP_)?NET_BIND_SERVICE$'))"),
+                     "c.securityContext.capabilities.add.all(a, string(a).matches('(?i)^(CAP_)?NET_BIND_SERVICE$'))",
+                     sidecars="sidecars"),
     "a container adds a Linux capability other than NET_BIND_SERVICE", f"{PER_CONTAINER}xA ~ 3x10^3 for A=10")
 
 
@@ -88,7 +92,8 @@ GPU_LIMITS = _pods(
 _ENV_NAMES = "|".join(sorted(CREDENTIAL_ENV_NAMES))
 NO_CREDENTIAL_ENV = _pods(
     "no-credential-env",
-    _every_container(f"!has(c.env) || c.env.all(e, !has(e.name) || !e.name.matches('(?i)^({_ENV_NAMES})$'))"),
+    _every_container(f"!has(c.env) || c.env.all(e, !has(e.name) || !e.name.matches('(?i)^({_ENV_NAMES})$'))",
+                     sidecars="sidecars"),
     "a container sets a long-lived credential environment variable (AZURE_CLIENT_SECRET, an account key, "
     "a SAS token, a connection string)", f"{PER_CONTAINER}xE ~ 3x10^3 for E=10",
     weaker="envFrom is not followed into the Secrets and ConfigMaps of the release: admission sees one "
@@ -137,24 +142,27 @@ WI_TOKEN_EXPIRATION = Twin(
            "Python check reads it as a number.")
 
 
+# A moving tag names no version: no digit once build variants (-gpu, -py311, -cu121 …) are cut
+# from its end (image_pinned.moving_tag). The tag is after the last ':' of the last path segment.
+_VARIANTS = "(-(gpu|cpu|cu[0-9]+|cuda[0-9.]+|py[0-9][0-9.]*|aarch64|arm64|x86_64|amd64))*"
+_MOVING = f":[^/:0-9]*{_VARIANTS}$"
+
+
 def _image_ok(image: str) -> str:
-    # Pinned: a digest, or a tag that is not "latest" (the tag is after the last ':' of the last
-    # path segment, so a registry port is not a tag).
-    return f"({image}.matches('@.') || ({image}.matches(':[^/]+$') && !{image}.matches(':latest$')))"
+    # Pinned: a digest, or a tag that is neither "latest" nor moving.
+    return (f"({image}.matches('@.') || ({image}.matches(':[^/]+$') && !{image}.matches(':latest$') && "
+            f"!{image}.matches('{_MOVING}')))")
 
 
 IMAGE_PINNED = Twin(
     policy="image-pinned", kinds=POD_OWNERS, variables=POD_VARIABLES, match_conditions=(BARE_PODS_ONLY,),
     validations=(
-        Validation(_every_container(f"!has(c.image) || {_image_ok('c.image')}"),
-                   "a container image has no tag or the tag latest, and no digest"),
-        Validation("!(has(variables.raySpec.autoscalerOptions) && has(variables.raySpec.autoscalerOptions.image)) || "
-                   + _image_ok("variables.raySpec.autoscalerOptions.image"),
-                   "the Ray autoscaler image has no tag or the tag latest, and no digest"),
+        Validation(_every_container(f"!has(c.image) || {_image_ok('c.image')}", sidecars="configuredSidecars"),
+                   "a container image has no tag, the tag latest or a moving tag (no version), and no digest"),
     ),
     cost=f"{PER_CONTAINER} ~ 3x10^2",
-    weaker="Only the no-tag and latest cases are exported; a tag without a digest is an info finding in "
-           "the Python check and has no admission action.")
+    weaker="Only the no-tag, latest and moving-tag cases are exported; a version tag without a digest is an "
+           "info finding in the Python check and has no admission action.")
 
 
 def _normalised(image: str) -> str:
@@ -176,7 +184,8 @@ IMAGE_REGISTRY = Twin(
     match_conditions=(BARE_PODS_ONLY,),
     # An empty allowlist allows every registry (matchConditions cannot read variables).
     validations=(Validation("size(variables.allowedRegistries) == 0 || "
-                            + _every_container(f"!has(c.image) || {_allowed('c.image')}"),
+                            + _every_container(f"!has(c.image) || {_allowed('c.image')}",
+                                               sidecars="configuredSidecars"),
                             "a container image is not from an allowed registry"),),
     cost=f"{PER_CONTAINER}xR ~ 3x10^3 for R=10 registries",
     settings=("allowedRegistries",),
@@ -203,9 +212,18 @@ GPU_TAINT = Twin(
     cost="Tx(C+L) ~ 2x10^2 for L=10 tolerations",
     settings=("gpuTaint",), warn_without="gpuTaint")
 
+_ESCALATION_SET = "has(c.securityContext) && has(c.securityContext.allowPrivilegeEscalation)"
+RAY_ESCALATION_UNSET = Twin(
+    policy="ray-privilege-escalation-unset", kinds=RAY, variables=POD_VARIABLES,
+    validations=(Validation(
+        f"variables.rayTemplates.all(t, !has(t.spec) || {each_container('t.spec', _ESCALATION_SET)}) && "
+        f"variables.sidecars.all(c, {_ESCALATION_SET})",
+        "a Ray container leaves securityContext.allowPrivilegeEscalation unset, so escalation is allowed"),),
+    cost=f"{PER_CONTAINER} ~ 3x10^2")
+
 TWINS: tuple[Twin, ...] = (
     NO_PRIVILEGED, NO_PRIVILEGE_ESCALATION, NO_HOST_NAMESPACES, NO_HOST_PATH, NO_ADDED_CAPABILITIES,
     CONTAINER_REQUESTS, GPU_LIMITS, NO_CREDENTIAL_ENV, WI_ENV_OVERRIDE, WI_POD_LABEL, WI_TOKEN_EXPIRATION,
-    IMAGE_PINNED, IMAGE_REGISTRY, GPU_TAINT,
+    IMAGE_PINNED, IMAGE_REGISTRY, GPU_TAINT, RAY_ESCALATION_UNSET,
 )
 __all__ = ["TWINS"]

@@ -5,12 +5,20 @@ from __future__ import annotations
 from ..kinds import POD_VARIABLES, RAY, is_number, uses_gpus
 from ..twin import Twin, Validation
 
+# The API server names a generateName object before validating admission runs; offline (a
+# manifest with generateName only) the name is the prefix cut to 58 characters plus 5 random
+# alphanumerics, as ray-cluster-name assumes.
+_NAMED = "has(object.metadata.name) && object.metadata.name != ''"
+_PREFIX = "object.metadata.generateName"
 RAY_CLUSTER_NAME = Twin(
     policy="ray-cluster-name", kinds=RAY,
     validations=(
-        Validation("size(object.metadata.name) <= (object.kind == 'RayCluster' ? 53 : 47)",
+        Validation(f"({_NAMED} ? size(object.metadata.name) : (size({_PREFIX}) > 58 ? 63 : size({_PREFIX}) + 5)) "
+                   "<= (object.kind == 'RayCluster' ? 53 : 47)",
                    "the name is longer than KubeRay allows (RayCluster 53, RayJob and RayService 47 characters)"),
-        Validation("object.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        Validation(f"{_NAMED} ? object.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') : "
+                   f"(size({_PREFIX}) > 58 ? {_PREFIX}.matches('^[a-z][-a-z0-9]{{57}}') : "
+                   f"{_PREFIX}.matches('^[a-z][-a-z0-9]*$'))",
                    "the name is not a DNS-1035 label (lower-case letters, digits and dashes, starting with a letter)"),
     ),
     cost="1 regex over a name of at most 253 characters")
