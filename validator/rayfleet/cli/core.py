@@ -155,8 +155,8 @@ def policies(ctx: click.Context, output: str) -> None:
     width = terminal_width()
     id_width = max(len(p.id) for p in ALL_POLICIES)
     if width < id_width + 40:  # too narrow for a title column: one record per policy
-        click.echo(records([(p.id, [(p.severity.value, f"({p.scope.value}, admission: {admission_column(p)}) "
-                                                       f"{p.title}")]) for p in ALL_POLICIES], width), nl=False)
+        click.echo(records([(p.id, [(p.severity.value, f"({p.scope.value}) {p.title}")]) for p in ALL_POLICIES],
+                           width), nl=False)
         _print_not_enforced(Console(width=width, highlight=False))
         return
     # Policy IDs are copied into waivers: their column never wraps or truncates; titles wrap.
