@@ -9,7 +9,7 @@ import click
 from ..admission.build import MODES
 from ..admission.commands import admit_manifests, export_text, options_for, policy_files
 from ..fleet import PolicySettings, load_fleet
-from .common import finish, handle_errors, report_options
+from .common import check_reports, finish, handle_errors, report_options
 
 FLEET_OPT = click.option("--fleet", "fleet_path", type=click.Path(dir_okay=False), default=None,
                          help="Take policy settings (registries, GPU taint), the namespace and the release "
@@ -58,11 +58,13 @@ def admit(paths: tuple[str, ...], policy_paths: tuple[str, ...], fleet_path: str
           mode: str, reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
     """Would the cluster admit these manifests? Evaluates the admission policies (files, folders or
     - for stdin) offline with a CEL engine; each violation is a finding. Exit 1 on denials."""
+    inputs = [*paths, *policy_paths, fleet_path]
+    check_reports(reports, inputs)  # refused before any work: no report over or into an input
     fleet = load_fleet(fleet_path) if fleet_path else None
     settings = fleet.settings if fleet else PolicySettings()
     result = admit_manifests(list(paths), settings, options_for(fleet, namespace, mode, required=False),
                              policy_paths=list(policy_paths))
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=inputs)
 
 
 __all__ = ["admit", "export_policies"]

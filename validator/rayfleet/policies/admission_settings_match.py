@@ -18,7 +18,7 @@ def check(release: Release) -> Iterator[Violation]:
             continue  # not one of rayfleet's
         for index, variable in enumerate(as_list(as_dict(obj.body.get("spec")).get("variables"))):
             name = as_dict(variable).get("name")
-            if name not in literals:
+            if not isinstance(name, str) or name not in literals:
                 continue
             found = variable.get("expression")
             if found != literals[name]:
