@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 
 from .errors import InputError
+from .fleet_scheduling import MANAGER, WORKER, Scheduling, check_roles, parse_scheduling
 from .resources import load_schema
 from .secrets import redact_text
 from .yamlio import LoadedDocument, load_document, read_text
@@ -28,6 +29,7 @@ class Identity:
     client_id: str
     resource_id: str | None = None
     resource_group: str | None = None
+    principal_id: str | None = None  # Entra object ID (role assignments, Kubernetes username on AKS)
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,43 @@ class Cluster:
     resource_group: str | None = None
     kube_context: str | None = None
     oidc_issuer_url: str | None = None
+    kind: str = "aks"  # "aks" or "arc" (an Azure Arc-enabled cluster, docs/arc.md)
+    resource_id: str | None = None  # kind arc: the connectedCluster's resource ID
+
+    @property
+    def is_arc(self) -> bool:
+        return self.kind == "arc"
 
     @property
     def kube_minor(self) -> str:
         """``1.33`` from ``v1.33.2``."""
         match = re.match(r"^v?(\d+\.\d+)", self.kubernetes_version)
         return match.group(1) if match else self.kubernetes_version
+
+
+@dataclass(frozen=True)
+class NodePool:
+    """One pool of an Arc member's declared GPU inventory: a VM size, or an explicit shape."""
+
+    name: str
+    count: int
+    vm_size: str | None = None
+    gpus: int | None = None
+    vcpus: int | None = None
+    memory_gib: float | None = None
+    gpu_model: str | None = None
+    instance_type: str | None = None
+
+
+@dataclass(frozen=True)
+class AnyscaleOperator:
+    """A region's Anyscale operator release: the user's chart (pinned), values and release."""
+
+    chart: Path
+    version: str
+    values_files: tuple[Path, ...]
+    release_name: str
+    namespace: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +105,10 @@ class Region:
     manifests: Path | None = None
     wave: int = 1
     failover_peers: tuple[str, ...] = ()
+    role: str = WORKER  # manager | worker (scheduling)
     fleet_member: str | None = None  # Fleet Manager member name (None: the cluster name)
+    inventory: tuple[NodePool, ...] | None = None  # Arc members: declared GPU node pools (None: none declared)
+    anyscale: AnyscaleOperator | None = None
 
     @property
     def member_name(self) -> str:
@@ -152,6 +188,7 @@ class Fleet:
     subscription_id: str | None = None
     settings: PolicySettings = field(default_factory=PolicySettings)
     vm_sizes: dict[str, VmSizeSpec] = field(default_factory=dict)
+    scheduling: Scheduling | None = None
     delivery: dict[str, Any] | None = None  # the raw ``delivery:`` block (rayfleet.delivery reads it)
     document: LoadedDocument | None = field(default=None, compare=False, repr=False)
 
@@ -183,6 +220,16 @@ class Fleet:
             return str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             return str(path)
+
+    @property
+    def manager(self) -> Region | None:
+        """The MultiKueue manager region (only with a scheduling section)."""
+        return next((r for r in self.regions if r.role == MANAGER), None)
+
+    @property
+    def workers(self) -> tuple[Region, ...]:
+        """Regions jobs run in: every region but the manager."""
+        return tuple(r for r in self.regions if r.role != MANAGER)
 
     @property
     def arm_endpoint(self) -> str:
@@ -222,6 +269,11 @@ def load_fleet(path: str | Path) -> Fleet:
         name: VmSizeSpec(spec["vcpus"], spec["gpus"], spec["family"], spec.get("memoryGiB"), spec.get("gpuModel"))
         for name, spec in data.get("vmSizes", {}).items()
     }
+    from .arc import with_inventory_quotas  # Arc members: the declared inventory stands in for quota
+
+    regions, vm_sizes = with_inventory_quotas(regions, vm_sizes, document, shown)
+    scheduling = parse_scheduling(data.get("scheduling"), regions)
+    check_roles(data, regions, scheduling, vm_sizes, document)
     return Fleet(
         path=fleet_path,
         chart=resolve(data["chart"]),
@@ -237,6 +289,7 @@ def load_fleet(path: str | Path) -> Fleet:
         subscription_id=data.get("subscriptionId"),
         settings=settings,
         vm_sizes=vm_sizes,
+        scheduling=scheduling,
         delivery=data.get("delivery"),
         document=document,
     )
@@ -272,13 +325,15 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
             resource_group=cluster.get("resourceGroup"),
             kube_context=cluster.get("kubeContext"),
             oidc_issuer_url=cluster.get("oidcIssuerUrl"),
+            kind=cluster.get("kind", "aks"),
+            resource_id=cluster.get("resourceId"),
         ),
         values_files=tuple(resolve(p) for p in raw["valuesFiles"]),
         release_name=own_release.get("name", release["name"]),
         namespace=own_release.get("namespace", release["namespace"]),
         subscription_id=raw.get("subscriptionId"),
-        identities=tuple(Identity(i["name"], i["clientId"], i.get("resourceId"), i.get("resourceGroup"))
-                         for i in raw.get("identities", [])),
+        identities=tuple(Identity(i["name"], i["clientId"], i.get("resourceId"), i.get("resourceGroup"),
+                                  i.get("principalId")) for i in raw.get("identities", [])),
         storage_account=storage.get("account"),
         storage_location=storage.get("location"),
         storage_resource_group=storage.get("resourceGroup"),
@@ -288,7 +343,23 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         manifests=resolve(raw["manifests"]) if raw.get("manifests") else None,
         wave=raw.get("wave", 1),
         failover_peers=tuple(raw.get("failoverPeers", [])),
+        role=raw.get("role", WORKER),
         fleet_member=raw.get("fleetMember"),
+        inventory=tuple(NodePool(p["name"], p["count"], p.get("vmSize"), p.get("gpus"), p.get("vcpus"),
+                                 p.get("memoryGiB"), p.get("gpuModel"), p.get("instanceType"))
+                        for p in raw["inventory"]["nodePools"]) if "inventory" in raw else None,
+        anyscale=_anyscale(raw["anyscale"], own_release, release, resolve) if "anyscale" in raw else None,
+    )
+
+
+def _anyscale(raw: dict[str, Any], own_release: dict[str, Any], release: dict[str, Any],
+              resolve: Any) -> AnyscaleOperator:
+    own = raw.get("release", {})
+    return AnyscaleOperator(
+        chart=resolve(raw["chart"]), version=str(raw["version"]),
+        values_files=tuple(resolve(p) for p in raw.get("valuesFiles", [])),
+        release_name=own.get("name", "anyscale-operator"),
+        namespace=own.get("namespace", own_release.get("namespace", release["namespace"])),
     )
 
 

@@ -32,6 +32,15 @@ NOT_EXPORTED: dict[str, str] = {
     "blobfuse-cache-fits-node": "adds every pod's memory to its BlobFuse2 cache (a PVC → StorageClass join) and "
                                 "compares with the VM size's memory and disk from rayfleet's catalogue; "
                                 f"{ONE_OBJECT}",
+    "anyscale-no-cli-token": "reads the operator's Helm values as well as its objects; values do not reach the "
+                             "API server",
+    "anyscale-iam-identity": "compares with the region's identities in the fleet file (needs the fleet)",
+    "anyscale-audience": "reads the operator's Helm values and the fleet file (needs the fleet)",
+    "anyscale-operator-workload-identity": "needs the fleet file's identities for the operator's region",
+    "kueue-no-kubeconfig-secret": "landed with the admission export; a CEL twin is not written yet (expressible: "
+                                  "it looks at one MultiKueueCluster or Secret at a time)",
+    "kueue-ray-limits": "landed with the admission export; a CEL twin is not written yet",
+    "kueue-flavors-match-node-pools": f"joins ResourceFlavors with the RayCluster worker groups; {ONE_OBJECT}",
     "unknown-vm-size": "compares VM sizes with rayfleet's VM catalogue and the fleet file's vmSizes, which are "
                        "not policy settings",
 }
