@@ -11,12 +11,14 @@ from .._version import __version__
 from .admit import admit, export_policies
 from .common import configure_client_logging, fail
 from .core import plan, policies, render, scan, validate
+from .diff import diff
 from .export import export
 from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
 from .scheduling import scheduling
+from .schema import schema
 from .status import status
 
 EPILOG = """\b
@@ -40,6 +42,8 @@ Examples:
   rayfleet policies show blob-token-only-auth
   rayfleet policies export --format admission --fleet examples/fleet.yaml --out admission/
   rayfleet admit rendered/ --fleet examples/fleet.yaml
+  rayfleet diff fleet.yaml --base origin/main --format markdown
+  rayfleet schema fleet --out fleet.schema.json
 
 Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 bad input or usage.
 """
@@ -76,7 +80,7 @@ def main(verbose: bool) -> None:
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
-                               scheduling, status, policies, admit]
+                               scheduling, status, policies, diff, schema, admit]
 policies.add_command(export_policies)
 
 for command in COMMANDS:
