@@ -47,8 +47,11 @@ AREAS: dict[str, tuple[str, ...]] = {
 }
 
 # Module (relative path, first match wins) -> the test paths that cover it. Only these run per mutant.
+# A policy module also runs every test file that names its policy ID (live, capacity, delivery tests).
 POLICY_TESTS = ("tests/policies", "tests/core/test_findings.py")
+HELPER_TESTS = (*POLICY_TESTS, "tests/core/test_pipeline.py", "tests/precision")
 TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("policies/_", HELPER_TESTS),
     ("policies/", POLICY_TESTS),
     ("secrets.py", ("tests/policies", "tests/core/test_findings.py")),
     ("values.py", ("tests/core/test_values_fold.py", "tests/core/test_findings.py", "tests/policies",
@@ -61,8 +64,8 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                           "tests/core/test_pipeline.py", "tests/policies")),
     ("capacity", ("tests/capacity",)),
     ("commands/quota.py", ("tests/capacity",)),
-    ("identity.py", ("tests/identity",)),
-    ("commands/identity.py", ("tests/identity",)),
+    ("identity.py", ("tests/identity", "tests/azure/test_identity_live.py")),
+    ("commands/identity.py", ("tests/identity", "tests/azure/test_identity_live.py")),
     ("rollout.py", ("tests/rollout",)),
     ("commands/rollout.py", ("tests/rollout",)),
     ("report/", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/ci/test_markdown_report.py")),
@@ -231,8 +234,22 @@ def area_modules(area: str) -> list[str]:
 def tests_for(module: str, repo: Path = REPO) -> list[str]:
     for prefix, tests in TEST_MAP:
         if module.startswith(prefix) or module == prefix:
-            return [t for t in tests if (repo / t.split("::")[0]).exists()]
+            found = [t for t in tests if (repo / t.split("::")[0]).exists()]
+            if prefix == "policies/":
+                found += _naming(repo, Path(module).stem.replace("_", "-"), found)
+            return found
     raise KeyError(f"no tests mapped for {module}: add it to TEST_MAP in benchmarks/mutation.py")
+
+
+def _naming(repo: Path, policy_id: str, already: list[str]) -> list[str]:
+    """Test files outside ``already`` that mention the policy ID."""
+    out = []
+    for path in sorted((repo / "tests").rglob("test_*.py")):
+        shown = str(path.relative_to(repo))
+        if not any(shown == a or shown.startswith(a.rstrip("/") + "/") for a in already) \
+                and policy_id in path.read_text():
+            out.append(shown)
+    return out
 
 
 def sample(areas: list[str], size: int, seed: int) -> list[Mutant]:
