@@ -264,6 +264,12 @@ def sample(areas: list[str], size: int, seed: int) -> list[Mutant]:
     return chosen
 
 
+def parse_key(key: str) -> Mutant:
+    module, line, col, operator, detail = key.split(":", 4)
+    area = next((a for a in AREAS if module in area_modules(a)), "other")
+    return Mutant(area, module, int(line), int(col), operator, detail)
+
+
 def _copy_repo(target: Path) -> Path:
     """A scratch copy beside a link to ../shared, so the tests find the reference folder."""
     repo = target / "repo"
@@ -329,10 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once, one repo copy each (default: 2)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per mutant (default: 120)")
     parser.add_argument("--list", action="store_true", help="print the sampled mutants and stop")
+    parser.add_argument("--mutant", action="append", metavar="KEY",
+                        help="run this mutant (module:line:col:operator:detail, as listed) instead of a sample")
     parser.add_argument("--json", type=Path, help="also write every outcome to this JSON file")
     args = parser.parse_args(argv)
     areas = args.area or list(AREAS)
-    mutants = sample(areas, args.sample, args.seed)
+    mutants = [parse_key(k) for k in args.mutant] if args.mutant else sample(areas, args.sample, args.seed)
     if args.list:
         for m in mutants:
             print(f"{m.area:28} {m.key}")

@@ -8,6 +8,7 @@ anyOf/oneOf, and every field the JSON and SARIF reports carry.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -321,3 +322,24 @@ def test_exit_code_follows_fail_on_and_waivers():
     assert result.exit_code(Severity.ERROR) == 0
     assert result.exit_code(Severity.WARNING) == 0  # the one warning is waived
     assert result.exit_code(Severity.INFO) == 1
+
+
+# --- schema versions --------------------------------------------------------------------------
+
+
+def test_schema_version_is_the_newest_bundled_minor_not_newer():
+    from rayfleet.errors import InputError
+    from rayfleet.schemas_check import bundled_versions, schema_version_for
+
+    versions = bundled_versions()
+    oldest, newest = versions[0], versions[-1]
+    assert len(versions) >= 2 and schema_version_for(f"v{newest}.4") == newest
+    assert schema_version_for(oldest) == oldest and schema_version_for(versions[1]) == versions[1]
+    major, minor = oldest.split(".")
+    with pytest.raises(InputError) as older:
+        schema_version_for(f"{major}.{int(minor) - 1}")
+    assert str(older.value).startswith(f"Kubernetes {major}.{int(minor) - 1} is older than any bundled schema "
+                                       f"(oldest: {oldest})")
+    major, minor = newest.split(".")
+    with pytest.raises(InputError, match=rf"newer than the bundled schemas \(newest: {re.escape(newest)}\)"):
+        schema_version_for(f"{major}.{int(minor) + 1}")

@@ -125,3 +125,17 @@ def test_worker_replica_bounds(tmp_path, counts, messages):
     assert [f.message for f in findings] == messages
     for f in findings:
         assert f.path.startswith("spec.workerGroupSpecs[0].") and f.severity is Severity.ERROR
+
+
+def test_a_ray_pod_without_containers_is_left_to_the_schema(tmp_path):
+    text = ("apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: ray, namespace: ray}\nspec:\n"
+            "  headGroupSpec: {rayStartParams: {}, template: {spec: {containers: []}}}\n"
+            "  workerGroupSpecs:\n  - {groupName: w, rayStartParams: {}, template: {spec: {containers: []}}}\n")
+    for policy in ("ray-image-consistent", "ray-version-consistent"):
+        assert scan(tmp_path, text, policy) == []
+
+
+def test_an_empty_volume_handle_is_left_to_the_schema(tmp_path):
+    text = "".join(f"apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: data{i}}}\nspec:\n  csi:\n"
+                   "    driver: blob.csi.azure.com\n    volumeHandle: ''\n---\n" for i in range(2))
+    assert scan(tmp_path, text, "blob-volume-handle") == []  # two empty handles are not "the same handle"
