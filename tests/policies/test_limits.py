@@ -139,3 +139,39 @@ def test_an_empty_volume_handle_is_left_to_the_schema(tmp_path):
     text = "".join(f"apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: data{i}}}\nspec:\n  csi:\n"
                    "    driver: blob.csi.azure.com\n    volumeHandle: ''\n---\n" for i in range(2))
     assert scan(tmp_path, text, "blob-volume-handle") == []  # two empty handles are not "the same handle"
+
+
+def test_literal_credential_message_names_the_key_and_redacts(tmp_path):
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: ray}\ndata:\n"
+            "  conn: DefaultEndpointsProtocol=https;AccountKey=abcdefghijkl\n"
+            "  clientSecret: hunter2hunter2\n")
+    findings = sorted(scan(tmp_path, text, "no-literal-credentials"), key=lambda f: f.path)
+    assert [(f.path, f.message) for f in findings] == [
+        ("data.clientSecret", "literal credential in 'clientSecret': value of a credential-named field (hunt…)"),
+        ("data.conn", "literal credential in 'conn': connection string with a key or signature (Defa…)")]
+    assert all(f.obj == ObjectRef("v1", "ConfigMap", "ray", "cfg") and f.source.line == LINE for f in findings)
+
+
+def test_a_credential_named_env_value_is_left_to_no_credential_env(tmp_path):
+    """``env[i].value`` under a credential name is no-credential-env's; a shaped credential is still ours,
+    and a top-level ``env`` list (three keys deep) counts too."""
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n"
+            "env:\n- {name: AZURE_CLIENT_SECRET, value: hunter2hunter2}\n"
+            "- {name: STORAGE, value: 'AccountKey=abcdefghijkl'}\n")
+    assert [f.path for f in scan(tmp_path, text, "no-literal-credentials")] == ["env[1].value"]
+
+
+@pytest.mark.parametrize(("taint", "shown"), [
+    ({"key": "sku", "value": "gpu", "effect": "NoSchedule"}, "sku=gpu:NoSchedule"),
+    ({"key": "nvidia.com/gpu", "effect": "NoSchedule"}, "nvidia.com/gpu:NoSchedule"),
+])
+def test_gpu_taint_is_shown_with_or_without_a_value(tmp_path, taint, shown):
+    from rayfleet.fleet import PolicySettings
+
+    path = tmp_path / "m.yaml"
+    path.write_text(_workers(replicas=1).replace("[{name: w, image: 'r:1'}]",
+                                                 "[{name: w, image: 'r:1', resources: {limits: "
+                                                 "{nvidia.com/gpu: 1}}}]"))
+    settings = PolicySettings.from_dict({"gpuTaint": taint})
+    [f] = scan_manifests([str(path)], policies=["gpu-taint-toleration"], settings=settings).findings
+    assert f"{shown}" in f.message and f.path.startswith("spec.workerGroupSpecs[0]")
