@@ -316,15 +316,20 @@ def run_mutant(repo: Path, mutant: Mutant, timeout: float) -> Outcome:
 
 
 def baseline(repos: list[Path], modules: list[str], timeout: float) -> list[str]:
-    """Test sets that fail on the unmutated copy: their mutants would prove nothing."""
-    sets = sorted({tuple(tests_for(m, repos[0])) for m in modules})
+    """Test paths that fail on the unmutated copy: their mutants would prove nothing. Every path
+    the sample needs runs once, the paths dealt out over the workers."""
+    paths = sorted({t for m in modules for t in tests_for(m, repos[0])})
+    paths = [p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)]
+    shares = [paths[i::len(repos)] for i in range(len(repos))]
 
     def one(i: int) -> str | None:
-        how, _ = _pytest(repos[i % len(repos)], list(sets[i]), timeout * 3)
-        return None if how == "survived" else " ".join(sets[i])
+        if not shares[i]:
+            return None
+        how, _ = _pytest(repos[i], shares[i], timeout * 5)
+        return None if how == "survived" else " ".join(shares[i])
 
     with ThreadPoolExecutor(len(repos)) as pool:
-        return [b for b in pool.map(one, range(len(sets))) if b]
+        return [b for b in pool.map(one, range(len(repos))) if b]
 
 
 def main(argv: list[str] | None = None) -> int:

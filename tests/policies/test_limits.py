@@ -175,3 +175,31 @@ def test_gpu_taint_is_shown_with_or_without_a_value(tmp_path, taint, shown):
     settings = PolicySettings.from_dict({"gpuTaint": taint})
     [f] = scan_manifests([str(path)], policies=["gpu-taint-toleration"], settings=settings).findings
     assert f"{shown}" in f.message and f.path.startswith("spec.workerGroupSpecs[0]")
+
+
+def test_crd_field_paths_descend_into_lists_and_maps():
+    from rayfleet.policies.preflight_kuberay_crd_version import field_paths
+
+    schema = {"properties": {
+        "spec": {"properties": {
+            "groups": {"items": {"properties": {"name": {}}}},
+            "labels": {"additionalProperties": {"properties": {"v": {}}}},
+            "raw": {"x-kubernetes-preserve-unknown-fields": True}}}}}
+    assert list(field_paths(schema)) == [
+        ("", False), ("spec", False), ("spec.groups", False), ("spec.groups[]", False),
+        ("spec.groups[].name", False), ("spec.labels", False), ("spec.labels[]", False),
+        ("spec.labels[].v", False), ("spec.raw", True)]
+
+
+@pytest.mark.parametrize(("image", "version"), [
+    ("rayproject/ray:2.49.0-py311-gpu", "2.49.0"),
+    ("rayproject/ray:v2.49.0", "2.49.0"),
+    ("rayproject/ray:nightly-gpu", "nightly"),
+    ("example.com/verl:py3.12-ray2.55.1-cuda13.0", "2.55.1"),
+    ("example.com/verl:ngc-th2.6.0", None),
+    ("rayproject/ray", None),
+])
+def test_ray_version_of_an_image(image, version):
+    from rayfleet.policies._helpers import ray_version_of_image
+
+    assert ray_version_of_image(image) == version
