@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rayfleet.findings import ObjectRef, Severity
+from rayfleet.findings import ObjectRef, Severity, SourceLocation
 from rayfleet.pipeline import scan_manifests
 
 PAD = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pad}\n---\n"
@@ -203,3 +203,21 @@ def test_ray_version_of_an_image(image, version):
     from rayfleet.policies._helpers import ray_version_of_image
 
     assert ray_version_of_image(image) == version
+
+
+def test_a_setting_is_traced_through_lists_and_earlier_files(tmp_path):
+    from rayfleet.policies._provenance import describe_setting, earlier_settings
+    from rayfleet.values import ValuesStack, load_values_file
+
+    files = []
+    for name, value in (("shared.yaml", 4), ("region.yaml", 6), ("override.yaml", 8)):
+        (tmp_path / name).write_text(f"groups:\n- name: gpu\n  maxReplicas: {value}\n")
+        files.append(load_values_file(tmp_path / name, display=name))
+    stack = ValuesStack(files)
+    assert earlier_settings(stack, ("groups", 0, "maxReplicas")) == [
+        (4, SourceLocation("shared.yaml", 3)), (6, SourceLocation("region.yaml", 3))]
+    assert earlier_settings(stack, ("groups", 1, "maxReplicas")) == []
+    assert describe_setting(stack, "maxReplicas", 8) == (
+        "maxReplicas 8 is set by groups[0].maxReplicas at override.yaml:3 (over 4 at shared.yaml:3, "
+        "6 at region.yaml:3)")
+    assert describe_setting(stack, "maxReplicas", 5) == "" and describe_setting(None, "maxReplicas", 8) == ""
