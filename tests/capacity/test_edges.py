@@ -126,3 +126,18 @@ def test_gpu_group_without_a_size_is_a_warning(tmp_path):
     view = build(tmp_path, [region("eastus2", [ray_cluster("ray", [group("w", None, gpus=1), group("c", None)])])])
     violations = list(get_policy("unknown-vm-size").check(view.releases["eastus2"]))
     assert [(v.severity.value, "w" in v.message) for v in violations] == [("warning", True)]
+
+
+def test_failover_finding_points_at_the_failover_peers_line(tmp_path):
+    def cluster(count):
+        return ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=count)])
+
+    regions = [region("eastus2", [cluster(6)], quota={"families": {H100_FAMILY: 400}}, peers=["westus3"]),
+               region("westus3", [cluster(4)], quota={"families": {H100_FAMILY: 320}}, peers=["eastus2"])]
+    path = write_fleet(tmp_path, regions)
+    view = build(tmp_path, regions)
+    [finding] = list(get_policy("failover-headroom").check(view))
+    lines = path.read_text().splitlines()
+    peers = [i for i, line in enumerate(lines, 1) if line.strip() == "failoverPeers:"]
+    assert finding.region == "eastus2" and finding.source.file == str(path) and finding.source.line == peers[0]
+    assert finding.message.endswith("2 short")
