@@ -420,7 +420,7 @@ class FakeCluster:
     csi_driver: dict[str, Any] | None = field(default_factory=blob_csi_driver)
     webhooks: list[dict[str, Any]] = field(default_factory=lambda: [
         other_webhook("aks-webhook-admission-controller"), wi_webhook_configuration()])
-    nodes: list[dict[str, Any]] = field(default_factory=default_nodes)
+    nodes: list[dict[str, Any]] | None = field(default_factory=default_nodes)  # None: the list answers 404
     namespaces: dict[str, dict[str, Any]] = field(default_factory=lambda: {
         n: namespace(n) for n in ("default", "kube-system", "ray")})
     daemon_sets: list[dict[str, Any]] = field(default_factory=lambda: [blob_csi_node(), device_plugin()])
@@ -575,6 +575,8 @@ class FakeCluster:
         return self._list("MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1", self.webhooks)
 
     def _nodes(self, request: Request) -> Reply:
+        if self.nodes is None:  # e.g. a proxy in front of the API server that only passes some paths
+            return status(404, "NotFound", "the server could not find the requested resource")
         return self._list("Node", "v1", self.nodes)
 
     def _namespace(self, request: Request) -> Reply:

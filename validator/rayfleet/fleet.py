@@ -12,6 +12,7 @@ import jsonschema
 
 from .errors import InputError
 from .resources import load_schema
+from .secrets import redact_text
 from .yamlio import LoadedDocument, load_document, read_text
 
 AZURE_CLOUDS = {
@@ -248,7 +249,7 @@ def _check_schema(data: dict[str, Any], document: LoadedDocument) -> None:
         return
     path = tuple(error.absolute_path)
     field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
-    message = error.message
+    message = redact_text(error.message)  # before cutting: a cut key is no longer recognised
     if error.validator == "additionalProperties":
         message = f"unknown field: {message}"
     if len(message) > 200:

@@ -11,7 +11,16 @@ import click
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
 from ..policies import Release
-from .common import EXIT_FINDINGS, EXIT_OK, azure_options, fail, finish, handle_errors, report_options
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    azure_options,
+    check_reports,
+    fail,
+    finish,
+    handle_errors,
+    report_options,
+)
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
 REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
@@ -82,8 +91,12 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
         files = bicep_files(shown, loaded)
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
+        from ..report_paths import check_report_path, fleet_inputs, write_report
+
+        for name in files:  # all checked before any is written: no input overwritten, no symlink followed
+            check_report_path(str(folder / name), fleet_inputs(loaded))
         for name, content in files.items():
-            (folder / name).write_text(content, encoding="utf-8")
+            write_report(str(folder / name), content)
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
         text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles),
@@ -129,18 +142,20 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
     federated credentials. Authentication or network failures exit 2 naming the region.
     """
     from ..azure.identity import run_identity_check
+    from ..report_paths import fleet_inputs
 
     loaded = load_fleet(fleet)
     loaded.select(regions)  # unknown region names fail before any rendering
+    check_reports(reports, fleet_inputs(loaded))
     releases = _releases(loaded)
     if not live:
         result = run_identity_check(loaded, releases, regions=regions or None)
-        finish(result, reports, fail_on, color)
+        finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
     from ..azure.arm import ArmClient
 
     with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as arm:
         result = run_identity_check(loaded, releases, regions=regions or None, arm=arm)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
 
 
 @identity.command()
@@ -153,6 +168,7 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
 @click.option("--timeout", type=click.FloatRange(min=1), default=20.0, show_default=True,
               help="Seconds to wait for each call.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
 def probe(account: str | None, container: str | None, blob_endpoint: str | None, scope: str, timeout: float,
           output: str) -> None:
     """Check workload identity from inside a pod, step by step.
