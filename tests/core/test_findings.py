@@ -19,7 +19,7 @@ from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation, Supp
 from rayfleet.fleet import load_fleet
 from rayfleet.pipeline import scan_manifests
 from rayfleet.policies import get_policy
-from rayfleet.report import json_report, sarif
+from rayfleet.report import json_report, junit, sarif, text
 from rayfleet.result import RegionSummary, Result
 from rayfleet.schemas_check import MAX_ERRORS_PER_OBJECT, _describe
 from rayfleet.waivers import EXPIRY_WARNING, apply_waivers
@@ -343,3 +343,127 @@ def test_schema_version_is_the_newest_bundled_minor_not_newer():
     major, minor = newest.split(".")
     with pytest.raises(InputError, match=rf"newer than the bundled schemas \(newest: {re.escape(newest)}\)"):
         schema_version_for(f"{major}.{int(minor) + 1}")
+
+
+# --- JUnit and text, whole documents ----------------------------------------------------------
+
+
+def _scan_result() -> Result:
+    findings = [Finding("no-secret-objects", Severity.WARNING, "w1", "fix w", obj=ObjectRef("v1", "Secret", "a", "s")),
+                Finding("no-secret-objects", Severity.INFO, "i1", "fix i")]
+    return Result("scan", findings=findings, policies=(get_policy("no-secret-objects"),),
+                  regions=[RegionSummary(None, objects=1)], skipped_policies=("failover-headroom",), notes=["a note"])
+
+
+JUNIT_VALIDATE = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="rayfleet" tests="8" failures="2" skipped="0" errors="0">
+  <testsuite name="r1" tests="3" failures="1" skipped="0" errors="0">
+    <testcase classname="rayfleet.r1" name="no-secret-objects" />
+    <testcase classname="rayfleet.r1" name="kubernetes-schema">
+      <failure type="error" message="1 error(s): bad port">[error] bad port
+  object: Service/apps/web at spec.ports[0].port
+  source: values/r1.yaml:12
+  fix: fix it</failure>
+    </testcase>
+    <testcase classname="rayfleet.r1" name="waiver-expiring" />
+  </testsuite>
+  <testsuite name="r2" tests="3" failures="0" skipped="0" errors="0">
+    <testcase classname="rayfleet.r2" name="no-secret-objects">
+      <system-out>waived: a Secret (accepted)</system-out>
+    </testcase>
+    <testcase classname="rayfleet.r2" name="kubernetes-schema" />
+    <testcase classname="rayfleet.r2" name="waiver-expiring" />
+  </testsuite>
+  <testsuite name="(fleet)" tests="2" failures="1" skipped="0" errors="0">
+    <testcase classname="rayfleet.(fleet)" name="kubernetes-schema">
+      <failure type="error" message="1 error(s): from stdin">[error] from stdin
+  object: Pod/x/p
+  source: &lt;stdin&gt;:3
+  fix: fix</failure>
+    </testcase>
+    <testcase classname="rayfleet.(fleet)" name="waiver-expiring">
+      <properties>
+        <property name="rayfleet.info" value="1" />
+      </properties>
+      <system-out>[info] soon
+  source: fleet.yaml
+  fix: renew</system-out>
+    </testcase>
+  </testsuite>
+</testsuites>
+"""
+
+JUNIT_SCAN = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="rayfleet" tests="2" failures="0" skipped="1" errors="0">
+  <testsuite name="scan" tests="2" failures="0" skipped="1" errors="0">
+    <testcase classname="rayfleet.scan" name="no-secret-objects">
+      <properties>
+        <property name="rayfleet.warning" value="1" />
+        <property name="rayfleet.info" value="1" />
+      </properties>
+      <system-out>[warning] w1
+  object: Secret/a/s
+  fix: fix w
+[info] i1
+  fix: fix i</system-out>
+    </testcase>
+    <testcase classname="rayfleet.scan" name="failover-headroom">
+      <skipped message="needs the fleet file" />
+    </testcase>
+  </testsuite>
+  <testsuite name="(fleet)" tests="0" failures="0" skipped="0" errors="0" />
+</testsuites>
+"""
+
+TEXT_VALIDATE = """\
+r1
+  error   kubernetes-schema  bad port
+          Service/apps/web spec.ports[0].port · values/r1.yaml:12
+          fix: fix it
+
+r2
+  warning no-secret-objects (waived)  a Secret
+          Secret/s · ray-aks/templates/secret.yaml
+          waived: accepted (owner team@example.com, until 2027-01-02)
+
+(fleet)
+  error   kubernetes-schema  from stdin
+          Pod/x/p · <stdin>:3
+          fix: fix
+  info    waiver-expiring  soon
+          fleet.yaml
+
+rayfleet validate
+region  objects  errors  warnings  info  waived
+r1            4       1         0     0       0
+r2            2       0         0     0       1
+FAILED: 2 errors, 0 warnings, 1 info, 1 waived, 3 policies
+"""
+
+TEXT_SCAN = """\
+(fleet)
+  warning no-secret-objects  w1
+          Secret/a/s
+          fix: fix w
+  info    no-secret-objects  i1
+
+rayfleet scan
+region  objects  errors  warnings  info  waived
+scan          1       0         1     1       0
+PASSED: 0 errors, 1 warnings, 1 info, 0 waived, 1 policies
+note: a note
+"""
+
+
+def test_junit_documents():
+    """Errors fail a case; warnings and info are properties and system-out; waived findings are
+    named in system-out; policies that did not run are skipped once."""
+    assert junit.render(_result()) == JUNIT_VALIDATE
+    assert junit.render(_scan_result()) == JUNIT_SCAN
+
+
+def test_text_documents():
+    assert text.render(_result(), width=100) == TEXT_VALIDATE
+    assert text.render(_scan_result(), width=60) == TEXT_SCAN
