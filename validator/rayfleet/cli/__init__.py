@@ -15,6 +15,7 @@ from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
+from .scheduling import scheduling
 from .status import status
 
 EPILOG = """\b
@@ -28,6 +29,8 @@ Examples:
   rayfleet identity plan examples/fleet.yaml --format az
   rayfleet preflight examples/fleet.yaml --region eastus2
   rayfleet rollout examples/fleet.yaml --dry-run
+  rayfleet scheduling sync examples/fleet.yaml --dry-run
+  rayfleet plan examples/fleet.yaml --lose eastus2
   rayfleet export flux examples/fleet.yaml --out gitops/
   rayfleet rollout examples/fleet.yaml --engine fleet-manager --dry-run
   rayfleet status examples/fleet.yaml --format html --out status.html
@@ -70,7 +73,7 @@ def main(verbose: bool) -> None:
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
-                               status, policies]
+                                 scheduling, status, policies]
 
 for command in COMMANDS:
     main.add_command(command)

@@ -123,14 +123,33 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
 @REGION_OPT
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-capacity", is_flag=True, help="Skip the GPU capacity table (which renders every region).")
+@click.option("--lose", "lose", metavar="REGION", default=None,
+              help="Instead: what MultiKueue does with the remaining quota if this worker region is lost.")
+@click.option("--jobs", "jobs", multiple=True, metavar="PATH",
+              help="With --lose: queued RayJob manifests (files or folders) to place on the remaining workers.")
 @handle_errors
-def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool) -> None:
+def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool, lose: str | None,
+         jobs: tuple[str, ...]) -> None:
     """Per region: the wave, the values stack in Helm's order, the exact helm command, and the
     GPU capacity table (max GPUs and vCPUs per VM family against the quota, headroom after a
-    failover)."""
+    failover). With --lose REGION: the region-loss plan of a MultiKueue fleet (docs/scheduling.md)."""
     from ..plan import build_plan, fleet_capacity, plan_as_json, plan_as_text
 
     loaded = load_fleet(fleet)
+    if jobs and not lose:
+        fail("--jobs needs --lose REGION")
+    if lose:
+        from ..manifests import load_manifest_paths
+        from ..policies import FleetView
+        from ..region_loss import loss_as_json, loss_as_text, region_loss
+
+        loaded.region(lose)  # an unknown region fails before rendering
+        queued = load_manifest_paths(list(jobs)) if jobs else []
+        renders = render_fleet(loaded)
+        loss = region_loss(FleetView(loaded, {n: r.release for n, r in renders.items() if r.rendered}), lose, queued)
+        click.echo(loss_as_json(loss) if output == "json" else loss_as_text(loss, color=sys.stdout.isatty()),
+                   nl=False)
+        return
     the_plan = build_plan(loaded, regions or None)
     capacity = None if no_capacity else fleet_capacity(loaded, regions or None)
     text = plan_as_json(the_plan, capacity) if output == "json" else \

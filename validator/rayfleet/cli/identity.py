@@ -70,10 +70,17 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     the managed identity, the region's OIDC issuer, the subject
     system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange. With a
     dynamic blob StorageClass: Storage Account Contributor for the AKS control-plane identity on
-    the storage account.
+    the storage account. With a scheduling section: the MultiKueue manager identity's Azure role
+    on each worker cluster (custom resources of ray.io and kueue.x-k8s.io).
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
+    import json
+
     from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
+    from ..identity_rbac import RbacPlan
+    from ..identity_rbac import az_commands as rbac_az
+    from ..identity_rbac import format_table as rbac_table
+    from ..identity_rbac import plan_role_assignments as plan_manager_roles
     from ..report.identity_table import identity_table_text
     from ..report.layout import terminal_width
     from ..storage_roles import az_role_commands, format_role_lines, plan_role_assignments
@@ -87,6 +94,8 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
     roles = plan_role_assignments(loaded, releases, selected)
+    rbac = plan_manager_roles(loaded, releases)  # the MultiKueue manager's role on each selected worker
+    rbac = RbacPlan(tuple(a for a in rbac.assignments if a.worker in selected), rbac.notes)
     if out_dir is not None:
         files = bicep_files(shown, loaded)
         folder = Path(out_dir)
@@ -99,14 +108,18 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
             write_report(str(folder / name), content)
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
-        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles),
-                "json": lambda: _json_with_roles(format_json(shown), roles),
-                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles),
+        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles)
+                + rbac_table(rbac),
+                "json": lambda: json.dumps({**json.loads(_json_with_roles(format_json(shown), roles)),
+                                            "azureRbac": rbac.to_dict()}, indent=2) + "\n",
+                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles) + rbac_az(rbac),
                 "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
     if output == "bicep" and roles:  # stdout stays deployable Bicep; the roles go to stderr
         click.echo(format_role_lines(roles).lstrip("\n") + "create them with: rayfleet identity plan --format az",
                    err=True)
+    if output == "bicep" and rbac.assignments:
+        click.echo(rbac_table(rbac).lstrip("\n") + "create them with: rayfleet identity plan --format az", err=True)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "

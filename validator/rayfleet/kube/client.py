@@ -101,18 +101,19 @@ class KubeApi:
     def _where(self) -> str:
         return f"kube context {self.context!r} ({self.server})" if self.context else self.server
 
-    def error(self, exc: BaseException, what: str) -> LiveCheckError:
+    def error(self, exc: BaseException, what: str, verb: str = "read") -> LiveCheckError:
         """The one-line error for a failed call: what failed, where, and what to do."""
+        doing = {"read": "reading", "write": "writing"}.get(verb, verb)
         if isinstance(exc, ApiException) and exc.status:
             if exc.status == 401:
                 return LiveCheckError(self.region, f"{self._where()} rejected the credentials (401 Unauthorized) "
-                                                   f"reading {what}: the token expired or is invalid; refresh "
+                                                   f"{doing} {what}: the token expired or is invalid; refresh "
                                                    "them (az aks get-credentials, kubelogin)", status=401)
             if exc.status == 403:
-                action = what if what.startswith("server-side apply") else f"read {what}"
+                action = what if what.startswith("server-side apply") else f"{verb} {what}"
                 return LiveCheckError(self.region, f"{self._where()}: forbidden to {action}: "
                                                    f"{_status_message(exc)}", status=403)
-            return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
+            return LiveCheckError(self.region, f"{self._where()}: {doing} {what} failed: {exc.status} "
                                                f"{_status_message(exc)}", status=exc.status)
         reason = exc.reason if isinstance(exc, ApiException) else exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
@@ -120,16 +121,18 @@ class KubeApi:
         return LiveCheckError(self.region, f"cannot reach the API server of {self._where()}: "
                                            f"{one_line(reason)[:300]}")
 
-    def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-        """One request (a GET, or the CRD apply): the JSON object, or None on 404."""
+    def call(self, what: str, method: Callable[..., Any], *args: Any, verb: str = "read",
+             **kwargs: Any) -> dict[str, Any] | None:
+        """One request (a GET unless ``verb`` says otherwise, or the CRD apply): the JSON object, or
+        None on 404."""
         try:
             response = method(*args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs)
         except ApiException as exc:
             if exc.status == 404:
                 return None
-            raise self.error(exc, what) from None
+            raise self.error(exc, what, verb) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self.error(exc, what) from None
+            raise self.error(exc, what, verb) from None
         try:
             data = json.loads(response.data or b"null")
         except ValueError:
