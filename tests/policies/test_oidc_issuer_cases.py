@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet.yaml"
 NO_URL = REPO / "tests" / "identity" / "data" / "fleet.yaml"  # westus3 has no cluster.oidcIssuerUrl
 EAST = "https://eastus2.oic.prod-aks.azure.com/0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01/5c1e9f0a-2b3c-4d5e-8f6a-7b8c9d0e1f21/"
+EAST_LINE = next(i for i, line in enumerate(EXAMPLE.read_text().splitlines(), 1) if f"oidcIssuerUrl: {EAST}" in line)
 
 
 def _check(path: Path, region: str, enabled: bool, issuer: str | None):
@@ -32,7 +33,7 @@ def test_disabled_or_without_an_issuer_is_an_error(enabled, issuer):
                          "no federated credential can work")
     assert v.path == "properties.oidcIssuerProfile.enabled" and v.severity is None  # the policy's: error
     assert v.region == "eastus2" and str(v.obj) == "ManagedCluster/rayfleet-eus2"
-    assert v.source.file == str(EXAMPLE) and v.source.line == 34
+    assert v.source.file == str(EXAMPLE) and v.source.line == EAST_LINE
 
 
 def test_matching_issuer_is_silent():
@@ -42,7 +43,7 @@ def test_matching_issuer_is_silent():
 def test_trailing_slash_mismatch_gets_a_hint():
     [v] = _check(EXAMPLE, "eastus2", True, EAST.rstrip("/"))
     assert v.message.endswith("(they differ only in the trailing slash, which Entra ID compares too)")
-    assert v.path == "properties.oidcIssuerProfile.issuerURL" and v.source.line == 34
+    assert v.path == "properties.oidcIssuerProfile.issuerURL" and v.source.line == EAST_LINE
 
 
 def test_other_issuer_has_no_slash_hint():
