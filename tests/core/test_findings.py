@@ -467,3 +467,40 @@ def test_junit_documents():
 def test_text_documents():
     assert text.render(_result(), width=100) == TEXT_VALIDATE
     assert text.render(_scan_result(), width=60) == TEXT_SCAN
+
+
+# --- fleet file: schema messages and clouds --------------------------------------------------
+
+MINIMAL_FLEET = """apiVersion: rayfleet.dev/v1
+chart: ./nochart
+release: {name: demo, namespace: demo}
+regions:
+  - {name: r1, location: eastus2, cluster: {name: c1, kubernetesVersion: "1.33"}, valuesFiles: [], manifests: m}
+"""
+
+
+@pytest.mark.parametrize(("length", "cut"), [(127, False), (128, False), (129, True), (300, True)])
+def test_fleet_schema_messages_are_cut_at_200_characters(tmp_path: Path, length: int, cut: bool):
+    from rayfleet.errors import InputError
+
+    (tmp_path / "m").mkdir()
+    key = "k" * length
+    (tmp_path / "fleet.yaml").write_text(MINIMAL_FLEET + f"{key}: 1\n")
+    with pytest.raises(InputError) as caught:
+        load_fleet(tmp_path / "fleet.yaml")
+    full = f"unknown field: Additional properties are not allowed ('{key}' was unexpected)"
+    assert caught.value.message == "does not match the fleet schema: " + (full[:197] + "..." if cut else full)
+    assert len(full) == length + 72 and caught.value.field == "(top level)"
+    assert caught.value.file == str(tmp_path / "fleet.yaml")
+
+
+@pytest.mark.parametrize(("cloud", "arm", "authority"), [
+    (None, "https://management.azure.com", "login.microsoftonline.com"),
+    ("AzureUSGovernment", "https://management.usgovcloudapi.net", "login.microsoftonline.us"),
+    ("AzureChinaCloud", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
+])
+def test_cloud_selects_arm_endpoint_and_authority(tmp_path: Path, cloud: str | None, arm: str, authority: str):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "fleet.yaml").write_text(MINIMAL_FLEET + (f"cloud: {cloud}\n" if cloud else ""))
+    fleet = load_fleet(tmp_path / "fleet.yaml")
+    assert (fleet.arm_endpoint, fleet.authority) == (arm, authority)
