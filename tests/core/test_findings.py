@@ -504,3 +504,18 @@ def test_cloud_selects_arm_endpoint_and_authority(tmp_path: Path, cloud: str | N
     (tmp_path / "fleet.yaml").write_text(MINIMAL_FLEET + (f"cloud: {cloud}\n" if cloud else ""))
     fleet = load_fleet(tmp_path / "fleet.yaml")
     assert (fleet.arm_endpoint, fleet.authority) == (arm, authority)
+
+
+def test_crd_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from rayfleet.schemas_check import cache_dir
+
+    monkeypatch.setenv("RAYFLEET_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c"
+    monkeypatch.setenv("RAYFLEET_CACHE_DIR", "off")
+    assert cache_dir() is None
+    monkeypatch.delenv("RAYFLEET_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "rayfleet"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "rayfleet"
