@@ -88,7 +88,9 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
     if region.manifests is not None:
         with timings.stage("load"):
             objects = _load_region_manifests(fleet, region)
-        return RegionRender(region, _release(fleet, region, objects, None), [], command)
+        render = RegionRender(region, _release(fleet, region, objects, None), [], command)
+        _render_anyscale(fleet, region, render, session)
+        return render
     with timings.stage("load"):
         files = [session.values_file(p) for p in fleet.values_stack_paths(region)]
     with timings.stage("merge"):
@@ -120,7 +122,27 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
             for obj in objects:  # a line in rendered output is not a line of the template: drop it
                 obj.origin = SourceLocation(shown)
             release.objects.extend(objects)
-    return RegionRender(region, release, findings, command)
+    render = RegionRender(region, release, findings, command)
+    _render_anyscale(fleet, region, render, session)
+    return render
+
+
+def _render_anyscale(fleet: Fleet, region: Region, render: RegionRender, session: _Session) -> None:
+    """A region's Anyscale operator chart, rendered the same way, its objects joined to the release."""
+    if region.anyscale is None:
+        return
+    from .anyscale import attach, render_operator
+
+    source = SourceLocation(fleet.relative(region.anyscale.chart))
+    with session.timings.stage("render"):
+        try:
+            attach(render.release, render_operator(fleet, region, session.engine, session.values_file))
+        except ValuesSchemaError as exc:
+            render.findings.append(_pipeline_finding(
+                "values-schema", f"Anyscale operator values fail its values.schema.json: {exc}", region.name, source))
+        except TemplateError as exc:
+            render.findings.append(_pipeline_finding(
+                "render-error", f"the Anyscale operator chart does not render: {exc}", region.name, source))
 
 
 def _release(fleet: Fleet, region: Region, objects: list[KubeObject], stack: ValuesStack | None) -> Release:
