@@ -141,3 +141,45 @@ def test_failover_finding_points_at_the_failover_peers_line(tmp_path):
     peers = [i for i, line in enumerate(lines, 1) if line.strip() == "failoverPeers:"]
     assert finding.region == "eastus2" and finding.source.file == str(path) and finding.source.line == peers[0]
     assert finding.message.endswith("2 short")
+
+
+@pytest.mark.parametrize(("text", "value"), [("1Ki", 2**10), ("1Mi", 2**20), ("3Gi", 3 * 2**30), ("1Ti", 2**40),
+                                             ("1Pi", 2**50), ("1Ei", 2**60), ("1M", 10**6), ("250m", 0.25)])
+def test_binary_and_decimal_quantity_suffixes(text, value):
+    from rayfleet.capacity import parse_quantity
+
+    assert parse_quantity(text) == value
+
+
+def test_capacity_table_notes_and_rounding(tmp_path):
+    from rayfleet.capacity import capacity_table
+
+    groups = [group("open", H100, gpus=1, cpu="36", max_replicas=None, replicas=2),
+              group("closed", H100, gpus=1, cpu="36", max_replicas=1)]
+    view = build(tmp_path, [region("eastus2", [ray_cluster("ray", groups)],
+                                   quota={"families": {H100_FAMILY: 300}})])
+    table = capacity_table(view)
+    notes = [n for n in table.notes if "maxReplicas" in n]
+    assert notes == ["eastus2: worker group 'open' of RayCluster/ray sets no maxReplicas; counted at 2 pods"]
+    [row] = [r for r in table.rows if r.quota == 300]
+    assert row.to_dict()["usedPercent"] == 40.0  # 120 of 300
+    view = build(tmp_path / "b", [region("eastus2", [ray_cluster("ray", groups[1:])],
+                                         quota={"families": {H100_FAMILY: 120}})])
+    [row] = [r for r in capacity_table(view).rows if r.quota == 120]
+    assert row.to_dict()["usedPercent"] == 33.3  # 40 of 120, one decimal
+
+
+def test_a_peer_that_takes_nothing_gives_no_vcpus(tmp_path):
+    from rayfleet.capacity import failover_outcomes
+
+    def cluster(count):
+        return ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=count)])
+
+    view = build(tmp_path, [
+        region("eastus2", [cluster(2)], quota={"families": {H100_FAMILY: 400}}, peers=["westus3", "swedencentral"]),
+        region("westus3", [cluster(1)], quota={"families": {H100_FAMILY: 400}}, peers=["eastus2"]),
+        region("swedencentral", [cluster(1)], quota={"families": {H100_FAMILY: 400}}, peers=["eastus2"])])
+    outcome = failover_outcomes(view)["eastus2"]
+    assert outcome.absorbed
+    assert outcome.vcpus_taken("westus3") == {(H100_FAMILY.lower(), False): 80, ("total regional vCPUs", False): 80}
+    assert outcome.vcpus_taken("swedencentral") == {}

@@ -134,3 +134,13 @@ def test_over_limit_starts_above_twenty(count: int):
     assert MAX_CREDENTIALS_PER_IDENTITY == 20
     assert (list(over) == [CLIENT_A.lower()] or list(over) == [CLIENT_A]) is (count > 20)
     assert (over == {}) is (count <= 20)
+
+
+def test_plan_is_limited_to_the_selected_regions():
+    from tests.identity.test_plan import DATA
+
+    fleet = load_fleet(DATA)
+    releases = {name: r.release for name, r in render_fleet(fleet).items()}
+    assert {c.region for c in plan_credentials(fleet, releases, regions=["westus3"]).credentials} == {"westus3"}
+    assert {c.region for c in plan_credentials(fleet, releases).credentials} == {"eastus2", "westus3"}
+    assert plan_credentials(fleet, releases, regions=[]).credentials == ()
