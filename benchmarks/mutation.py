@@ -285,7 +285,7 @@ def _copy_repo(target: Path) -> Path:
 class Outcome:
     mutant: Mutant
     killed: bool
-    how: str  # "failed", "timeout", "survived", "baseline"
+    how: str  # "failed", "timeout", "survived", or "missing" (a --mutant key this tree does not have)
     seconds: float
 
 
@@ -307,7 +307,11 @@ def _pytest(repo: Path, tests: list[str], timeout: float) -> tuple[str, float]:
 def run_mutant(repo: Path, mutant: Mutant, timeout: float) -> Outcome:
     path = repo / "validator" / "rayfleet" / mutant.module
     original = path.read_text()
-    path.write_text(mutate(original, mutant))
+    try:
+        mutated = mutate(original, mutant)
+    except ValueError:  # a key from an older tree: the code moved
+        return Outcome(mutant, False, "missing", 0.0)
+    path.write_text(mutated)
     try:
         how, seconds = _pytest(repo, tests_for(mutant.module, repo), timeout)
     finally:
@@ -374,7 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(len(repos)) as pool:
             list(pool.map(worker, range(len(repos))))
         elapsed = time.perf_counter() - start
-    done = [o for o in outcomes if o is not None]
+    done = [o for o in outcomes if o is not None and o.how != "missing"]
+    missing = [o.mutant.key for o in outcomes if o is not None and o.how == "missing"]
+    if missing:
+        print("not found in this tree (the code moved since they were listed):\n  " + "\n  ".join(missing),
+              file=sys.stderr)
     print(report(done, args, elapsed))
     if args.json:
         args.json.write_text(json.dumps([{**asdict(o.mutant), "killed": o.killed, "how": o.how,
