@@ -289,7 +289,7 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
 
 def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: str | Path | None = None,
                    policies: Iterable[Policy | str] | None = None, settings: PolicySettings | None = None,
-                   stdin: Any = None, fleet: Fleet | None = None) -> Result:
+                   stdin: Any = None, fleet: Fleet | None = None, stdin_name: str | None = None) -> Result:
     """The same schemas and release policies over manifests rendered elsewhere.
 
     With ``fleet``, its policy settings and VM sizes apply. Fleet policies are skipped either way
@@ -301,13 +301,14 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     chosen = _select(policies)
     selected_ids = {p.id for p in chosen}
     with timings.stage("load"):
-        objects = load_manifest_paths(paths, stdin=stdin)
+        objects = load_manifest_paths(paths, stdin=stdin, stdin_name=stdin_name)
         crd_schemas = _crd_schemas(None, crds)
     release = Release(objects, settings or (fleet.settings if fleet else PolicySettings()), kube_version, fleet=fleet)
     if not objects:
         shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
         raise InputError("found no Kubernetes objects to check", file=shown)
     result = Result(command="scan", policies=chosen, timings=timings)
+    result.extra.update(inputs=list(paths), stdin_name=stdin_name)  # where SARIF points findings without a file
     with timings.stage("schemas"):
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):
