@@ -282,18 +282,26 @@ def test_sarif_results_carry_every_field():
         "physicalLocation": {"artifactLocation": {"uri": "values/r1.yaml", "uriBaseId": "%SRCROOT%"},
                              "region": {"startLine": 12}},
         "logicalLocations": [{"fullyQualifiedName": "r1/Service/apps/web", "kind": "object"}]}]
+    # the template that rendered the value, as a related location
+    assert [r["physicalLocation"]["artifactLocation"]["uri"] for r in first["relatedLocations"]] == \
+        ["ray-aks/templates/svc.yaml"]
     assert "suppressions" not in first
     assert second["level"] == "warning" and second["message"]["text"] == "[r2] a Secret (Secret/s)"
     assert second["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "ray-aks/templates/secret.yaml", "uriBaseId": "%SRCROOT%"}}
+        "artifactLocation": {"uri": "ray-aks/templates/secret.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1}}  # every result has a line (code scanning needs one)
+    assert second["locations"][0]["logicalLocations"] == [{"fullyQualifiedName": "r2/Secret/s", "kind": "object"}]
     assert second["suppressions"] == [{"kind": "external", "status": "accepted",
                                        "justification": "accepted (owner team@example.com, expires 2027-01-02)"}]
-    assert fourth["message"]["text"] == "from stdin (Pod/x/p)" and "locations" not in fourth
+    assert fourth["message"]["text"] == "from stdin (Pod/x/p)" and fourth["properties"]["region"] is None
+    assert fourth["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
+    assert fourth["locations"][0]["logicalLocations"] == [{"fullyQualifiedName": "Pod/x/p", "kind": "object"}]
     assert third["level"] == "note" and third["message"]["text"] == "soon"
     assert third["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "fleet.yaml",
-                                                                             "uriBaseId": "%SRCROOT%"}}}]
-    fingerprints = {r["partialFingerprints"]["rayfleet/v1"] for r in results}
-    assert len(fingerprints) == 4 and all(len(f) == 32 for f in fingerprints)
+                                                                             "uriBaseId": "%SRCROOT%"},
+                                                        "region": {"startLine": 1}}}]
+    fingerprints = {next(iter(r["partialFingerprints"].values())) for r in results}
+    assert len(fingerprints) == 4
     assert run["properties"] == {"command": "validate"}
 
 
