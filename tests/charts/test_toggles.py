@@ -35,8 +35,9 @@ def test_operator_toggle_renders_without_the_fetched_dependency(render, enabled)
     # simply contributes nothing. `helm install`/`helm template` refuse a declared-but-missing
     # dependency in both cases, so the docs say to run `helm dependency build` first.
     rendered = render(*EASTUS2, {"kuberay-operator": {"enabled": enabled}})
-    assert kinds(rendered) == ["PersistentVolumeClaim", "Pod", "RayCluster", "ServiceAccount", "ServiceAccount",
-                               "StorageClass"]
+    assert [k for k in kinds(rendered) if not k.startswith("ValidatingAdmissionPolicy")] == [
+        "PersistentVolumeClaim", "Pod", "RayCluster", "ServiceAccount", "ServiceAccount", "StorageClass"]
+    assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= set(kinds(rendered))
     notes = rendered.notes()
     if enabled:
         assert "KubeRay operator: installed by this release" in notes
@@ -111,10 +112,12 @@ def test_components_can_be_turned_off(render):
             "workload-identity": {"enabled": False},
             "ray-cluster": {"enabled": False},
             "tests": {"blobAccess": {"enabled": False}},
+            "admissionPolicies": {"enabled": False},
         },
     )
     assert rendered.objects == []
-    only_ray = render(*EASTUS2, {"blob-storage": {"enabled": False}, "workload-identity": {"enabled": False}})
+    only_ray = render(*EASTUS2, {"blob-storage": {"enabled": False}, "workload-identity": {"enabled": False},
+                                 "admissionPolicies": {"enabled": False}})
     assert kinds(only_ray) == ["Pod", "RayCluster"]
 
 
