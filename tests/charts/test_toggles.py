@@ -35,7 +35,9 @@ def test_operator_toggle_renders_without_the_fetched_dependency(render, enabled)
     # simply contributes nothing. `helm install`/`helm template` refuse a declared-but-missing
     # dependency in both cases, so the docs say to run `helm dependency build` first.
     rendered = render(*EASTUS2, {"kuberay-operator": {"enabled": enabled}})
-    assert kinds(rendered) == ["PersistentVolumeClaim", "Pod", "RayCluster", "ServiceAccount", "StorageClass"]
+    assert kinds(rendered) == ["ClusterQueue", "ClusterRole", "ClusterRoleBinding", "LocalQueue",
+                               "PersistentVolumeClaim", "Pod", "RayCluster", "ResourceFlavor", "ResourceFlavor",
+                               "ServiceAccount", "StorageClass"]
     notes = rendered.notes()
     if enabled:
         assert "KubeRay operator: installed by this release" in notes
@@ -109,11 +111,13 @@ def test_components_can_be_turned_off(render):
             "blob-storage": {"enabled": False},
             "workload-identity": {"enabled": False},
             "ray-cluster": {"enabled": False},
+            "scheduling": {"enabled": False},
             "tests": {"blobAccess": {"enabled": False}},
         },
     )
     assert rendered.objects == []
-    only_ray = render(*EASTUS2, {"blob-storage": {"enabled": False}, "workload-identity": {"enabled": False}})
+    only_ray = render(*EASTUS2, {"blob-storage": {"enabled": False}, "workload-identity": {"enabled": False},
+                                 "scheduling": {"enabled": False}})
     assert kinds(only_ray) == ["Pod", "RayCluster"]
 
 
