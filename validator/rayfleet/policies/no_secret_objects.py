@@ -53,8 +53,8 @@ POLICY = Policy(
         "Secret is either a mistake or an exception that deserves a dated waiver (for example an image "
         "pull secret). An empty Secret (no data, type Opaque or kubernetes.io/tls) that a workload of the "
         "release mounts is a placeholder its controller fills at run time, such as Kueue's webhook "
-        "serving certificate, and is not reported. Secrets that hold credentials are also reported by no-credential-secrets, which a "
-        "waiver of this policy does not hide."
+        "serving certificate, and is not reported. Secrets that hold credentials are also reported by "
+        "no-credential-secrets, which a waiver of this policy does not hide."
     ),
     remediation=(
         "Remove the Secret and use workload identity (a ServiceAccount annotated with "
