@@ -6,7 +6,12 @@ system pool and GPU pools), served by ``tests/support/https_server.py`` over HTT
 /version, apiextensions CRDs, storage.k8s.io csidrivers, admissionregistration mutating webhook
 configurations, /api/v1/nodes, /api/v1/namespaces/{ns}, and ray.io/v1 rayclusters (list, and
 watch as newline-delimited events). Every request must carry ``Authorization: Bearer <token>``;
-``expired = True`` answers 401 like an API server given an expired token.
+``expired = True`` answers 401 like an API server given an expired token. It also serves Flux
+HelmReleases (``helmreleases``), as a member cluster under GitOps delivery does.
+
+``FakeHub`` is an Azure Kubernetes Fleet Manager hub: MemberClusters, a placement's resource
+snapshots, ClusterStagedUpdateRuns that advance one step per read (as kubefleet's controller
+would), and their ClusterApprovalRequests.
 """
 
 from __future__ import annotations
@@ -193,6 +198,7 @@ class FakeCluster:
     # watch sends the rest as MODIFIED events and moves to the last.
     rayclusters: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     raycluster_index: dict[tuple[str, str], int] = field(default_factory=dict)
+    helmreleases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     watch_delay: float = 0.0
     expired: bool = False
     token: str = TOKEN
@@ -218,6 +224,8 @@ class FakeCluster:
             r"/api/v1/nodes": self._nodes,
             r"/api/v1/namespaces/(?P<name>[^/]+)": self._namespace,
             r"/apis/ray.io/v1/namespaces/(?P<ns>[^/]+)/rayclusters": self._rayclusters,
+            r"/apis/helm.toolkit.fluxcd.io/v2/namespaces/(?P<ns>[^/]+)/helmreleases/(?P<name>[^/]+)":
+                self._helmrelease,
         }
         for pattern, handler in routes.items():
             server.route("GET", p + pattern, self._guarded(handler))
@@ -258,6 +266,12 @@ class FakeCluster:
             return status(404, "NotFound", f'namespaces "{request.match["name"]}" not found')
         return Reply(200, ns)
 
+    def _helmrelease(self, request: Request) -> Reply:
+        found = self.helmreleases.get((request.match["ns"], request.match["name"]))
+        if found is None:
+            return status(404, "NotFound", f'helmreleases.helm.toolkit.fluxcd.io "{request.match["name"]}" not found')
+        return Reply(200, found)
+
     def set_raycluster(self, *states: dict[str, Any]) -> None:
         key = (states[0]["metadata"]["namespace"], states[0]["metadata"]["name"])
         self.rayclusters[key] = list(states)
@@ -295,3 +309,240 @@ def write_kubeconfig(path: Path, contexts: dict[str, tuple[str, str]], *, token:
     }
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+# --- the Azure Kubernetes Fleet Manager hub ------------------------------------------------------------
+
+PLACEMENT = "/apis/placement.kubernetes-fleet.io/v1beta1"
+
+
+def member_cluster(name: str, location: str, *, joined: str = "True") -> dict[str, Any]:
+    """A hub MemberCluster with the labels Azure Fleet Manager sets (read-only, service-defined)."""
+    return {"apiVersion": "cluster.kubernetes-fleet.io/v1beta1", "kind": "MemberCluster",
+            "metadata": {"name": name, "resourceVersion": "8001", "generation": 1,
+                         "labels": {"fleet.azure.com/location": location, "fleet.azure.com/member-name": name,
+                                    "fleet.azure.com/cluster-name": name,
+                                    "fleet.azure.com/resource-group": f"rg-{name}"}},
+            "spec": {"identity": {"kind": "User", "name": "fleet-member-agent-cluster", "apiGroup": ""},
+                     "heartbeatPeriodSeconds": 15},
+            "status": {"conditions": [{"type": "ReadyToJoin", "status": "True", "reason": "MemberClusterReadyToJoin",
+                                       "observedGeneration": 1, "lastTransitionTime": "2026-09-01T10:00:00Z"},
+                                      {"type": "Joined", "status": joined, "reason": "MemberClusterJoined",
+                                       "observedGeneration": 1, "lastTransitionTime": "2026-09-01T10:00:00Z"}]}}
+
+
+def _cond(kind: str, status_: str, reason: str, message: str = "", generation: int = 1) -> dict[str, Any]:
+    return {"type": kind, "status": status_, "reason": reason, "message": message, "observedGeneration": generation,
+            "lastTransitionTime": "2026-09-01T10:00:00Z"}
+
+
+def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7386 JSON merge patch (what the client sends by default)."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge_patch(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+@dataclass
+class FakeHub:
+    """A Fleet Manager hub: MemberClusters, one placement with its snapshots, and staged update runs that
+    move one step per read, as kubefleet's controller would (stages from ``stages``: name → members).
+
+    A run: each stage applies to its clusters (``fail_members`` fail to apply), then creates its
+    after-stage ClusterApprovalRequest ``<run>-after-<stage>`` and waits until it is approved; after the
+    last stage the run succeeds. ``remove_member`` (name, stage index) drops that member from the hub when
+    the run reaches that stage: kubefleet then abandons the run (the stage's cluster count changed).
+    """
+
+    members: list[dict[str, Any]] = field(default_factory=list)
+    placement: str = "rayfleet"
+    stages: list[tuple[str, list[str]]] = field(default_factory=list)
+    snapshot_index: str | None = "3"
+    fail_members: set[str] = field(default_factory=set)
+    remove_member: tuple[str, int] | None = None
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    approvals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    token: str = TOKEN
+    prefix: str = ""
+
+    def serve(self, server: HttpsServer) -> FakeHub:
+        routes = [
+            ("GET", r"/apis/cluster.kubernetes-fleet.io/v1beta1/memberclusters", self._members),
+            ("GET", PLACEMENT + r"/clusterresourceplacements/(?P<name>[^/]+)", self._placement),
+            ("GET", PLACEMENT + r"/clusterresourcesnapshots", self._snapshots),
+            ("GET", PLACEMENT + r"/clusterstagedupdateruns/(?P<name>[^/]+)", self._get_run),
+            ("POST", PLACEMENT + r"/clusterstagedupdateruns", self._create_run),
+            ("PATCH", PLACEMENT + r"/clusterstagedupdateruns/(?P<name>[^/]+)", self._patch_run),
+            ("GET", PLACEMENT + r"/clusterapprovalrequests/(?P<name>[^/]+)", self._get_approval),
+            ("PATCH", PLACEMENT + r"/clusterapprovalrequests/(?P<name>[^/]+)/status", self._patch_approval),
+        ]
+        for method, pattern, handler in routes:
+            server.route(method, self.prefix + pattern, self._guarded(handler))
+        return self
+
+    def _guarded(self, handler: Any) -> Any:
+        def serve(request: Request) -> Reply:
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return status(401, "Unauthorized", "Unauthorized")
+            return handler(request)
+        return serve
+
+    def _members(self, request: Request) -> Reply:
+        return Reply(200, {"apiVersion": "cluster.kubernetes-fleet.io/v1beta1", "kind": "MemberClusterList",
+                           "metadata": {"resourceVersion": "9001"}, "items": self.members})
+
+    def _placement(self, request: Request) -> Reply:
+        if request.match["name"] != self.placement:
+            return status(404, "NotFound", f'clusterresourceplacements.placement.kubernetes-fleet.io '
+                                           f'"{request.match["name"]}" not found')
+        return Reply(200, {"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+                           "metadata": {"name": self.placement, "generation": 1},
+                           "spec": {"strategy": {"type": "External"}}})
+
+    def _snapshots(self, request: Request) -> Reply:
+        selector = request.query.get("labelSelector", [""])[0]
+        items = []
+        if self.snapshot_index is not None and f"kubernetes-fleet.io/parent-CRP={self.placement}" in selector:
+            for index in range(int(self.snapshot_index) + 1):
+                latest = "true" if str(index) == self.snapshot_index else "false"
+                if "kubernetes-fleet.io/is-latest-snapshot=true" in selector and latest != "true":
+                    continue
+                items.append({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourceSnapshot",
+                              "metadata": {"name": f"{self.placement}-{index}-snapshot", "labels": {
+                                  "kubernetes-fleet.io/parent-CRP": self.placement,
+                                  "kubernetes-fleet.io/resource-index": str(index),
+                                  "kubernetes-fleet.io/is-latest-snapshot": latest}}})
+        return Reply(200, {"apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+                           "kind": "ClusterResourceSnapshotList", "metadata": {}, "items": items})
+
+    def _create_run(self, request: Request) -> Reply:
+        body = request.json()
+        name = body["metadata"]["name"]
+        if name in self.runs:
+            return status(409, "AlreadyExists", f'clusterstagedupdateruns "{name}" already exists')
+        body["metadata"].update({"generation": 1, "resourceVersion": "1"})
+        body["_step"] = {"stage": 0, "phase": "apply"}
+        self.runs[name] = body
+        return Reply(201, {k: v for k, v in body.items() if k != "_step"})
+
+    def _patch_run(self, request: Request) -> Reply:
+        run = self.runs.get(request.match["name"])
+        if run is None:
+            return status(404, "NotFound", "not found")
+        patch = request.json()
+        self.patches.append((request.headers.get("content-type", ""), patch))
+        _merge_patch(run, patch)
+        return Reply(200, {k: v for k, v in run.items() if k != "_step"})
+
+    def _get_run(self, request: Request) -> Reply:
+        run = self.runs.get(request.match["name"])
+        if run is None:
+            return status(404, "NotFound", f'clusterstagedupdateruns.placement.kubernetes-fleet.io '
+                                           f'"{request.match["name"]}" not found')
+        self._advance(run)
+        return Reply(200, {k: v for k, v in run.items() if k != "_step"})
+
+    def _get_approval(self, request: Request) -> Reply:
+        approval = self.approvals.get(request.match["name"])
+        if approval is None:
+            return status(404, "NotFound", "not found")
+        return Reply(200, approval)
+
+    def _patch_approval(self, request: Request) -> Reply:
+        approval = self.approvals.get(request.match["name"])
+        if approval is None:
+            return status(404, "NotFound", "not found")
+        patch = request.json()
+        self.patches.append((request.headers.get("content-type", ""), patch))
+        _merge_patch(approval, patch)
+        return Reply(200, approval)
+
+    # One step of kubefleet's update-run controller per read of the run.
+    def _advance(self, run: dict[str, Any]) -> None:
+        step = run["_step"]
+        status_ = run.setdefault("status", {})
+        if not status_:
+            status_["conditions"] = [_cond("Initialized", "True", "UpdateRunInitializedSuccessfully"),
+                                     _cond("Progressing", "True", "UpdateRunProgressing")]
+            status_["resourceSnapshotIndexUsed"] = run["spec"].get("resourceSnapshotIndex")
+            status_["stagesStatus"] = [{"stageName": name, "clusters": [{"clusterName": m} for m in members]}
+                                       for name, members in self.stages]
+            return
+        if any(c["type"] == "Succeeded" for c in status_["conditions"]):
+            return
+        if run["spec"].get("state") == "Stop":
+            status_["conditions"] = [c for c in status_["conditions"] if c["type"] != "Progressing"]
+            status_["conditions"].append(_cond("Progressing", "False", "UpdateRunStopped", "the run was stopped"))
+            return
+        index = step["stage"]
+        if index >= len(self.stages):
+            status_["conditions"].append(_cond("Succeeded", "True", "UpdateRunSucceeded"))
+            return
+        stage = status_["stagesStatus"][index]
+        name, members = self.stages[index]
+        if self.remove_member is not None and self.remove_member[1] == index:
+            gone = self.remove_member[0]
+            self.members = [m for m in self.members if m["metadata"]["name"] != gone]
+            message = (f"the number of clusters in index `{index}` stage has changed, new: {len(members) - 1}, "
+                       f"existing: {len(members)}")
+            status_["conditions"].append(_cond("Succeeded", "False", "UpdateRunFailed", message))
+            status_["conditions"].append(_cond("Progressing", "False", "UpdateRunFailed", message))
+            self.remove_member = None
+            return
+        if step["phase"] == "apply":
+            stage["conditions"] = [_cond("Progressing", "True", "StageUpdatingStarted")]
+            failed = [m for m in members if m in self.fail_members]
+            for cluster in stage["clusters"]:
+                ok = cluster["clusterName"] not in self.fail_members
+                cluster["conditions"] = [_cond("Started", "True", "ClusterUpdatingStarted"),
+                                         _cond("Succeeded", "True" if ok else "False",
+                                               "ClusterUpdatingSucceeded" if ok else "ClusterUpdatingFailed",
+                                               "" if ok else "failed to apply: HelmRelease rejected by webhook")]
+            if failed:
+                message = f"cluster {failed[0]} failed to update in stage {name}"
+                stage["conditions"] = [_cond("Progressing", "False", "StageUpdatingFailed"),
+                                       _cond("Succeeded", "False", "StageUpdatingFailed", message)]
+                status_["conditions"].append(_cond("Succeeded", "False", "UpdateRunFailed", message))
+                return
+            request_name = f"{run['metadata']['name']}-after-{name}"
+            self.approvals[request_name] = {
+                "apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterApprovalRequest",
+                "metadata": {"name": request_name, "generation": 1, "labels": {
+                    "kubernetes-fleet.io/targetUpdateRun": run["metadata"]["name"],
+                    "kubernetes-fleet.io/targetUpdatingStage": name,
+                    "kubernetes-fleet.io/isLatestUpdateRunApproval": "true"}},
+                "spec": {"parentStageRollout": run["metadata"]["name"], "targetStage": name}}
+            stage["afterStageTaskStatus"] = [{"type": "Approval", "approvalRequestName": request_name,
+                                              "conditions": [_cond("ApprovalRequestCreated", "True",
+                                                                   "StageTaskApprovalRequestCreated")]}]
+            step["phase"] = "approval"
+            return
+        request_name = stage["afterStageTaskStatus"][0]["approvalRequestName"]
+        approved = any(c.get("type") == "Approved" and c.get("status") == "True"
+                       and c.get("observedGeneration") == 1
+                       for c in (self.approvals[request_name].get("status") or {}).get("conditions") or [])
+        if approved:
+            stage["afterStageTaskStatus"][0]["conditions"].append(
+                _cond("ApprovalRequestApproved", "True", "StageTaskApprovalRequestApproved"))
+            stage["conditions"] = [_cond("Progressing", "False", "StageUpdatingSucceeded"),
+                                   _cond("Succeeded", "True", "StageUpdatingSucceeded")]
+            step["stage"], step["phase"] = index + 1, "apply"
+
+
+def helmrelease(name: str, ns: str, *, ready: str = "True", generation: int = 1,
+                observed: int | None = 1) -> dict[str, Any]:
+    """A Flux HelmRelease as helm-controller reports it (status.conditions Ready)."""
+    status_: dict[str, Any] = {"conditions": [_cond("Ready", ready, "UpgradeSucceeded" if ready == "True"
+                                                    else "UpgradeFailed", "Helm upgrade succeeded" if ready == "True"
+                                                    else "context deadline exceeded", generation)]}
+    if observed is not None:
+        status_["observedGeneration"] = observed
+    return {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": name, "namespace": ns, "generation": generation},
+            "spec": {"interval": "10m"}, "status": status_}

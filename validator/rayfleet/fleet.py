@@ -70,6 +70,12 @@ class Region:
     manifests: Path | None = None
     wave: int = 1
     failover_peers: tuple[str, ...] = ()
+    fleet_member: str | None = None  # Fleet Manager member name (None: the cluster name)
+
+    @property
+    def member_name(self) -> str:
+        """The region's Azure Kubernetes Fleet Manager member name."""
+        return self.fleet_member or self.cluster.name
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ class Fleet:
     subscription_id: str | None = None
     settings: PolicySettings = field(default_factory=PolicySettings)
     vm_sizes: dict[str, VmSizeSpec] = field(default_factory=dict)
+    delivery: dict[str, Any] | None = None  # the raw ``delivery:`` block (rayfleet.delivery reads it)
     document: LoadedDocument | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -228,6 +235,7 @@ def load_fleet(path: str | Path) -> Fleet:
         subscription_id=data.get("subscriptionId"),
         settings=settings,
         vm_sizes=vm_sizes,
+        delivery=data.get("delivery"),
         document=document,
     )
 
@@ -277,6 +285,7 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         manifests=resolve(raw["manifests"]) if raw.get("manifests") else None,
         wave=raw.get("wave", 1),
         failover_peers=tuple(raw.get("failoverPeers", [])),
+        fleet_member=raw.get("fleetMember"),
     )
 
 

@@ -7,6 +7,7 @@ import click
 
 from .._version import __version__
 from .core import plan, policies, render, scan, validate
+from .export import export
 from .identity import identity
 from .preflight import preflight
 from .quota import quota
@@ -23,6 +24,8 @@ Examples:
   rayfleet identity plan examples/fleet.yaml --format az
   rayfleet preflight examples/fleet.yaml --region eastus2
   rayfleet rollout examples/fleet.yaml --dry-run
+  rayfleet export flux examples/fleet.yaml --out gitops/
+  rayfleet rollout examples/fleet.yaml --engine fleet-manager --dry-run
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -37,7 +40,8 @@ def main() -> None:
     rendered with Helm's own engine and checked before it ships."""
 
 
-COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, policies]
+COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
+                               policies]
 
 for command in COMMANDS:
     main.add_command(command)

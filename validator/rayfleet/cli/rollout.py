@@ -6,13 +6,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from ..findings import Severity
-from ..fleet import load_fleet
+from ..fleet import Fleet, load_fleet
 from ..rollout import (
     DEFAULT_TIMEOUT,
     RegionOutcome,
@@ -90,9 +91,17 @@ def plan_text(report: RolloutReport) -> str:
               help="Also write a report (json, sarif, junit, markdown, text); the JSON report holds the "
                    "rollout under data.rollout (docs/rollout.md). Repeatable.")
 @click.option("--color/--no-color", default=None, help="Colour (default: when the output is a terminal).")
+@click.option("--engine", type=click.Choice(["helm", "fleet-manager"]), default="helm", show_default=True,
+              help="helm: helm upgrade per region from here; fleet-manager: a staged update run on the Azure "
+                   "Kubernetes Fleet Manager hub, each stage approved after rayfleet's checks (docs/rollout.md).")
+@click.option("--hub-context", metavar="NAME", default=None,
+              help="fleet-manager: kube context of the hub (default: delivery.fleetManager.hubContext).")
+@click.option("--poll-interval", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="S",
+              help="fleet-manager: seconds between reads of the update run.")
 @handle_errors
 def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, helm_binary: str,
-            kubeconfig: str | None, reports: tuple[str, ...], color: bool | None) -> None:
+            kubeconfig: str | None, reports: tuple[str, ...], color: bool | None, engine: str,
+            hub_context: str | None, poll_interval: float) -> None:
     """Roll FLEET out wave by wave (ascending wave; fleet order inside a wave).
 
     Validates first and refuses on errors. Then, per region: preflight, `helm upgrade --install`
@@ -114,6 +123,9 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
     use_color = sys.stdout.isatty() if color is None else color
     out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=160 if not use_color else None)
     err = Console(stderr=True, no_color=not use_color, highlight=False, width=160 if not use_color else None)
+    if engine == "fleet-manager":
+        _fleet_manager(loaded, regions, dry_run, timeout, kubeconfig, hub_context, poll_interval, specs, use_color,
+                       out, err)
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig)
@@ -129,4 +141,30 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
         Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
     if report.error:
         fail(report.error)
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeout: int, kubeconfig: str | None,
+                   hub_context: str | None, poll_interval: float, specs: list[tuple[str, str | None]],
+                   use_color: bool, out: Console, err: Console) -> NoReturn:
+    from ..fleet_rollout import rollout_fleet_manager
+    from ..kube.update_run import UpdateRunReport
+    from ..report import render_report
+    from .rollout_fleet import StageProgress, plan_text, stage_table
+
+    result = rollout_fleet_manager(loaded, regions=regions or None, dry_run=dry_run, hub_context=hub_context,
+                                   kubeconfig=kubeconfig, timeout=timeout, poll_interval=poll_interval,
+                                   observer=StageProgress(err))
+    report: UpdateRunReport = result.extra["rollout_report"]
+    if dry_run:
+        out.print(plan_text(report), markup=False, end="")
+    counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
+    if counting or report.status == "refused":
+        click.echo(render_report("text", result, color=use_color), nl=False)
+    out.print(stage_table(report))
+    if report.message and not report.ok:
+        err.print(f"rollout {report.status}: {report.message}", markup=False)
+    for name, path in specs:
+        assert path is not None
+        Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)

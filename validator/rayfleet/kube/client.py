@@ -59,17 +59,22 @@ class KubeApi:
         context = region.cluster.kube_context
         if not context:
             raise LiveCheckError(region.name, "the fleet file names no cluster.kubeContext for this region")
+        return cls.connect_context(region.name, context, kubeconfig)
+
+    @classmethod
+    def connect_context(cls, label: str, context: str, kubeconfig: str | Path | None = None) -> KubeApi:
+        """A client for a named kube context; errors name ``label`` (a region, or the hub)."""
         configuration = client.Configuration()
         try:
             config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, context=context,
                                     client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
-            raise LiveCheckError(region.name, f"kube context {context!r}: {one_line(exc)}") from None
+            raise LiveCheckError(label, f"kube context {context!r}: {one_line(exc)}") from None
         except OSError as exc:
-            raise LiveCheckError(region.name, f"kubeconfig {exc.filename or kubeconfig}: "
-                                              f"{exc.strerror or exc}") from None
+            raise LiveCheckError(label, f"kubeconfig {exc.filename or kubeconfig}: "
+                                        f"{exc.strerror or exc}") from None
         configuration.retries = 1
-        return cls(region.name, client.ApiClient(configuration), context=context)
+        return cls(label, client.ApiClient(configuration), context=context)
 
     def close(self) -> None:
         self.api_client.close()
@@ -156,6 +161,12 @@ class KubeApi:
 
     def namespace(self, name: str) -> dict[str, Any] | None:
         return self.call(f"namespace {name}", client.CoreV1Api(self.api_client).read_namespace, name)
+
+    def helmrelease(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Flux HelmRelease (helm.toolkit.fluxcd.io/v2), or None."""
+        api = client.CustomObjectsApi(self.api_client)
+        return self.call(f"HelmRelease {namespace}/{name}", api.get_namespaced_custom_object,
+                         "helm.toolkit.fluxcd.io", "v2", namespace, "helmreleases", name)
 
     def raycluster(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]:
         """The RayCluster (or None) and the list's resourceVersion to watch from."""

@@ -27,6 +27,11 @@ from . import (
     federated_credential_mismatch,
     federated_credential_missing,
     federated_credential_stale,
+    fleet_members_match,
+    fleet_stage_order,
+    fleet_stage_per_region,
+    flux_helmrelease_per_region,
+    flux_values_parity,
     gpu_quota_fit,
     gpu_resource_limits,
     gpu_taint_toleration,
@@ -127,6 +132,11 @@ ALL_POLICIES: tuple[Policy, ...] = (
     ray_version_consistent.POLICY,
     storage_in_region.POLICY,
     federated_credential_limit.POLICY,
+    # fleet policies: GitOps delivery exports (rayfleet.delivery)
+    flux_helmrelease_per_region.POLICY,
+    flux_values_parity.POLICY,
+    fleet_stage_per_region.POLICY,
+    fleet_stage_order.POLICY,
     # live checks: cluster preflight (rayfleet.kube.preflight)
     preflight_kubernetes_version.POLICY,
     preflight_kuberay_crds.POLICY,
@@ -141,6 +151,8 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_oidc_issuer.POLICY,
     aks_workload_identity.POLICY,
     aks_blob_csi_driver.POLICY,
+    # live checks: the Fleet Manager hub (rayfleet.kube.update_run)
+    fleet_members_match.POLICY,
 )
 
 _BY_ID = {p.id: p for p in ALL_POLICIES}
