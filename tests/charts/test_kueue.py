@@ -418,3 +418,14 @@ def test_example_manager_values_file_exists_and_is_cpu_only():
     for component in ("ray-cluster", "blob-storage", "workload-identity"):
         assert values[component]["enabled"] is False, component
     assert not [f for f in values["scheduling"]["flavors"] if f.get("nodeLabels")]
+
+
+def test_rayfleet_keeps_kueue_cluster_scoped_kinds_without_a_namespace(rendered):
+    # rayfleet applies the release namespace as Helm's client does: only to namespaced kinds.
+    from rayfleet.manifests import objects_from_text
+
+    text = "\n---\n".join(yaml.safe_dump(obj) for _, obj in rendered(MANAGER).objects)
+    scopes = {(o.kind, o.namespace) for o in objects_from_text(text, "manager", default_namespace="elsewhere")}
+    for kind in ("ClusterQueue", "ResourceFlavor", "AdmissionCheck", "MultiKueueConfig", "MultiKueueCluster"):
+        assert (kind, None) in scopes, kind
+    assert ("LocalQueue", "ray") in scopes and ("ClusterProfile", "ray") in scopes
