@@ -171,6 +171,11 @@ def release_findings(view, name):
     return [(v.path, v.message) for v in get_policy("unknown-vm-size").check(release)]
 
 
+def release_severities(view, name):
+    policy = get_policy("unknown-vm-size")
+    return [(v.severity or policy.severity).value for v in policy.check(view.releases[name])]
+
+
 def test_unknown_size_and_gpu_group_without_size(tmp_path):
     view = build(tmp_path, [region("eastus2", [ray_cluster("ray", [
         group("typo", "Standard_NC40ads_H100_v6", gpus=1, cpu="36"),
@@ -181,11 +186,13 @@ def test_unknown_size_and_gpu_group_without_size(tmp_path):
     assert release_findings(view, "eastus2") == [
         ('spec.workerGroupSpecs[0].template.spec.nodeSelector["node.kubernetes.io/instance-type"]',
          "worker group 'typo' runs on VM size 'Standard_NC40ads_H100_v6', which is neither in rayfleet's catalogue "
-         "nor in the fleet file's vmSizes, so its quota cannot be checked"),
+         "nor in the fleet file's vmSizes (a typo?), so the GPU quota and failover checks cannot count it"),
         ("spec.workerGroupSpecs[1].template.spec.nodeSelector",
          "worker group 'nosize' asks for GPUs but selects no VM size (no node.kubernetes.io/instance-type "
          "nodeSelector), so its quota cannot be checked"),
     ]
+    # A typo must fail the run (it switches the quota check off); a missing size is a warning.
+    assert release_severities(view, "eastus2") == ["error", "warning"]
 
 
 def test_fleet_vm_sizes_make_a_size_known(tmp_path):

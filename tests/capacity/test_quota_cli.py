@@ -23,7 +23,8 @@ def fleet(tmp_path, east_max):
 
 
 def test_text_shows_the_table_and_passes(tmp_path):
-    result = CliRunner().invoke(quota, [str(fleet(tmp_path, 8)), "--no-color"])
+    # A wide terminal: the grid (tests/core/test_layout.py covers the stacked form of narrow ones).
+    result = CliRunner().invoke(quota, [str(fleet(tmp_path, 8)), "--no-color"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "GPU capacity (quota: fleet file)" in result.output
     line = next(x for x in result.output.splitlines() if "eastus2" in x and "StandardNCadsH100v5Family" in x)

@@ -11,8 +11,8 @@ from rayfleet.cli import main
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*args: str, input: bytes | str | None = None) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=True)
+def run_cli(*args: str, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=True, env=env)
 
 
 def copy_example(tmp_path: Path) -> Path:

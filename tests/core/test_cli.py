@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
 from rayfleet import __version__
+from rayfleet.cli import main
 
 from .helpers import REPO, copy_example, run_cli
 
@@ -101,6 +104,35 @@ def test_scan_skips_fleet_policies_and_says_so():
         assert not fleet_scoped
 
 
+def test_scan_with_a_fleet_file_does_not_claim_it_lacks_one():
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    result = run_cli("scan", "-", "--fleet", EXAMPLE, input=manifest)
+    assert result.exit_code == 0
+    note = " ".join(result.output[result.output.index("note: skipped"):].split())  # wrapped to the terminal
+    assert "need the fleet file" not in note
+    assert "scanned manifests belong to no region" in note and "rayfleet validate" in note
+    assert "gpu-quota-fit" in note
+    junit = run_cli("scan", "-", "--fleet", EXAMPLE, "--report", "junit", input=manifest).output
+    assert "needs the fleet file" not in junit and 'message="compares each region' in junit
+
+
+def test_scan_with_a_fleet_file_knows_its_vm_sizes(tmp_path: Path):
+    """--fleet brings the fleet's vmSizes: a size declared there is known to unknown-vm-size."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(Path(EXAMPLE).read_text().replace("chart: ../charts/ray-aks", "chart: .")
+                     + "vmSizes:\n  Standard_NX9_v9: {vcpus: 8, gpus: 1, family: standardNXv9Family}\n")
+    manifest = ("apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: r, namespace: ray}\nspec:\n"
+                "  headGroupSpec: {template: {spec: {containers: [{name: h, image: i}]}}}\n"
+                "  workerGroupSpecs:\n  - groupName: g\n    maxReplicas: 1\n    template:\n      spec:\n"
+                "        nodeSelector: {node.kubernetes.io/instance-type: Standard_NX9_v9}\n"
+                "        containers: [{name: w, image: i, resources: {limits: {nvidia.com/gpu: 1}}}]\n")
+    args = ("scan", "-", "--report", "json")
+    without = json.loads(run_cli(*args, input=manifest).output)["findings"]
+    with_fleet = json.loads(run_cli(*args, "--fleet", fleet, input=manifest).output)["findings"]
+    assert [f["policy"] for f in without if f["policy"] == "unknown-vm-size"] == ["unknown-vm-size"]
+    assert [f["policy"] for f in with_fleet if f["policy"] == "unknown-vm-size"] == []
+
+
 def test_plan_prints_waves_values_and_commands():
     result = run_cli("plan", EXAMPLE, "--format", "json")
     assert result.exit_code == 0
@@ -140,3 +172,41 @@ def test_scan_points_each_finding_at_its_own_file_when_names_repeat(tmp_path: Pa
     findings = [f for f in json.loads(result.output)["findings"] if f["policy"] == "no-secret-objects"]
     assert sorted((Path(f["source"]["file"]).parent.name, f["source"]["line"]) for f in findings) == [
         ("a", 1), ("b", 4)]
+
+
+def _keys(node) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for v in node.values() for k in _keys(v)}
+    if isinstance(node, list):
+        return {k for v in node for k in _keys(v)}
+    return set()
+
+
+def test_plan_json_uses_one_naming_style():
+    document = json.loads(run_cli("plan", EXAMPLE, "--format", "json").output)
+    assert "capacity" in document and "kubeContext" in document["regions"][0]
+    assert sorted(k for k in _keys(document) if not re.fullmatch(r"[a-z][a-zA-Z0-9]*", k)) == []
+
+
+def test_policies_json_lists_the_catalogue():
+    from rayfleet.policies import ALL_POLICIES
+
+    result = run_cli("policies", "--format", "json")
+    assert result.exit_code == 0
+    policies = json.loads(result.output)["policies"]
+    assert [p["id"] for p in policies] == [p.id for p in ALL_POLICIES]
+    quota = next(p for p in policies if p["id"] == "region-identity-match")
+    assert quota["severity"] == "error" and quota["scope"] == "fleet" and quota["references"]
+    assert set(quota) == {"id", "title", "severity", "scope", "rationale", "remediation", "references", "needsFleet"}
+
+
+def test_shell_completion_as_documented():
+    """README: eval "$(_RAYFLEET_COMPLETE=bash_source rayfleet)"; completion is click's own."""
+    script = CliRunner().invoke(main, [], prog_name="rayfleet", env={"_RAYFLEET_COMPLETE": "bash_source"})
+    assert script.exit_code == 0 and "_rayfleet_completion" in script.output
+    words = CliRunner().invoke(main, [], prog_name="rayfleet", env={
+        "_RAYFLEET_COMPLETE": "bash_complete", "COMP_WORDS": "rayfleet val", "COMP_CWORD": "1"})
+    assert words.output.split() == ["plain,validate"]
+    readme = (REPO / "README.md").read_text()
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_RAYFLEET_COMPLETE={shell}_source rayfleet" in readme

@@ -21,6 +21,7 @@ def test_wheel_ships_schemas_and_loads_them_from_the_installed_package(tmp_path:
     names = zipfile.ZipFile(wheel).namelist()
     assert "rayfleet/schemas/fleet.schema.json" in names
     assert "rayfleet/schemas/report.schema.json" in names
+    assert "rayfleet/schemas/status.schema.json" in names
     assert not [n for n in names if n.startswith("tests/")]
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
@@ -32,6 +33,15 @@ def test_wheel_ships_schemas_and_loads_them_from_the_installed_package(tmp_path:
     where, title = ran.stdout.splitlines()
     assert where.startswith(str(target))  # the installed copy, not the source tree
     assert title == "rayfleet fleet file"
+    # The README's status example works from the installed package alone (no source tree).
+    page = tmp_path / "status.html"
+    status = ("import sys, rayfleet.cli as c; sys.argv = ['rayfleet', 'status', '--from', sys.argv[1], "
+              "'--format', 'html', '--out', sys.argv[2]]; c.main()")
+    ran = subprocess.run([sys.executable, "-c", status, str(REPO / "examples" / "status" / "snapshot.json"),
+                          str(page)], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    assert ran.returncode == 0, ran.stderr
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_public_api_is_exactly_all():

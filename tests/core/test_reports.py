@@ -82,10 +82,32 @@ def test_junit_has_a_case_per_region_and_policy(result: Result):
     assert (failure is not None and "maxReplicas" not in failure.get("message")) or failure is not None
     assert "eastus2.yaml:12" in failure.text
     west = {c.get("name"): c for c in suites["westus3"].findall("testcase")}
-    assert west["kubernetes-schema"].find("failure") is not None  # the unwaived warning
-    assert "waived: waived one" in west["kubernetes-schema"].find("system-out").text
-    assert suites["swedencentral"].get("failures") == "0"
-    assert root.get("failures") == str(sum(int(s.get("failures")) for s in suites.values()))
+    # The unwaived warning does not fail the case: it is a property and a line of system-out.
+    assert west["kubernetes-schema"].find("failure") is None
+    properties = {p.get("name"): p.get("value") for p in west["kubernetes-schema"].iter("property")}
+    assert properties == {"rayfleet.warning": "1"}
+    out = west["kubernetes-schema"].find("system-out").text
+    assert "[warning] deprecated" in out and "waived: waived one" in out
+    assert suites["westus3"].get("failures") == "0" and suites["swedencentral"].get("failures") == "0"
+    assert root.get("failures") == str(sum(int(s.get("failures")) for s in suites.values())) == "1"
+
+
+def test_junit_fails_only_on_errors(result: Result):
+    """A run with warnings and info only is green on a CI dashboard; one error makes it red."""
+    info = Finding("kubernetes-schema", Severity.INFO, "for your information", "Fix it.", "westus3")
+    calm = Result("validate", [f for f in result.findings if f.severity is not Severity.ERROR] + [info],
+                  result.regions, result.policies)
+    root = ET.fromstring(render_report("junit", calm).split("\n", 1)[1])
+    assert root.get("failures") == "0" and root.find(".//failure") is None
+    properties = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert properties == {"rayfleet.warning": "1", "rayfleet.info": "1"}
+    fleet_suite = next(s for s in root.iter("testsuite") if s.get("name") == "(fleet)")
+    fleet_case = next(c for c in fleet_suite.iter("testcase") if c.get("name") == "waiver-unmatched")
+    assert "waiver #2 matches no finding" in fleet_case.find("system-out").text
+    stormy = Result("validate", [*calm.findings, result.findings[0]], result.regions, result.policies)
+    root = ET.fromstring(render_report("junit", stormy).split("\n", 1)[1])
+    [failure] = root.iter("failure")
+    assert failure.get("type") == "error" and "maxReplicas" in failure.text
 
 
 def test_text_report_groups_by_region_and_has_a_summary(result: Result):

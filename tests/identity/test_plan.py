@@ -16,9 +16,11 @@ from rayfleet.cli.identity import identity
 from rayfleet.fleet import load_fleet
 from rayfleet.identity import (
     AUDIENCE,
+    IdentityPlan,
     PlannedCredential,
     az_commands,
     bicep,
+    bicep_files,
     credential_name,
     format_table,
     plan_credentials,
@@ -190,6 +192,32 @@ def test_cli_plan_formats(output):
     outcome = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", output])
     assert outcome.exit_code == 0, outcome.output
     assert "westus3-ray-ray" in outcome.output
+
+
+def test_cli_plan_bicep_out_writes_one_file_per_resource_group(tmp_path, data_plan):
+    fleet, _ = data_plan
+    out = tmp_path / "bicep" / "nested"
+    outcome = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep", "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
+                     "federated-credentials-rg-rayfleet-wus3.bicep"]
+    assert all(f"{out / name}" in outcome.output for name in files)
+    printed = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep"]).output
+    # The files hold exactly what the stream concatenates, one deployable template each.
+    assert printed == "\n".join((out / name).read_text() for name in [
+        "federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
+        "federated-credentials-rg-rayfleet-wus3.bicep"])
+    for name in files:
+        text = (out / name).read_text()
+        assert text.count("// ---- ") == 1 and "federatedIdentityCredentials@" in text
+    # The same resource group name in two subscriptions does not overwrite a file.
+    twin = [PlannedCredential("r", f"{n}aaaaaaa-1111-4222-8333-444444444444", "id", None, "rg-ids", sub, "https://i/",
+                              "ray", "ray", f"fic-{n}") for n, sub in (("1", "sub-one-1234"), ("2", "sub-two-5678"))]
+    assert list(bicep_files(IdentityPlan(tuple(twin)), fleet)) == [
+        "federated-credentials-rg-ids.bicep", "federated-credentials-rg-ids-sub-two-.bicep"]
+    wrong = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "az", "--out", str(out)])
+    assert wrong.exit_code == 2 and "--format bicep" in wrong.output
 
 
 def test_cli_plan_region_filter():

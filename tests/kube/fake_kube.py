@@ -9,6 +9,12 @@ watch as newline-delimited events). Every request must carry ``Authorization: Be
 ``expired = True`` answers 401 like an API server given an expired token. It also serves Flux
 HelmReleases (``helmreleases``), as a member cluster under GitOps delivery does.
 
+For ``rayfleet status`` it also serves Helm's release Secrets (label selectors), pods (field
+selectors on ``status.phase``), PersistentVolumeClaims, RayClusters and RayJobs in all namespaces,
+and Kueue's ``kueue.x-k8s.io`` objects (ClusterQueues, AdmissionChecks, MultiKueueClusters,
+Workloads) when ``kueue`` is set; without it Kueue's API answers 404 as on a cluster without Kueue.
+``delay`` holds every answer back (timeouts).
+
 ``FakeHub`` is an Azure Kubernetes Fleet Manager hub: MemberClusters, a placement's resource
 snapshots, ClusterStagedUpdateRuns that advance one step per read (as kubefleet's controller
 would), and their ClusterApprovalRequests.
@@ -16,6 +22,8 @@ would), and their ClusterApprovalRequests.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,6 +187,192 @@ def raycluster(name: str, ns: str = "ray", *, state: str | None = None, head_rea
             **({"status": status} if status else {})}
 
 
+# --- what rayfleet status reads -----------------------------------------------------------------
+
+def helm_release_secret(name: str, namespace: str, revision: int, *, status: str = "deployed",
+                        chart: str = "ray-aks", chart_version: str = "0.1.0", app_version: str = "2.52.0",
+                        config: dict[str, Any] | None = None, description: str = "Upgrade complete",
+                        last_deployed: str = "2026-11-30T09:12:41.519317+00:00",
+                        gzipped: bool = True) -> dict[str, Any]:
+    """A release Secret as Helm 3/4's Secrets driver writes it: the release as JSON, gzipped and
+    base64-encoded (pkg/storage/driver/util.go), stored under data.release, which the API server
+    shows base64-encoded once more."""
+    release = {
+        "name": name, "namespace": namespace, "version": revision,
+        "info": {"first_deployed": "2026-09-01T08:00:00.000000+00:00", "last_deployed": last_deployed,
+                 "deleted": "", "description": description, "status": status, "notes": ""},
+        "chart": {"metadata": {"name": chart, "version": chart_version, "appVersion": app_version,
+                               "apiVersion": "v2", "type": "application"},
+                  "lock": None,
+                  "templates": [{"name": "templates/raycluster.yaml", "data": "a2luZDogUmF5Q2x1c3Rlcgo="}],
+                  "values": {"ray-cluster": {"enabled": True}}, "schema": None, "files": []},
+        "config": config or {}, "manifest": "---\n# Source: ray-aks/templates/raycluster.yaml\nkind: RayCluster\n",
+        "hooks": [], "labels": {},
+    }
+    payload = json.dumps(release).encode()
+    helm = base64.b64encode(gzip.compress(payload) if gzipped else payload)
+    return {"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+            "metadata": {"name": f"sh.helm.release.v1.{name}.v{revision}", "namespace": namespace,
+                         "labels": {"name": name, "owner": "helm", "status": status, "version": str(revision)},
+                         "resourceVersion": str(8000 + revision)},
+            "data": {"release": base64.b64encode(helm).decode()}}
+
+
+def ray_pod(cluster: str, group: str, node: str | None, *, ns: str = "ray", index: int = 0, gpus: int = 0,
+            ready: bool = True, phase: str = "Running") -> dict[str, Any]:
+    """A KubeRay pod (labels from KubeRay's utils: ray.io/cluster, ray.io/group, ray.io/node-type)."""
+    head = group == "headgroup"
+    name = f"{cluster}-{'head' if head else group + '-worker'}-{index:05d}"
+    resources: dict[str, Any] = {"requests": {"cpu": "4", "memory": "16Gi"}, "limits": {"memory": "16Gi"}}
+    if gpus:
+        resources["limits"]["nvidia.com/gpu"] = str(gpus)
+    status: dict[str, Any] = {"phase": phase,
+                              "conditions": [{"type": "Ready", "status": "True" if ready else "False"},
+                                             {"type": "PodScheduled", "status": "True" if node else "False"}]}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns,
+                         "labels": {"ray.io/cluster": cluster, "ray.io/group": group,
+                                    "ray.io/node-type": "head" if head else "worker",
+                                    "app.kubernetes.io/created-by": "kuberay-operator"}},
+            "spec": {"containers": [{"name": "ray-head" if head else "ray-worker", "image": "rayproject/ray:2.52.0",
+                                     "resources": resources}], **({"nodeName": node} if node else {})},
+            "status": status}
+
+
+def ray_cluster_with_groups(name: str, groups: dict[str, int], *, ns: str = "ray", state: str = "ready",
+                            head_ready: str = "True", provisioned: str = "True",
+                            owner: str | None = None) -> dict[str, Any]:
+    """A RayCluster with worker groups (group name → replicas), status as KubeRay 1.7 writes it."""
+    obj = raycluster(name, ns, state=state, head_ready=head_ready, provisioned=provisioned)
+    obj["spec"]["workerGroupSpecs"] = [
+        {"groupName": g, "replicas": n, "minReplicas": 0, "maxReplicas": max(n, 4), "rayStartParams": {},
+         "template": {}} for g, n in groups.items()]
+    obj["status"]["desiredWorkerReplicas"] = sum(groups.values())
+    if owner:
+        obj["metadata"]["ownerReferences"] = [{"apiVersion": "ray.io/v1", "kind": "RayJob", "name": owner,
+                                               "uid": "0b7c2d1e-0000-4000-8000-000000000002", "controller": True}]
+    return obj
+
+
+def rayjob(name: str, deployment_status: str, *, ns: str = "ray") -> dict[str, Any]:
+    job_status = {"Running": "RUNNING", "Complete": "SUCCEEDED", "Failed": "FAILED"}.get(deployment_status, "PENDING")
+    return {"apiVersion": "ray.io/v1", "kind": "RayJob",
+            "metadata": {"name": name, "namespace": ns, "generation": 1,
+                         "labels": {"kueue.x-k8s.io/queue-name": "ray-jobs"}},
+            "spec": {"entrypoint": "python train.py", "shutdownAfterJobFinishes": True},
+            "status": {"jobDeploymentStatus": deployment_status, "jobStatus": job_status,
+                       "rayClusterName": f"{name}-raycluster-abcde", "observedGeneration": 1}}
+
+
+def pvc(name: str, *, ns: str = "ray", phase: str = "Bound", storage_class: str = "ray-blob-fuse") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": storage_class,
+                     "resources": {"requests": {"storage": "10Ti"}}},
+            "status": {"phase": phase, **({"accessModes": ["ReadWriteMany"], "capacity": {"storage": "10Ti"}}
+                                          if phase == "Bound" else {})}}
+
+
+def cluster_queue(name: str, *, gpus: int, used: int = 0, pending: int = 0, admitted: int = 0,
+                  flavor: str = "gpu", checks: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A Kueue v1beta2 ClusterQueue (apis/kueue/v1beta2/clusterqueue_types.go)."""
+    spec: dict[str, Any] = {"namespaceSelector": {}, "resourceGroups": [{
+        "coveredResources": ["cpu", "memory", "nvidia.com/gpu"],
+        "flavors": [{"name": flavor, "resources": [{"name": "cpu", "nominalQuota": "400"},
+                                                   {"name": "memory", "nominalQuota": "3000Gi"},
+                                                   {"name": "nvidia.com/gpu", "nominalQuota": str(gpus)}]}]}]}
+    if checks:
+        spec["admissionChecksStrategy"] = {"admissionChecks": [{"name": c} for c in checks]}
+    usage = [{"name": flavor, "resources": [{"name": "cpu", "total": str(used * 8)},
+                                            {"name": "memory", "total": f"{used * 64}Gi"},
+                                            {"name": "nvidia.com/gpu", "total": str(used)}]}]
+    return {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue", "metadata": {"name": name},
+            "spec": spec,
+            "status": {"pendingWorkloads": pending, "reservingWorkloads": admitted, "admittedWorkloads": admitted,
+                       "flavorsReservation": usage, "flavorsUsage": usage,
+                       "conditions": [{"type": "Active", "status": "True", "reason": "Ready",
+                                       "message": "Can admit new workloads"}]}}
+
+
+def admission_check(name: str, controller: str = "kueue.x-k8s.io/multikueue") -> dict[str, Any]:
+    return {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "AdmissionCheck", "metadata": {"name": name},
+            "spec": {"controllerName": controller, "parameters": {"apiGroup": "kueue.x-k8s.io",
+                                                                   "kind": "MultiKueueConfig", "name": "fleet"}},
+            "status": {"conditions": [{"type": "Active", "status": "True", "reason": "Active"}]}}
+
+
+def multikueue_cluster(name: str, *, active: bool = True, message: str = "Connected") -> dict[str, Any]:
+    return {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "MultiKueueCluster", "metadata": {"name": name},
+            "spec": {"clusterSource": {"clusterProfileRef": {"name": name}}},
+            "status": {"conditions": [{"type": "Active", "status": "True" if active else "False",
+                                       "reason": "Active" if active else "ClientConnectionFailed",
+                                       "message": message}]}}
+
+
+def workload(job: str, *, ns: str = "ray", cluster: str | None = None, nominated: tuple[str, ...] = (),
+             state: str = "admitted", queue: str = "fleet-gpu",
+             created: str = "2026-12-01T23:00:00Z") -> dict[str, Any]:
+    """A Workload for a RayJob as Kueue writes it on a MultiKueue manager (status.clusterName once
+    a worker admitted it; status.nominatedClusterNames while it is being placed)."""
+    conditions = []
+    if state in ("reserved", "admitted", "finished", "failed"):
+        conditions.append({"type": "QuotaReserved", "status": "True", "reason": "QuotaReserved"})
+    if state in ("admitted", "finished", "failed"):
+        conditions.append({"type": "Admitted", "status": "True", "reason": "Admitted"})
+    if state in ("finished", "failed"):
+        conditions.append({"type": "Finished", "status": "True",
+                           "reason": "Succeeded" if state == "finished" else "Failed"})
+    if state == "pending":
+        conditions.append({"type": "QuotaReserved", "status": "False", "reason": "Pending",
+                           "message": "couldn't assign flavors to pod set head"})
+    status: dict[str, Any] = {"conditions": conditions}
+    if state != "pending":
+        status["admission"] = {"clusterQueue": queue, "podSetAssignments": [{"name": "head", "count": 1}]}
+    if cluster:
+        status["clusterName"] = cluster
+    if nominated:
+        status["nominatedClusterNames"] = list(nominated)
+    return {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "Workload",
+            "metadata": {"name": f"rayjob-{job}-3f9a1", "namespace": ns, "creationTimestamp": created,
+                         "labels": {"kueue.x-k8s.io/job-uid": "0b7c2d1e-0000-4000-8000-000000000003"},
+                         "ownerReferences": [{"apiVersion": "ray.io/v1", "kind": "RayJob", "name": job,
+                                              "uid": "0b7c2d1e-0000-4000-8000-000000000003", "controller": True}]},
+            "spec": {"queueName": "ray-jobs", "podSets": [{"name": "head", "count": 1, "template": {}}]},
+            "status": status}
+
+
+@dataclass
+class FakeKueue:
+    """Kueue's objects in one cluster, by plural."""
+
+    clusterqueues: list[dict[str, Any]] = field(default_factory=list)
+    admissionchecks: list[dict[str, Any]] = field(default_factory=list)
+    multikueueclusters: list[dict[str, Any]] = field(default_factory=list)
+    workloads: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _matches_labels(obj: dict[str, Any], selector: str) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    for term in filter(None, selector.split(",")):
+        key, _, value = term.partition("=")
+        if labels.get(key) != value:
+            return False
+    return True
+
+
+def _matches_fields(obj: dict[str, Any], selector: str) -> bool:
+    for term in filter(None, selector.split(",")):
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            if key == "status.phase" and (obj.get("status") or {}).get("phase") == value:
+                return False
+        else:
+            key, _, value = term.partition("=")
+            if key == "metadata.name" and (obj.get("metadata") or {}).get("name") != value:
+                return False
+    return True
+
+
 # --- the cluster --------------------------------------------------------------------------------
 
 @dataclass
@@ -200,6 +394,13 @@ class FakeCluster:
     raycluster_index: dict[tuple[str, str], int] = field(default_factory=dict)
     helmreleases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     watch_delay: float = 0.0
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    pvcs: list[dict[str, Any]] = field(default_factory=list)
+    rayjobs: list[dict[str, Any]] = field(default_factory=list)
+    kueue: FakeKueue | None = None
+    delay: float = 0.0  # seconds every answer is held back
+    forbidden: set[str] = field(default_factory=set)  # resources answered with 403 (e.g. {"secrets"})
     expired: bool = False
     token: str = TOKEN
     prefix: str = ""
@@ -209,9 +410,16 @@ class FakeCluster:
             return status(401, "Unauthorized", "Unauthorized")
         return None
 
-    def _guarded(self, handler: Any) -> Any:
+    def _guarded(self, handler: Any, resource: str = "") -> Any:
         def serve(request: Request) -> Reply:
-            return self._auth(request) or handler(request)
+            reply = self._auth(request)
+            if reply is None and resource in self.forbidden:
+                reply = status(403, "Forbidden", f'{resource} is forbidden: User "rayfleet" cannot list resource '
+                                                 f'"{resource}" in API group "" at the cluster scope')
+            reply = reply or handler(request)
+            if self.delay:
+                reply.delay = self.delay
+            return reply
         return serve
 
     def serve(self, server: HttpsServer) -> FakeCluster:
@@ -229,7 +437,47 @@ class FakeCluster:
         }
         for pattern, handler in routes.items():
             server.route("GET", p + pattern, self._guarded(handler))
+        status_routes = {
+            r"/api/v1/namespaces/(?P<ns>[^/]+)/secrets": ("secrets", self._secrets),
+            r"/api/v1/pods": ("pods", self._pods),
+            r"/api/v1/namespaces/(?P<ns>[^/]+)/persistentvolumeclaims": ("persistentvolumeclaims", self._pvcs),
+            r"/apis/ray.io/v1/rayclusters": ("rayclusters", self._all_rayclusters),
+            r"/apis/ray.io/v1/rayjobs": ("rayjobs", self._rayjobs),
+            r"/apis/kueue.x-k8s.io/(?P<version>[^/]+)/(?P<plural>[a-z]+)": ("kueue", self._kueue),
+        }
+        for pattern, (resource, handler) in status_routes.items():
+            server.route("GET", p + pattern, self._guarded(handler, resource))
         return self
+
+    def _secrets(self, request: Request) -> Reply:
+        selector = request.query.get("labelSelector", [""])[0]
+        items = [s for s in self.secrets if s["metadata"]["namespace"] == request.match["ns"]
+                 and _matches_labels(s, selector)]
+        return self._list("Secret", "v1", items)
+
+    def _pods(self, request: Request) -> Reply:
+        selector = request.query.get("fieldSelector", [""])[0]
+        return self._list("Pod", "v1", [p for p in self.pods if _matches_fields(p, selector)])
+
+    def _pvcs(self, request: Request) -> Reply:
+        return self._list("PersistentVolumeClaim", "v1",
+                          [c for c in self.pvcs if c["metadata"]["namespace"] == request.match["ns"]])
+
+    def _all_rayclusters(self, request: Request) -> Reply:
+        return self._list("RayCluster", "ray.io/v1",
+                          [states[self.raycluster_index[key]] for key, states in self.rayclusters.items()])
+
+    def _rayjobs(self, request: Request) -> Reply:
+        return self._list("RayJob", "ray.io/v1", self.rayjobs)
+
+    def _kueue(self, request: Request) -> Reply:
+        plural = request.match["plural"]
+        if self.kueue is None or request.match["version"] != "v1beta2" or not hasattr(self.kueue, plural):
+            # What an API server answers for a group/version it does not serve.
+            return Reply(404, "404 page not found\n", {"Content-Type": "text/plain; charset=utf-8"})
+        kind = {"clusterqueues": "ClusterQueue", "admissionchecks": "AdmissionCheck",
+                "multikueueclusters": "MultiKueueCluster", "workloads": "Workload"}[plural]
+        return self._list(kind, "kueue.x-k8s.io/v1beta2", getattr(self.kueue, plural))
 
     def _version(self, request: Request) -> Reply:
         major, minor = self.git_version.lstrip("v").split(".")[:2]

@@ -65,7 +65,9 @@ def run_fleet_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
     releases: dict[str, Release] = {}
     for region in fleet.regions:
         objects = load_manifest_paths([str(region.manifests)]) if region.manifests else []
-        files = [load_values_file(p) for p in fleet.values_stack_paths(region) if p.exists()]
+        # Values files shown relative to the fleet file, so messages do not depend on the checkout.
+        files = [load_values_file(p, display=str(p.relative_to(fleet.base_dir)))
+                 for p in fleet.values_stack_paths(region) if p.exists()]
         releases[region.name] = Release(objects=objects, settings=fleet.settings,
                                         kube_version=region.cluster.kube_minor, region=region, fleet=fleet,
                                         values=ValuesStack(files) if files else None)

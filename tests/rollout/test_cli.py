@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from rayfleet.cli.core import plan, validate
 from rayfleet.cli.preflight import preflight
 from rayfleet.cli.rollout import rollout
 
@@ -49,8 +50,9 @@ def test_preflight_cli_expired_credentials_exit_2(fake_aks):
 def test_rollout_dry_run_prints_the_plan(fake_aks, tmp_path):
     _complete(fake_aks)
     report = tmp_path / "rollout.json"
-    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--kubeconfig", str(fake_aks.kubeconfig),
-                                          "--timeout", "120", "--report", f"json={report}", "--no-color"])
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--preflight", "--kubeconfig",
+                                          str(fake_aks.kubeconfig), "--timeout", "120", "--report", f"json={report}",
+                                          "--no-color"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "# wave 1" and lines[1].startswith("helm upgrade --install ray ")
@@ -62,8 +64,34 @@ def test_rollout_dry_run_prints_the_plan(fake_aks, tmp_path):
 
 
 def test_rollout_dry_run_with_a_blocked_region_exits_1(fake_aks):
-    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--kubeconfig", str(fake_aks.kubeconfig), "--no-color"])
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--preflight", "--kubeconfig",
+                                          str(fake_aks.kubeconfig), "--no-color"])
     assert result.exit_code == 1 and "blocked" in result.output
+
+
+def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkeypatch):
+    """No kube context, no kubeconfig, no helm: the waves and the exact commands `plan` prints,
+    and the object counts `validate` shows."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no helm binary either
+    report = tmp_path / "rollout.json"
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--report", f"json={report}", "--no-color"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(report.read_text())
+    data = document["data"]["rollout"]
+    assert data["status"] == "planned" and [r["status"] for r in data["regions"]] == ["planned"] * 3
+    assert all(r["steps"][0]["status"] == "skipped" for r in data["regions"])
+    validated = json.loads(CliRunner().invoke(validate, [FLEET, "--report", "json"]).output)
+    assert {r["name"]: r["objects"] for r in document["regions"]} == \
+        {r["name"]: r["objects"] for r in validated["regions"]}
+    assert all(r["objects"] > 0 for r in document["regions"])
+    planned = json.loads(CliRunner().invoke(plan, [FLEET, "--format", "json", "--no-capacity"]).output)
+    printed = [line for line in result.stdout.splitlines() if line.startswith("helm ")]
+    assert printed == [r["command"] for r in planned["regions"]]
+    assert printed == [r["helmCommand"] for r in validated["regions"]]
+    assert all("--atomic --wait --timeout 600s" in line for line in printed)
+    table = result.stdout[result.stdout.index("rollout plan (dry run): planned"):]
+    assert "objects" in table and " 5 " in table
 
 
 @pytest.mark.skipif(shutil.which("helm") is not None, reason="helm is installed here")

@@ -37,7 +37,8 @@ class EngineError(RayfleetError):
 class LiveCheckError(RayfleetError):
     """A live call to Azure or Kubernetes failed; names the region and the cause."""
 
-    def __init__(self, region: str, cause: str) -> None:
+    def __init__(self, region: str, cause: str, *, status: int | None = None) -> None:
         self.region = region
         self.cause = cause
+        self.status = status  # the HTTP status when the server answered (401, 403, ...), else None
         super().__init__(f"region {region}: {cause}")

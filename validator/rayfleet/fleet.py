@@ -66,6 +66,7 @@ class Region:
     storage_account: str | None = None
     storage_location: str | None = None
     storage_resource_group: str | None = None
+    storage_cross_region: bool = False  # storage.allowCrossRegion: data in another region is intended
     quota: Quota | None = None
     manifests: Path | None = None
     wave: int = 1
@@ -280,6 +281,7 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         storage_account=storage.get("account"),
         storage_location=storage.get("location"),
         storage_resource_group=storage.get("resourceGroup"),
+        storage_cross_region=storage.get("allowCrossRegion", False),
         quota=Quota(dict(quota.get("families", {})), quota.get("regionalVCpus"), quota.get("spotVCpus"))
         if quota is not None else None,
         manifests=resolve(raw["manifests"]) if raw.get("manifests") else None,

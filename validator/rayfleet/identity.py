@@ -294,21 +294,30 @@ def _bicep_symbol(*parts: str, taken: set[str] | None = None) -> str:
 
 
 def bicep(plan: IdentityPlan, fleet: Fleet) -> str:
-    """Bicep for the plan: one section per (subscription, resource group) of the identities.
+    """Bicep for the plan on one stream: every file of ``bicep_files``, one after another."""
+    files = bicep_files(plan, fleet)
+    if not files:
+        return "// No ServiceAccount carries an azure.workload.identity/client-id annotation: nothing to create.\n"
+    return "\n".join(files.values())
 
-    Each section is a complete file for ``az deployment group create``: the identities as
-    ``existing`` resources and one ``federatedIdentityCredentials`` child per credential, each
-    depending on the previous one so ARM creates them one at a time.
+
+def bicep_files(plan: IdentityPlan, fleet: Fleet) -> dict[str, str]:
+    """Bicep for the plan: one file per (subscription, resource group) of the identities, by name.
+
+    Each file is complete for ``az deployment group create``: the identities as ``existing``
+    resources and one ``federatedIdentityCredentials`` child per credential, each depending on
+    the previous one so ARM creates them one at a time.
     """
     groups: dict[tuple[str | None, str | None], list[PlannedCredential]] = {}
     for cred in plan.credentials:
         groups.setdefault((cred.subscription_id, cred.resource_group), []).append(cred)
-    if not groups:
-        return "// No ServiceAccount carries an azure.workload.identity/client-id annotation: nothing to create.\n"
-    sections = []
+    files: dict[str, str] = {}
     for (subscription, group), creds in groups.items():
+        file_name = f"federated-credentials-{group or 'UNKNOWN-GROUP'}.bicep"
+        if file_name in files:  # the same resource group name in two subscriptions
+            file_name = file_name.replace(".bicep", f"-{(subscription or 'default')[:8]}.bicep")
         out = [
-            f"// ---- federated-credentials-{group or 'UNKNOWN-GROUP'}.bicep "
+            f"// ---- {file_name} "
             f"(rayfleet identity plan --format bicep, fleet {fleet.relative(fleet.path)})",
             "// Deploy with: az deployment group create "
             + (f"--subscription {subscription} " if subscription else "")
@@ -372,5 +381,5 @@ def bicep(plan: IdentityPlan, fleet: Fleet) -> str:
         out.extend(p + "\n" for p in params)
         out.extend(d + "\n" for d in declarations)
         out.extend(r + "\n" for r in resources)
-        sections.append("\n".join(out))
-    return "\n".join(sections)
+        files[file_name] = "\n".join(out)
+    return files

@@ -19,6 +19,7 @@ from .checks import run_fleet_policies, run_release_policies, to_finding
 from .errors import InputError
 from .findings import Finding, SourceLocation
 from .fleet import Fleet, PolicySettings, Region, load_fleet
+from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .manifests import KubeObject, load_manifest_paths, objects_from_text
 from .policies import ALL_POLICIES, FleetView, Policy, Release, Scope, get_policy
 from .render import EmbeddedHelm, Engine, TemplateError, ValuesSchemaError, engine_for
@@ -59,15 +60,12 @@ class _Session:
         return self._values[key]
 
 
-def helm_command(fleet: Fleet, region: Region) -> list[str]:
-    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order."""
-    command = ["helm", "upgrade", "--install", region.release_name, fleet.relative(fleet.chart),
-               "--namespace", region.namespace, "--create-namespace"]
-    if region.cluster.kube_context:
-        command += ["--kube-context", region.cluster.kube_context]
-    for path in fleet.values_stack_paths(region):
-        command += ["-f", fleet.relative(path)]
-    return command
+def helm_command(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
+    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order:
+    the command ``rayfleet rollout`` runs (``rayfleet.helm_args``)."""
+    values = [fleet.relative(p) for p in fleet.values_stack_paths(region)]
+    return ["helm", *upgrade_args(region.release_name, fleet.relative(fleet.chart), region.namespace, values,
+                                  timeout=timeout), *kube_flags(region.cluster.kube_context)]
 
 
 def format_command(command: Sequence[str]) -> str:
@@ -269,11 +267,13 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
 
 def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: str | Path | None = None,
                    policies: Iterable[Policy | str] | None = None, settings: PolicySettings | None = None,
-                   stdin: Any = None) -> Result:
+                   stdin: Any = None, fleet: Fleet | None = None) -> Result:
     """The same schemas and release policies over manifests rendered elsewhere.
 
-    Fleet policies (and release policies that need the fleet file) are skipped and listed in
-    ``Result.skipped_policies``.
+    With ``fleet``, its policy settings and VM sizes apply. Fleet policies are skipped either way
+    (they compare each region's release with the fleet file, and scanned manifests belong to no
+    region), as are release policies that need the fleet file when there is none; both are listed
+    in ``Result.skipped_policies`` with the reason in ``Result.skip_reason``.
     """
     timings = Timings()
     chosen = _select(policies)
@@ -281,7 +281,7 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     with timings.stage("load"):
         objects = load_manifest_paths(paths, stdin=stdin)
         crd_schemas = _crd_schemas(None, crds)
-    release = Release(objects, settings or PolicySettings(), kube_version)
+    release = Release(objects, settings or (fleet.settings if fleet else PolicySettings()), kube_version, fleet=fleet)
     if not objects:
         shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
         raise InputError("found no Kubernetes objects to check", file=shown)
@@ -290,10 +290,17 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):
         result.findings.extend(run_release_policies(release, chosen))
-    result.skipped_policies = tuple(p.id for p in chosen if p.scope is Scope.FLEET or p.needs_fleet)
+    result.skipped_policies = tuple(p.id for p in chosen
+                                    if p.scope is Scope.FLEET or (p.needs_fleet and fleet is None))
     result.policies = tuple(p for p in chosen if p.id not in result.skipped_policies)
+    if fleet is not None:
+        result.skip_reason = "compares each region's rendered release; run rayfleet validate"
+        why = ("they compare each region's rendered release with the fleet file, and scanned manifests belong "
+               f"to no region: run `rayfleet validate {fleet.relative(fleet.path)}`")
+    else:
+        why = "they need the fleet file"
     if result.skipped_policies:
-        result.notes.append("skipped (they need the fleet file): " + ", ".join(result.skipped_policies))
+        result.notes.append(f"skipped ({why}): " + ", ".join(result.skipped_policies))
     result.regions.append(RegionSummary(None, len(objects)))
     return result
 

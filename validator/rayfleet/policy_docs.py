@@ -1,7 +1,8 @@
-"""The policy catalogue as Markdown (``docs/policies.md``), generated from the registry."""
+"""The policy catalogue as Markdown (``docs/policies.md``) and JSON, generated from the registry."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from .policies.base import Policy, Scope
@@ -15,7 +16,17 @@ _SCOPE_TITLES = {
 }
 _SCOPE_INTRO = {
     Scope.RELEASE: "Checked on each region's rendered objects (and by `rayfleet scan` on any manifests).",
-    Scope.FLEET: "Checked across all regions of the fleet file at once.",
+    Scope.FLEET: (
+        "Checked across all regions of the fleet file at once.\n\n"
+        "**Cross-checks: the fleet file is the truth.** A region's facts are written twice: in the fleet "
+        "file (its identities, storage, cluster) and in its values files (what the chart renders). "
+        "`region-identity-declared`, `region-identity-match`, `region-storage-match`, "
+        "`region-cluster-match`, `storage-in-region` and `unique-cluster-names` check that the rendered "
+        "release says what the fleet file says, so a region copied from another cannot ship with the other "
+        "region's identity, data or cluster. Each finding names both places: the fleet file line of the "
+        "fact and the values file line that set the rendered value (found through the values stack's "
+        "provenance), so the fix is one edit away."
+    ),
     Scope.LIVE: "Checked against live Azure and Kubernetes APIs, when live checks are asked for.",
     Scope.PIPELINE: "Raised by the validation pipeline itself: rendering, schemas and waivers.",
 }
@@ -64,3 +75,13 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
                 out += ["", "References:"]
                 out += [f"- <{ref}>" for ref in policy.references]
     return "\n".join(out) + "\n"
+
+
+def policies_as_json(policies: Iterable[Policy]) -> str:
+    """``{"policies": [{id, title, severity, scope, rationale, remediation, references}]}``, in
+    registry order, camelCase like every rayfleet JSON document."""
+    return json.dumps({"policies": [
+        {"id": p.id, "title": one_line(p.title), "severity": p.severity.value, "scope": p.scope.value,
+         "rationale": one_line(p.rationale), "remediation": one_line(p.remediation),
+         "references": list(p.references), "needsFleet": p.needs_fleet}
+        for p in policies]}, indent=2) + "\n"

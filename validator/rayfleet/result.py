@@ -49,6 +49,7 @@ class Result:
     regions: list[RegionSummary] = field(default_factory=list)
     policies: tuple = ()  # the Policy objects that ran
     skipped_policies: tuple[str, ...] = ()  # IDs skipped (e.g. fleet policies in scan), with why below
+    skip_reason: str = "needs the fleet file"  # why they were skipped, in one phrase
     notes: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     tool_version: str = __version__

@@ -17,7 +17,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._version import __version__
 from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
+from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .render import pyhelm3_command
 from .result import RegionSummary, Result
 from .text import one_line
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from .kube.readiness import Readiness
     from .policies.base import Release
 
-DEFAULT_TIMEOUT = 600
 REPORT_SCHEMA = "rayfleet-rollout/v1"
 
 
@@ -76,24 +76,13 @@ class RegionPlan:
 
     def helm_args(self, *, helm4: bool = False) -> list[str]:
         """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
-        args = ["upgrade", "--install", self.release, self.chart, "--namespace", self.namespace]
-        if self.create_namespace:
-            args.append("--create-namespace")
-        if self.atomic:
-            args.append("--rollback-on-failure" if helm4 else "--atomic")
-        args += ["--wait", "--timeout", f"{self.timeout}s"]
-        for path in self.values_files:
-            args += ["-f", path]
-        return args
+        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
+                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
+                            helm4=helm4)
 
     def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
-        """The command a person would run for this region (what ``--dry-run`` prints)."""
-        cmd = [helm, *self.helm_args(helm4=helm4)]
-        if self.kube_context:
-            cmd += ["--kube-context", self.kube_context]
-        if self.kubeconfig:
-            cmd += ["--kubeconfig", self.kubeconfig]
-        return cmd
+        """The command a person would run for this region (what ``--dry-run`` and ``plan`` print)."""
+        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
 
 
 def plan_region(fleet: Fleet, region: Region, release: Release | None = None, *, timeout: int = DEFAULT_TIMEOUT,
@@ -229,6 +218,7 @@ class RegionStatus(StrEnum):
     FAILED = "failed"  # a step failed: see the steps
     NOT_STARTED = "not-started"  # the rollout stopped before this region
     CHECKED = "checked"  # dry run: preflight passed
+    PLANNED = "planned"  # dry run without preflight: nothing was read from the cluster
     BLOCKED = "blocked"  # dry run: preflight failed
 
 
@@ -294,7 +284,7 @@ class RolloutReport:
     fleet: str
     dry_run: bool
     regions: list[RegionOutcome]
-    status: str = "succeeded"  # succeeded | failed | refused | error | checked | blocked
+    status: str = "succeeded"  # succeeded | failed | refused | error | checked | blocked | planned
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: datetime | None = None
     error: str | None = None  # a cluster that could not be read (exit 2)
@@ -308,7 +298,7 @@ class RolloutReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("succeeded", "checked")
+        return self.status in ("succeeded", "checked", "planned")
 
     def to_dict(self) -> dict[str, Any]:
         finished = self.finished or datetime.now(UTC)
@@ -317,7 +307,9 @@ class RolloutReport:
         for wave, plans in waves([r.plan for r in self.regions]):
             outcomes = [r for r in self.regions if r.plan.wave == wave]
             statuses = {o.status for o in outcomes}
-            if statuses <= {RegionStatus.SUCCEEDED} or statuses <= {RegionStatus.CHECKED}:
+            if statuses <= {RegionStatus.PLANNED}:
+                state = "planned"
+            elif statuses <= {RegionStatus.SUCCEEDED} or statuses <= {RegionStatus.CHECKED}:
                 state = "succeeded" if RegionStatus.SUCCEEDED in statuses else "checked"
             elif statuses & {RegionStatus.FAILED, RegionStatus.BLOCKED}:
                 state = "failed"
@@ -357,15 +349,22 @@ def _blocking(findings: Sequence[Finding], fail_on: Severity) -> list[Finding]:
     return [f for f in findings if f.counts and f.severity.at_least(fail_on)]
 
 
-def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate, dry_run: bool,
-               observer: RolloutObserver, fail_on: Severity = Severity.ERROR) -> RegionOutcome:
-    """Preflight, deploy, wait (dry run: preflight only), recorded in ``outcome``.
+def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate | None, dry_run: bool,
+               observer: RolloutObserver, fail_on: Severity = Severity.ERROR, preflight: bool = True) -> RegionOutcome:
+    """Preflight, deploy, wait (dry run: preflight only, or nothing without ``preflight``),
+    recorded in ``outcome``.
 
     ``LiveCheckError`` (a cluster that cannot be read) propagates after it is recorded.
     """
     plan = outcome.plan
     name = plan.name
 
+    if dry_run and not preflight:  # offline: no kube context is read
+        outcome.steps.append(StepOutcome("preflight", StepStatus.SKIPPED, 0.0, "offline dry run (add --preflight)"))
+        observer.step(name, "preflight", "skipped", "offline dry run (add --preflight)")
+        outcome.status = RegionStatus.PLANNED
+        return outcome
+    assert gate is not None
     observer.step(name, "preflight", "started")
     start = time.perf_counter()
     try:
@@ -440,10 +439,12 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     return outcome
 
 
-def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer: HelmDeployer | None,
+def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate | None, deployer: HelmDeployer | None,
                     dry_run: bool = False, observer: RolloutObserver | None = None, fleet_path: str = "",
-                    fail_on: Severity = Severity.ERROR, helm: str = "helm", helm4: bool = False) -> RolloutReport:
-    """The wave loop. A live rollout stops at the first failed region; a dry run checks them all."""
+                    fail_on: Severity = Severity.ERROR, helm: str = "helm", helm4: bool = False,
+                    preflight: bool = True) -> RolloutReport:
+    """The wave loop. A live rollout stops at the first failed region; a dry run checks them all
+    (or, without ``preflight``, only lists them: no gate is needed then)."""
     observer = observer or RolloutObserver()
     outcomes = {p.name: RegionOutcome(p) for p in plans}
     report = RolloutReport(fleet_path, dry_run, [outcomes[p.name] for p in plans], helm=helm, helm4=helm4)
@@ -456,7 +457,7 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer:
             outcome = outcomes[plan.name]
             try:
                 run_region(outcome, deployer=deployer, gate=gate, dry_run=dry_run, observer=observer,
-                           fail_on=fail_on)
+                           fail_on=fail_on, preflight=preflight)
             except LiveCheckError as exc:
                 report.error = report.error or str(exc)
             observer.region_finished(outcome)
@@ -466,6 +467,8 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate, deployer:
     statuses = {o.status for o in report.regions}
     if report.error:
         report.status = "error"
+    elif dry_run and not preflight:
+        report.status = "planned"
     elif dry_run:
         report.status = "blocked" if RegionStatus.BLOCKED in statuses else "checked"
     else:
@@ -479,14 +482,17 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
                   gate: ClusterGate | None = None, observer: RolloutObserver | None = None,
                   kubeconfig: str | None = None, create_namespace: bool = True,
                   releases: dict[str, Release] | None = None,
-                  validate: Callable[..., Result] | None = None) -> Result:
+                  validate: Callable[..., Result] | None = None, preflight: bool = True) -> Result:
     """``rayfleet rollout``: validate (refuse on errors), then the waves.
+
+    A dry run with ``preflight=False`` reads no cluster: it validates and lists the waves and
+    commands only. A live rollout always runs the preflight.
 
     Returns a ``Result`` whose findings are the validation's and every preflight's;
     ``extra["rollout_report"]`` is the ``RolloutReport`` and ``extra["rollout"]`` its JSON form
     (which the JSON reporter writes as ``data.rollout``). A live rollout needs a ``deployer``.
     """
-    from .pipeline import render_fleet, validate_fleet
+    from .pipeline import format_command, render_fleet, validate_fleet
 
     selected = fleet.select(list(regions) if regions else None)
     names = [r.name for r in selected]
@@ -494,7 +500,9 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
     renders = validation.extra.get("renders")
     result = Result(command="rollout", findings=list(validation.findings), policies=validation.policies,
                     notes=list(validation.notes))
-    result.regions = [RegionSummary(r.name) for r in selected]
+    # What validate counted (objects per region), so the two commands show the same numbers.
+    counted = {r.name: r for r in validation.regions}
+    result.regions = [replace(counted[r.name]) if r.name in counted else RegionSummary(r.name) for r in selected]
     helm = getattr(deployer, "executable", "helm")
     helm4 = bool(getattr(deployer, "helm4", False))
     if releases is None:
@@ -503,7 +511,7 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
     plans = [plan_region(fleet, r, releases.get(r.name), timeout=timeout, create_namespace=create_namespace,
                          kubeconfig=kubeconfig) for r in selected]
     for summary, plan in zip(result.regions, plans, strict=True):
-        summary.helm_command = " ".join(plan.command(helm=helm, helm4=helm4))
+        summary.helm_command = format_command(plan.command(helm=helm, helm4=helm4))
     if validation.failed(Severity.ERROR):
         report = RolloutReport(str(fleet.path), dry_run, [RegionOutcome(p) for p in plans], status="refused",
                                helm=helm, helm4=helm4)
@@ -511,9 +519,11 @@ def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run
     else:
         if not dry_run and deployer is None:
             raise EngineError("a rollout needs a Helm deployer (a helm binary)")
-        gate = gate or LiveClusterGate(fleet, releases, kubeconfig=kubeconfig, create_namespace=create_namespace)
+        offline = dry_run and not preflight
+        if gate is None and not offline:
+            gate = LiveClusterGate(fleet, releases, kubeconfig=kubeconfig, create_namespace=create_namespace)
         report = execute_rollout(plans, gate=gate, deployer=deployer, dry_run=dry_run, observer=observer,
-                                 fleet_path=str(fleet.path), helm=helm, helm4=helm4)
+                                 fleet_path=str(fleet.path), helm=helm, helm4=helm4, preflight=not offline)
         for outcome in report.regions:
             result.findings.extend(outcome.findings)
     report.validation = {s.value: validation.count(s) for s in Severity}

@@ -8,7 +8,7 @@ step is Helm's own (``Chart.merge_values`` in the embedded engine); the first is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,22 @@ class ValuesStack:
         if template is not None:
             matches = [m for m in matches if _feeds(m[0], template)] or matches
         return matches[-1][1] if len({m[1] for m in matches}) == 1 else None
+
+    def leaves(self) -> Iterator[tuple[KeyPath, SourceLocation, Any]]:
+        """Every leaf of the fold: its key path, the file and line that set it, its value."""
+        for path, location in self._origin.items():
+            yield path, location, _lookup(self.merged, path)
+
+    def locate_all(self, value: str) -> list[tuple[KeyPath, SourceLocation]]:
+        """Every key whose merged value is ``value`` (compared without case), in values-stack
+        order: the places a person edits to change a rendered value."""
+        wanted = value.strip().lower()
+        if not wanted:
+            return []
+        order = {f.path: i for i, f in enumerate(self.files)}
+        found = [(path, loc) for path, loc, leaf in self.leaves()
+                 if isinstance(leaf, str) and leaf.strip().lower() == wanted]
+        return sorted(found, key=lambda item: (order.get(item[1].file, 0), item[1].line or 0))
 
 
 def _feeds(path: KeyPath, template: str) -> bool:

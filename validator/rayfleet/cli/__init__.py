@@ -12,6 +12,7 @@ from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
+from .status import status
 
 EPILOG = """\b
 Examples:
@@ -26,6 +27,8 @@ Examples:
   rayfleet rollout examples/fleet.yaml --dry-run
   rayfleet export flux examples/fleet.yaml --out gitops/
   rayfleet rollout examples/fleet.yaml --engine fleet-manager --dry-run
+  rayfleet status examples/fleet.yaml --format html --out status.html
+  rayfleet status --from examples/status/snapshot.json
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
 
@@ -41,7 +44,7 @@ def main() -> None:
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
-                               policies]
+                               status, policies]
 
 for command in COMMANDS:
     main.add_command(command)

@@ -71,7 +71,8 @@ def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary
 @click.option("--kube-version", default="1.33", show_default=True, help="Kubernetes version of the schemas.")
 @CRDS_OPT
 @click.option("--fleet", "fleet_path", type=click.Path(dir_okay=False), default=None,
-              help="Take policy settings (GPU taint, registries, external ServiceAccounts) from this fleet file.")
+              help="Take policy settings (GPU taint, registries, external ServiceAccounts) and VM sizes "
+                   "from this fleet file.")
 @click.option("--profile", is_flag=True, help="Print the time spent in each stage on stderr.")
 @report_options
 @handle_errors
@@ -79,11 +80,12 @@ def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path
          reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
     """Check manifests rendered elsewhere: files, folders or - for stdin.
 
-    The same object schemas and policies as `validate`; policies that need the fleet file
-    (quota, failover, fleet-wide rules) are skipped and listed.
+    The same object schemas and policies as `validate`; fleet policies (quota, failover, the
+    cross-checks against the fleet file) compare each region's rendered release, so they are
+    skipped and listed: run `validate` for those.
     """
-    settings = load_fleet(fleet_path).settings if fleet_path else None
-    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, settings=settings)
+    loaded = load_fleet(fleet_path) if fleet_path else None
+    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, fleet=loaded)
     if profile:
         _print_profile(result)
     finish(result, reports, fail_on, color)
@@ -129,23 +131,40 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool) -
 
 
 @click.group(invoke_without_command=True)
-@click.option("--format", "output", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--format", "output", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
 @click.pass_context
 def policies(ctx: click.Context, output: str) -> None:
     """The policy catalogue (`policies show ID` for one policy)."""
     if ctx.invoked_subcommand is not None:
+        return
+    if output == "json":
+        from ..policy_docs import policies_as_json
+
+        click.echo(policies_as_json(ALL_POLICIES), nl=False)
         return
     if output == "markdown":
         from ..policy_docs import render_policy_docs
 
         click.echo(render_policy_docs(ALL_POLICIES), nl=False)
         return
+    from ..report.layout import records, terminal_width
+
+    width = terminal_width()
+    id_width = max(len(p.id) for p in ALL_POLICIES)
+    if width < id_width + 40:  # too narrow for a title column: one record per policy
+        click.echo(records([(p.id, [(p.severity.value, f"({p.scope.value}) {p.title}")]) for p in ALL_POLICIES],
+                           width), nl=False)
+        return
+    # Policy IDs are copied into waivers: their column never wraps or truncates; titles wrap.
     table = Table(box=None, show_edge=False, pad_edge=False)
-    for column in ("id", "severity", "scope", "title"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True, min_width=id_width)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("scope", no_wrap=True)
+    table.add_column("title", overflow="fold")
     for policy in ALL_POLICIES:
         table.add_row(policy.id, policy.severity.value, policy.scope.value, policy.title)
-    Console(soft_wrap=True).print(table)
+    Console(width=width, highlight=False).print(table)
 
 
 @policies.command("show")

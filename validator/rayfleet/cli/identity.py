@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -48,8 +49,11 @@ def identity() -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json", "az", "bicep"]), default="table",
               show_default=True, help="table; json; az: a bash script of `az identity federated-credential "
                                       "create` commands run one after another; bicep.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="With --format bicep: write one .bicep file per resource group into this folder "
+                   "(created if missing) instead of printing them.")
 @handle_errors
-def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
+def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None) -> None:
     """The federated identity credential every ServiceAccount of FLEET needs.
 
     One credential per region and ServiceAccount annotated with azure.workload.identity/client-id:
@@ -57,16 +61,28 @@ def plan(fleet: str, regions: tuple[str, ...], output: str) -> None:
     system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
-    from ..identity import IdentityPlan, az_commands, bicep, format_json, format_table, plan_credentials
+    from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
+    from ..report.identity_table import identity_table_text
+    from ..report.layout import terminal_width
 
+    if out_dir is not None and output != "bicep":
+        fail("--out writes Bicep files: use it with --format bicep")
     loaded = load_fleet(fleet)
     selected = {r.name for r in loaded.select(regions)}
     whole = plan_credentials(loaded, _releases(loaded))
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
-    text = {"table": lambda: format_table(shown), "json": lambda: format_json(shown),
-            "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
-    click.echo(text, nl=False)
+    if out_dir is not None:
+        files = bicep_files(shown, loaded)
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (folder / name).write_text(content, encoding="utf-8")
+        click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
+    else:
+        text = {"table": lambda: identity_table_text(shown, terminal_width()), "json": lambda: format_json(shown),
+                "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
+        click.echo(text, nl=False)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "

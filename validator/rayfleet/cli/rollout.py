@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..findings import Severity
 from ..fleet import Fleet, load_fleet
+from ..report.layout import terminal_width
 from ..rollout import (
     DEFAULT_TIMEOUT,
     RegionOutcome,
@@ -26,7 +27,8 @@ from ..rollout import (
 from .common import EXIT_FINDINGS, EXIT_OK, fail, handle_errors, parse_report_spec
 
 _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow", "started": "cyan", "waiting": "dim"}
-_STATUS_STYLE = {RegionStatus.SUCCEEDED: "green", RegionStatus.CHECKED: "green", RegionStatus.FAILED: "red",
+_STATUS_STYLE = {RegionStatus.SUCCEEDED: "green", RegionStatus.CHECKED: "green", RegionStatus.PLANNED: "green",
+                 RegionStatus.FAILED: "red",
                  RegionStatus.BLOCKED: "red", RegionStatus.NOT_STARTED: "yellow"}
 
 
@@ -49,15 +51,19 @@ class ConsoleProgress(RolloutObserver):
         pass
 
 
-def summary_table(report: RolloutReport) -> Table:
+def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) -> Table:
+    """One row per region; ``objects`` is what validate counted per region (the same numbers)."""
     title = "rollout plan (dry run)" if report.dry_run else "rollout"
     table = Table(title=f"{title}: {report.status}", title_justify="left")
-    for column in ("wave", "region", "context", "status", "preflight", "deploy", "readiness", "message"):
-        table.add_column(column, overflow="fold")
+    for column in ("wave", "region", "objects", "context", "status", "preflight", "deploy", "readiness", "message"):
+        # Names are copied from here: only the message may wrap (at spaces).
+        table.add_column(column, no_wrap=column != "message", justify="right" if column == "objects" else "left")
     for outcome in report.regions:
         steps = {s.name: s.status.value for s in outcome.steps}
         style = _STATUS_STYLE.get(outcome.status, "")
-        table.add_row(str(outcome.plan.wave), outcome.name, outcome.plan.kube_context or "",
+        count = (objects or {}).get(outcome.name)
+        table.add_row(str(outcome.plan.wave), outcome.name, "-" if count is None else str(count),
+                      outcome.plan.kube_context or "",
                       f"[{style}]{outcome.status.value}[/{style}]", steps.get("preflight", "-"),
                       steps.get("deploy", "-"), steps.get("readiness", "-"), outcome.message)
     return table
@@ -80,13 +86,20 @@ def plan_text(report: RolloutReport) -> str:
 @click.argument("fleet", default="fleet.yaml")
 @click.option("--region", "regions", multiple=True, metavar="NAME",
               help="Only this region (repeatable). Default: every region.")
-@click.option("--dry-run", is_flag=True, help="Print the plan and run the preflight only; change nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Validate and print the waves and the exact helm commands; change nothing. Offline: reads "
+                   "no cluster unless --preflight is given.")
+@click.option("--preflight", "run_preflight", is_flag=True,
+              help="With --dry-run: also run the preflight against every region's kube context.")
 @click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, metavar="S",
               help="Seconds per region for helm (--atomic --wait --timeout) and again for the RayCluster to be ready.")
 @click.option("--helm-binary", metavar="PATH", default="helm", show_default=True,
               help="The helm binary that deploys (driven through pyhelm3).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), default=None, envvar="KUBECONFIG",
-              help="Kubeconfig holding every region's cluster.kubeContext (default: $KUBECONFIG, ~/.kube/config).")
+# No envvar: helm and the kubernetes client read $KUBECONFIG themselves, so the printed command
+# stays the one `plan` prints unless --kubeconfig is given.
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), default=None,
+              help="Kubeconfig holding every region's cluster.kubeContext (default: $KUBECONFIG, ~/.kube/config); "
+                   "added to the helm commands when given.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
               help="Also write a report (json, sarif, junit, markdown, text); the JSON report holds the "
                    "rollout under data.rollout (docs/rollout.md). Repeatable.")
@@ -99,8 +112,8 @@ def plan_text(report: RolloutReport) -> str:
 @click.option("--poll-interval", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="S",
               help="fleet-manager: seconds between reads of the update run.")
 @handle_errors
-def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, helm_binary: str,
-            kubeconfig: str | None, reports: tuple[str, ...], color: bool | None, engine: str,
+def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: bool, timeout: int,
+            helm_binary: str, kubeconfig: str | None, reports: tuple[str, ...], color: bool | None, engine: str,
             hub_context: str | None, poll_interval: float) -> None:
     """Roll FLEET out wave by wave (ascending wave; fleet order inside a wave).
 
@@ -121,21 +134,22 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, timeout: int, h
             fail(f"{path}: folder {Path(path).parent} does not exist")
     loaded = load_fleet(fleet)
     use_color = sys.stdout.isatty() if color is None else color
-    out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=160 if not use_color else None)
-    err = Console(stderr=True, no_color=not use_color, highlight=False, width=160 if not use_color else None)
+    out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=terminal_width())
+    err = Console(stderr=True, no_color=not use_color, highlight=False, width=terminal_width())
     if engine == "fleet-manager":
         _fleet_manager(loaded, regions, dry_run, timeout, kubeconfig, hub_context, poll_interval, specs, use_color,
                        out, err)
     deployer = None if dry_run else PyHelm3Deployer(helm_binary, kubeconfig=kubeconfig)
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
-                           observer=ConsoleProgress(err), kubeconfig=kubeconfig)
+                           observer=ConsoleProgress(err), kubeconfig=kubeconfig,
+                           preflight=run_preflight or not dry_run)
     report: RolloutReport = result.extra["rollout_report"]
     if dry_run:
         out.print(plan_text(report), markup=False)
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
     if counting or report.status == "refused":
         click.echo(render_report("text", result, color=use_color), nl=False)
-    out.print(summary_table(report))
+    out.print(summary_table(report, {r.name: r.objects for r in result.regions if r.name}))
     for name, path in specs:
         assert path is not None
         Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")

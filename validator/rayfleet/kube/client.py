@@ -50,6 +50,7 @@ class KubeApi:
         self.api_client = api_client
         self.context = context
         self.server = api_client.configuration.host
+        self.request_timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)  # (connect, read) seconds
 
     @classmethod
     def connect(cls, region: Region, kubeconfig: str | Path | None = None) -> KubeApi:
@@ -96,12 +97,12 @@ class KubeApi:
             if exc.status == 401:
                 return LiveCheckError(self.region, f"{self._where()} rejected the credentials (401 Unauthorized) "
                                                    f"reading {what}: the token expired or is invalid; refresh "
-                                                   "them (az aks get-credentials, kubelogin)")
+                                                   "them (az aks get-credentials, kubelogin)", status=401)
             if exc.status == 403:
                 return LiveCheckError(self.region, f"{self._where()}: forbidden to read {what}: "
-                                                   f"{_status_message(exc)}")
+                                                   f"{_status_message(exc)}", status=403)
             return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
-                                               f"{_status_message(exc)}")
+                                               f"{_status_message(exc)}", status=exc.status)
         reason = exc.reason if isinstance(exc, ApiException) else exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             reason = exc.reason
@@ -111,8 +112,7 @@ class KubeApi:
     def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         """One GET: the JSON object, or None on 404."""
         try:
-            response = method(*args, _preload_content=False,
-                              _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), **kwargs)
+            response = method(*args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -139,6 +139,10 @@ class KubeApi:
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
+
+    def list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of a list call, page by page."""
+        return self._list(what, method, *args, **kwargs)
 
     # --- reads ------------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..capacity import QuotaBreach, quota_breaches, region_demand
+from ..capacity import GroupDemand, QuotaBreach, quota_breaches, region_demand
 from ..findings import Severity, SourceLocation, Violation
-from .base import FleetView, Policy, Scope
+from ._provenance import describe_setting
+from .base import FleetView, Policy, Release, Scope
 
 
 def check(view: FleetView) -> Iterator[Violation]:
@@ -28,7 +29,20 @@ def check(view: FleetView) -> Iterator[Violation]:
         if region.quota is None:
             continue
         for breach in quota_breaches(demand, region.quota):
-            yield Violation(breach.message, region=region.name, source=_quota_line(view, index, breach))
+            causes = [c for c in (_cause(release, g) for g in breach.groups if g.vcpus) if c]
+            message = breach.message + (f"; {'; '.join(causes)}" if causes else "")
+            yield Violation(message, region=region.name, source=_quota_line(view, index, breach))
+
+
+def _cause(release: Release, group: GroupDemand) -> str:
+    """Where the values files set the group's maxReplicas (an override that raised it, say)."""
+    if group.role != "worker":
+        return ""
+    spec = next((t.group_spec for t in release.pod_templates()
+                 if t.obj.ref == group.obj and t.role == "worker" and t.group == group.group), None)
+    rendered = spec.get("maxReplicas") if isinstance(spec, dict) else None
+    where = describe_setting(release.values, "maxReplicas", rendered, near=group.group)
+    return f"{group.label}: {where}" if where else ""
 
 
 def _quota_line(view: FleetView, index: int, breach: QuotaBreach) -> SourceLocation | None:
@@ -62,7 +76,9 @@ POLICY = Policy(
         "Azure counts quota in vCPUs per VM family and in total per region (spot VMs in a separate "
         "regional spot bucket). When the autoscaler scales every worker group to maxReplicas and the "
         "nodes need more vCPUs than the quota allows, the extra nodes never arrive: pods stay Pending "
-        "and the Ray job waits without an error that names the cause. A region exactly at its limit fits."
+        "and the Ray job waits without an error that names the cause. A region exactly at its limit fits. "
+        "The finding names the quota line in the fleet file and, for each group, the values file and line "
+        "that set its maxReplicas (and the files it overrode), so an override that raised it is found."
     ),
     remediation=(
         "Lower maxReplicas (or the VM size) of the groups named, or request more quota for the family, "

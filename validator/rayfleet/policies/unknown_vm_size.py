@@ -23,13 +23,14 @@ def check(release: Release) -> Iterator[Violation]:
                     yield Violation(
                         f"{pod.description} asks for GPUs but selects no VM size (no "
                         "node.kubernetes.io/instance-type nodeSelector), so its quota cannot be checked",
-                        obj=obj.ref, path=pod.at("nodeSelector"))
+                        obj=obj.ref, path=pod.at("nodeSelector"), severity=Severity.WARNING)
                 continue
             for name in names:
                 if lookup_vm_size(name, release.fleet) is None:
                     yield Violation(
                         f"{pod.description} runs on VM size {name!r}, which is neither in rayfleet's "
-                        "catalogue nor in the fleet file's vmSizes, so its quota cannot be checked",
+                        "catalogue nor in the fleet file's vmSizes (a typo?), so the GPU quota and failover "
+                        "checks cannot count it",
                         obj=obj.ref, path=path or "", value=name)
 
 
@@ -49,13 +50,15 @@ def _asks_for_gpus(spec: dict) -> bool:
 POLICY = Policy(
     id="unknown-vm-size",
     title="Ray worker groups run on VM sizes the capacity model knows",
-    severity=Severity.WARNING,
+    severity=Severity.ERROR,
     scope=Scope.RELEASE,
     rationale=(
         "The GPU quota and failover checks turn each worker group's maxReplicas into nodes and vCPUs "
         "of its VM size, read from the node.kubernetes.io/instance-type nodeSelector. A size rayfleet "
         "does not know (a typo, or a size newer than its catalogue), or a GPU group that selects no "
-        "size at all, is left out of those checks, so a quota problem would go unnoticed."
+        "size at all, is left out of those checks, so a quota problem would go unnoticed. An unknown size "
+        "is an error (a typo would otherwise switch the quota check off in silence); a GPU group that "
+        "selects no size is a warning."
     ),
     remediation=(
         "Fix the VM size name, or describe the size under vmSizes in the fleet file (vcpus, gpus, family); "

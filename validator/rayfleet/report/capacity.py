@@ -9,31 +9,40 @@ from rich.console import Console
 from rich.table import Table
 
 from ..capacity import CapacityTable
+from .layout import hanging, natural_width, records, terminal_width
 
 
-def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int = 160) -> str:
-    """The capacity table as text (rich), for a terminal or a log."""
-    grid = Table(title=f"GPU capacity (quota: {table.quota_source})", title_justify="left")
-    for header, justify in (("region", "left"), ("quota", "left"), ("GPU", "left"), ("max GPUs", "right"),
-                            ("max vCPUs", "right"), ("quota vCPUs", "right"), ("used", "right"),
-                            ("after failover", "right")):
-        grid.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int | None = None) -> str:
+    """The capacity table as text (rich), for a terminal or a log: a grid when it fits ``width``
+    (default: the terminal's), else one stacked record per row."""
+    width = width or terminal_width()
+    title = f"GPU capacity (quota: {table.quota_source})"
+    grid = Table(title=title, title_justify="left")
+    headers = ("region", "quota", "GPU", "max GPUs", "max vCPUs", "quota vCPUs", "used", "after failover")
+    for header in headers:
+        grid.add_column(header, justify="left" if header in headers[:3] else "right", no_wrap=True)
     rows = list(table.rows)
+    cells: list[tuple[str, ...]] = []
     for index, row in enumerate([*rows, *table.totals]):
         if index == len(rows):
             grid.add_section()
         used = "-" if row.quota is None else ("over" if row.used_pct is None else f"{row.used_pct:.0f}%")
         style = "red" if row.fits is False else ("yellow" if (row.used_pct or 0) > 90 else "")
         headroom = row.headroom_after_failover
-        grid.add_row(row.region, row.quota_name, ", ".join(row.gpu_models) or "-", str(row.max_gpus),
-                     str(row.max_vcpus), "-" if row.quota is None else str(row.quota), used,
-                     "-" if headroom is None else str(headroom),
-                     style=style or None)
+        cells.append((row.region, row.quota_name, ", ".join(row.gpu_models) or "-", str(row.max_gpus),
+                      str(row.max_vcpus), "-" if row.quota is None else str(row.quota), used,
+                      "-" if headroom is None else str(headroom)))
+        grid.add_row(*cells[-1], style=style or None)
     buffer = StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    console.print(grid)
+    if natural_width(grid) <= width:
+        console.print(grid)
+    else:  # too wide for the terminal: one record per row rather than a broken grid
+        console.print(title, markup=False, highlight=False)
+        console.print(records([(f"{c[0]}  {c[1]}", list(zip(headers[2:], c[2:], strict=True))) for c in cells],
+                              width), markup=False, end="")
     for note in table.notes:
-        console.print(f"note: {note}", markup=False)
+        console.print(hanging(f"note: {note}", width, 6), markup=False)
     return buffer.getvalue()
 
 
