@@ -99,7 +99,8 @@ def region_values(region: SyntheticRegion) -> dict:
         gpu["spot"] = True
     groups: dict = {"gpu": gpu}
     if p.cpu_group:
-        groups["cpu"] = {"vmSize": "Standard_D16ds_v5", "nodePool": "raycpu", "cpu": "14", "memory": "56Gi",
+        # 40Gi + the shared 16 GiB block-cache pool fits the node (blobfuse-cache-fits-node), as in the example
+        groups["cpu"] = {"vmSize": "Standard_D16ds_v5", "nodePool": "raycpu", "cpu": "14", "memory": "40Gi",
                          "minReplicas": 0, "maxReplicas": 2 + region.index % 5}
     values: dict = {
         "global": {

@@ -16,6 +16,10 @@ references:
 - ARM (api-version 2024-09-01) ``GET …/managedClusters/{name}``: ``properties.oidcIssuerProfile.
   {enabled, issuerURL}``, ``properties.securityProfile.workloadIdentity.enabled``,
   ``properties.storageProfile.blobCSIDriver.enabled``.
+- ARM (api-version 2023-05-01) ``GET …/storageAccounts/{name}``: ``kind``, ``properties.isHnsEnabled``;
+  (api-version 2022-04-01) ``GET {scope}/providers/Microsoft.Authorization/roleAssignments
+  ?$filter=atScope()``: the assignments at that scope and above it (``properties.{roleDefinitionId,
+  principalId, principalType, scope}``). Managed clusters carry ``identity.{type, principalId}``.
 - Blob ``GET /{container}?restype=container&comp=list``: ``<EnumerationResults>``; errors carry
   ``x-ms-error-code`` and an XML ``<Error><Code>`` body.
 """
@@ -35,6 +39,10 @@ from tests.support.https_server import HttpsServer, Reply, Request
 AUDIENCE = "api://AzureADTokenExchange"
 _SEG = r"[^/]+"
 make_jwt = jwt
+
+
+def _guid(text: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, text))
 
 
 def sa_token(issuer: str, namespace: str, name: str, *, audience: str = AUDIENCE, ttl: int = 3600) -> str:
@@ -73,6 +81,20 @@ class FakeCluster:
     oidc_enabled: bool = True
     workload_identity: bool = True
     blob_driver: bool = True
+    user_assigned: bool = False  # a user-assigned control-plane identity instead of a system-assigned one
+
+    @property
+    def principal_id(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aks-control-plane/{self.resource_group}/{self.name}"))
+
+    def identity(self) -> dict[str, Any]:
+        tenant = "0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01"
+        if self.user_assigned:
+            uami = (f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}/providers/"
+                    f"Microsoft.ManagedIdentity/userAssignedIdentities/{self.name}-control-plane")
+            return {"type": "UserAssigned", "userAssignedIdentities": {
+                uami: {"principalId": self.principal_id, "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, uami))}}}
+        return {"type": "SystemAssigned", "principalId": self.principal_id, "tenantId": tenant}
 
     def body(self) -> dict[str, Any]:
         oidc: dict[str, Any] = {"enabled": self.oidc_enabled}
@@ -82,6 +104,7 @@ class FakeCluster:
             "id": (f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}/providers/"
                    f"Microsoft.ContainerService/managedClusters/{self.name}"),
             "location": self.location, "name": self.name, "type": "Microsoft.ContainerService/ManagedClusters",
+            "identity": self.identity(),
             "properties": {
                 "provisioningState": "Succeeded", "kubernetesVersion": "1.33.2", "currentKubernetesVersion": "1.33.2",
                 "dnsPrefix": self.name, "fqdn": f"{self.name}-abcd1234.hcp.{self.location}.azmk8s.io",
@@ -155,6 +178,8 @@ class FakeIdentityAzure:
         self.identities: list[FakeIdentity] = []
         self.clusters: list[FakeCluster] = []
         self.blob_containers: dict[str, list[str]] = {}  # container -> blob names
+        self.storage_accounts: dict[tuple[str, str, str], bool] = {}  # (sub, rg lower, name) -> isHnsEnabled
+        self.role_assignments: list[tuple[str, str, str]] = []  # (scope, principal ID, role definition GUID)
         self.blob_readers: set[str] = set()  # client IDs with a Storage Blob Data role
         self.entra = WorkloadIdentityEntra(server, self, tenant=tenant)
         if ci_client:
@@ -169,6 +194,10 @@ class FakeIdentityAzure:
                      self._list_fics)
         self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
                      rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})", self._get_cluster)
+        account = (rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
+                   rf"Microsoft\.Storage/storageAccounts/(?P<name>{_SEG})")
+        self.arm.get(account, self._get_account)
+        self.arm.get(account + r"/providers/Microsoft\.Authorization/roleAssignments", self._list_role_assignments)
         server.route("GET", r"/(?P<container>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])", self._list_blobs)
 
     @property
@@ -202,6 +231,15 @@ class FakeIdentityAzure:
         found = FakeCluster(subscription, resource_group, name, location, issuer, **flags)
         self.clusters.append(found)
         return found
+
+    def storage_account(self, subscription: str, resource_group: str, name: str, *, hns: bool = False) -> str:
+        """A storage account; returns its resource ID."""
+        self.storage_accounts[(subscription, resource_group.lower(), name)] = hns
+        return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Storage/" \
+               f"storageAccounts/{name}"
+
+    def assign(self, scope: str, principal_id: str, role: str) -> None:
+        self.role_assignments.append((scope, principal_id, role))
 
     # --- ARM -------------------------------------------------------------------------------------
 
@@ -263,6 +301,40 @@ class FakeIdentityAzure:
         if cluster is None:
             return self._not_found("Microsoft.ContainerService/managedClusters", m["name"], m["rg"])
         return Reply(200, cluster.body())
+
+    def _get_account(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Storage/storageAccounts/read")):
+            return denied
+        if request.query.get("api-version") != ["2023-05-01"]:
+            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
+        m = request.match
+        hns = self.storage_accounts.get((m["sub"], m["rg"].lower(), m["name"]))
+        if hns is None:
+            return self._not_found("Microsoft.Storage/storageAccounts", m["name"], m["rg"])
+        return Reply(200, {
+            "id": request.path, "name": m["name"], "type": "Microsoft.Storage/storageAccounts",
+            "location": "eastus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS", "tier": "Standard"},
+            "properties": {"isHnsEnabled": hns, "allowSharedKeyAccess": False, "minimumTlsVersion": "TLS1_2",
+                           "provisioningState": "Succeeded", "accessTier": "Hot",
+                           "primaryEndpoints": {"blob": f"https://{m['name']}.blob.core.windows.net/",
+                                                **({"dfs": f"https://{m['name']}.dfs.core.windows.net/"}
+                                                   if hns else {})}}})
+
+    def _list_role_assignments(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Authorization/roleAssignments/read")):
+            return denied
+        if request.query.get("$filter") != ["atScope()"] or request.query.get("api-version") != ["2022-04-01"]:
+            return arm_error(400, "BadRequest", "this fake answers $filter=atScope() with api-version 2022-04-01")
+        scope = request.path.split("/providers/Microsoft.Authorization/")[0]
+        items = [{"id": f"{s}/providers/Microsoft.Authorization/roleAssignments/{_guid(s + p + r)}",
+                  "name": _guid(s + p + r),
+                  "type": "Microsoft.Authorization/roleAssignments",
+                  "properties": {"roleDefinitionId": f"/subscriptions/{request.match['sub']}/providers/"
+                                                     f"Microsoft.Authorization/roleDefinitions/{r}",
+                                 "principalId": p, "principalType": "ServicePrincipal", "scope": s}}
+                 for s, p, r in self.role_assignments
+                 if scope.lower() == s.lower() or scope.lower().startswith(s.lower().rstrip("/") + "/")]
+        return Reply(200, {"value": items})
 
     # --- Blob ------------------------------------------------------------------------------------
 

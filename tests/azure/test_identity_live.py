@@ -47,6 +47,10 @@ REGIONS = {  # region: (cluster, group, identity, client ID, issuer) as in examp
 }
 
 
+STORAGE = {"eastus2": "rayfleeteus2data", "swedencentral": "rayfleetsdcdata", "westus3": "rayfleetwus3data"}
+STORAGE_ACCOUNT_CONTRIBUTOR = "17d1049b-9a84-46fb-8f53-869881c3d3ab"
+
+
 @functools.cache
 def example():
     fleet = load_fleet(EXAMPLE)
@@ -59,8 +63,13 @@ def azure(tmp_path, monkeypatch):
     with HttpsServer() as server:
         fake = FakeIdentityAzure(server, tenant=TENANT, ci_client=CI_CLIENT, page_size=2)
         for region, (cluster, group, name, client, issuer) in REGIONS.items():
-            fake.cluster(SUB, group, cluster, region, issuer)
-            fake.identity(SUB, group, name, client).add(f"{region}-ray-ray", issuer, "system:serviceaccount:ray:ray")
+            aks = fake.cluster(SUB, group, cluster, region, issuer)
+            uami = fake.identity(SUB, group, name, client)
+            for sa in ("ray", "ray-worker"):  # head and workers: one credential each
+                uami.add(f"{region}-ray-{sa}", issuer, f"system:serviceaccount:ray:{sa}")
+            # the example's dynamic StorageClass: the control-plane identity may create containers
+            account = fake.storage_account(SUB, group, STORAGE[region])
+            fake.assign(account, aks.principal_id, STORAGE_ACCOUNT_CONTRIBUTOR)
         ci = fake.identity(SUB, "rg-platform", "id-platform-ci", CI_CLIENT)
         ci.add("github-prod", CI_ISSUER, CI_SUBJECT)
         token = tmp_path / "ci-token"
@@ -125,17 +134,18 @@ def test_correct_fleet_through_the_cli_exits_0(azure):
     report = json.loads(outcome.output)
     assert report["findings"] == []
     assert {c["name"] for c in report["data"]["identityPlan"]["credentials"]} == {
-        "eastus2-ray-ray", "swedencentral-ray-ray", "westus3-ray-ray"}
+        f"{r}-ray-{sa}" for r in REGIONS for sa in ("ray", "ray-worker")}
     assert report["data"]["clusters"]["eastus2"]["issuer"] == REGIONS["eastus2"][4]
 
 
 def test_missing_credential(azure):
     identity_of(azure, "swedencentral").credentials.clear()
     findings = live(azure).findings
-    assert [f.policy for f in findings] == ["federated-credential-missing"]
+    # head and workers each lack their credential
+    assert [f.policy for f in findings] == ["federated-credential-missing"] * 2
+    assert [str(f.obj) for f in findings] == ["ServiceAccount/ray/ray", "ServiceAccount/ray/ray-worker"]
     finding = findings[0]
     assert finding.region == "swedencentral"
-    assert str(finding.obj) == "ServiceAccount/ray/ray"
     assert REGIONS["swedencentral"][4] in finding.message and "system:serviceaccount:ray:ray" in finding.message
     assert finding.source.file.endswith("fleet.yaml") and finding.source.line
     outcome = cli(azure)
@@ -153,7 +163,7 @@ def test_wrong_issuer_without_trailing_slash(azure):
 
 
 def test_issuer_of_another_cluster_and_wrong_subject(azure):
-    identity_of(azure, "westus3").credentials.clear()
+    identity_of(azure, "westus3").credentials.pop("westus3-ray-ray")
     identity_of(azure, "westus3").add("westus3-ray-ray", REGIONS["eastus2"][4], "system:serviceaccount:ray:ray-old")
     (finding,) = live(azure).findings
     assert finding.policy == "federated-credential-mismatch"
@@ -174,7 +184,7 @@ def test_stale_credentials_across_pages(azure):
     findings = by_policy(live(azure).findings)
     assert set(findings) == {"federated-credential-stale"}
     stale = {f.obj.name: f for f in findings["federated-credential-stale"]}
-    assert set(stale) == {"old-cluster", "renamed-sa"}  # 3 credentials, page size 2: the second page was read
+    assert set(stale) == {"old-cluster", "renamed-sa"}  # 4 credentials, page size 2: the second page was read
     assert "no cluster of this fleet" in stale["old-cluster"].message
     assert "region eastus2's cluster" in stale["renamed-sa"].message
     assert all(f.severity.value == "warning" for f in stale.values())

@@ -136,7 +136,9 @@ def test_every_ray_pod_has_identity_and_shared_data(render_region, region):
     for name, template in ray_pods(cluster):
         spec = template["spec"]
         assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true", name
-        assert spec["serviceAccountName"] == "ray" and "ray" in sa_names, name
+        # The head runs as ray (KubeRay binds the autoscaler Role to it), workers as ray-worker.
+        expected_sa = "ray" if name == "head" else "ray-worker"
+        assert spec["serviceAccountName"] == expected_sa and expected_sa in sa_names, name
         (container,) = spec["containers"]
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env == {"AZURE_TOKEN_CREDENTIALS": "WorkloadIdentityCredential"}, name
@@ -174,8 +176,10 @@ def test_autoscaling_image_and_version(render_region):
     assert spec["autoscalerOptions"]["upscalingMode"] == "Default"
     assert spec["autoscalerOptions"]["idleTimeoutSeconds"] == 300
     assert spec["rayVersion"] == "2.53.0"  # follows the override's image tag
-    images = {t["spec"]["containers"][0]["image"] for _, t in ray_pods(cluster)}
-    assert images == {"rayproject/ray:2.53.0-py311-gpu"}
+    images = {name: t["spec"]["containers"][0]["image"] for name, t in ray_pods(cluster)}
+    # The CPU-only head runs the CPU variant of the workers' image (same Ray version).
+    assert images.pop("head") == "rayproject/ray:2.53.0-py311-cpu"
+    assert set(images.values()) == {"rayproject/ray:2.53.0-py311-gpu"}
     assert render_region("swedencentral", override=False).one("RayCluster")["spec"]["rayVersion"] == "2.52.0"
 
 
@@ -200,7 +204,7 @@ def test_storage_class_is_token_only_and_retained(render_region, region):
     assert params["protocol"] == "fuse2"
     assert params["mountWithWorkloadIdentityToken"] == "true"
     assert params["storeAccountKey"] == "false"
-    sa = rendered.one("ServiceAccount")
+    sa = next(a for a in rendered.of_kind("ServiceAccount") if a["metadata"]["name"] == "ray")
     assert params["clientID"] == sa["metadata"]["annotations"]["azure.workload.identity/client-id"]
     options = sc["mountOptions"]
     for option in (

@@ -37,7 +37,7 @@ def test_operator_toggle_renders_without_the_fetched_dependency(render, enabled)
     rendered = render(*EASTUS2, {"kuberay-operator": {"enabled": enabled}})
     assert kinds(rendered) == ["ClusterQueue", "ClusterRole", "ClusterRoleBinding", "LocalQueue",
                                "PersistentVolumeClaim", "Pod", "RayCluster", "ResourceFlavor", "ResourceFlavor",
-                               "ServiceAccount", "StorageClass"]
+                               "ServiceAccount", "ServiceAccount", "StorageClass"]
     notes = rendered.notes()
     if enabled:
         assert "KubeRay operator: installed by this release" in notes
@@ -147,8 +147,12 @@ def test_image_digest_and_enforced_head_params(render):
         *EASTUS2,
         {"ray-cluster": {"image": {"digest": digest}, "head": {"rayStartParams": {"num-gpus": "1", "num-cpus": "0"}}}},
     )
-    spec = cluster.one("RayCluster")["spec"]["headGroupSpec"]
-    assert spec["template"]["spec"]["containers"][0]["image"] == f"rayproject/ray:2.53.0-py311-gpu@{digest}"
+    ray = cluster.one("RayCluster")["spec"]
+    spec = ray["headGroupSpec"]
+    # The digest is the GPU image's: workers carry it; the head's derived CPU tag cannot reuse it.
+    assert {g["template"]["spec"]["containers"][0]["image"] for g in ray["workerGroupSpecs"]} == {
+        f"rayproject/ray:2.53.0-py311-gpu@{digest}"}
+    assert spec["template"]["spec"]["containers"][0]["image"] == "rayproject/ray:2.53.0-py311-cpu"
     assert spec["rayStartParams"] == {"num-gpus": "0", "dashboard-host": "0.0.0.0", "num-cpus": "0"}
 
 

@@ -153,7 +153,9 @@ def test_identity_and_storage_are_required_after_the_global_fallback(chart):
             values,
             {
                 "blob-storage": {"storageAccount": "rayfleetother", "clientId": "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61"},
-                "workload-identity": {"serviceAccounts": {"ray": {"clientId": "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61"}}},
+                "workload-identity": {"serviceAccounts": {
+                    "ray": {"clientId": "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61"},
+                    "ray-worker": {"clientId": "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61"}}},
             },
         ]
     )

@@ -32,13 +32,15 @@ DOCUMENTED_WAIVERS = {"failover-peers-exist"}  # one region: nothing to fail ove
 
 @pytest.fixture(scope="module")
 def objects() -> dict[str, dict[str, Any]]:
-    """The kind region's rendered objects by kind."""
+    """The kind region's rendered objects by kind (ServiceAccounts by ``ServiceAccount/<name>``:
+    the head and the workers have one each)."""
     rendered = render_fleet(load_fleet(FLEET), ["kind"])["kind"]
     assert rendered.findings == []
     by_kind: dict[str, dict[str, Any]] = {}
     for obj in rendered.release.objects:
-        assert obj.kind not in by_kind, f"two {obj.kind} objects"
-        by_kind[obj.kind] = obj.body
+        key = f"ServiceAccount/{obj.name}" if obj.kind == "ServiceAccount" else obj.kind
+        assert key not in by_kind, f"two {key} objects"
+        by_kind[key] = obj.body
     return by_kind
 
 
@@ -50,7 +52,7 @@ def _run_sh_setting(name: str) -> str:
 
 def test_kind_values_render_the_ray_cluster_and_identity_only(objects):
     # The operator comes with `helm dependency build` (run.sh), which the embedded engine does not need.
-    assert set(objects) == {"RayCluster", "ServiceAccount"}
+    assert set(objects) == {"RayCluster", "ServiceAccount/ray", "ServiceAccount/ray-worker"}
 
 
 def test_workers_are_cpu_only_and_fit_a_kind_node(objects):
@@ -67,8 +69,9 @@ def test_workers_are_cpu_only_and_fit_a_kind_node(objects):
 
 
 def test_identity_is_annotated_with_dummy_guids(objects):
-    annotations = objects["ServiceAccount"]["metadata"]["annotations"]
-    assert annotations["azure.workload.identity/client-id"] == "00000000-0000-4000-8000-000000000002"
+    for name in ("ray", "ray-worker"):
+        annotations = objects[f"ServiceAccount/{name}"]["metadata"]["annotations"]
+        assert annotations["azure.workload.identity/client-id"] == "00000000-0000-4000-8000-000000000002"
     labels = objects["RayCluster"]["spec"]["headGroupSpec"]["template"]["metadata"]["labels"]
     assert labels["azure.workload.identity/use"] == "true"
 

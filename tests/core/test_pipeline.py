@@ -56,7 +56,8 @@ def test_override_wins_over_region_and_shared_values(example_fleet: Path):
     renders = render_fleet(load_fleet(example_fleet), ["eastus2"])
     cluster = next(o for o in renders["eastus2"].release.objects if o.kind == "RayCluster")
     images = {c["image"] for t in cluster.pod_templates for c, _ in t.containers()}
-    assert images == {"rayproject/ray:2.53.0-py311-gpu"}  # the override's tag, in head and workers
+    # the override's tag, in head (its CPU variant) and workers
+    assert images == {"rayproject/ray:2.53.0-py311-gpu", "rayproject/ray:2.53.0-py311-cpu"}
     gpu = next(g for g in cluster.body["spec"]["workerGroupSpecs"] if g["groupName"] == "gpu")
     assert gpu["maxReplicas"] == 8
 

@@ -54,22 +54,28 @@ def data_plan():
 def test_example_fleet_plan_object_by_object(example_plan):
     _, plan = example_plan
 
-    def expected(region, identity, client, group, issuer):
+    def expected(region, identity, client, group, issuer, sa):
         return PlannedCredential(
             region=region, client_id=client, identity_name=identity, resource_id=None, resource_group=group,
             subscription_id=EXAMPLE_SUB, issuer=f"https://{region}.oic.prod-aks.azure.com/{TENANT}/{issuer}/",
-            namespace="ray", service_account="ray", name=f"{region}-ray-ray", audience=AUDIENCE)
+            namespace="ray", service_account=sa, name=f"{region}-ray-{sa}", audience=AUDIENCE)
 
+    # Head (ray) and workers (ray-worker) have their own ServiceAccount on the same identity: two
+    # credentials per region.
     assert list(plan.credentials) == [
-        expected("eastus2", "id-rayfleet-eus2", "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61", "rg-rayfleet-eus2",
-                 "5c1e9f0a-2b3c-4d5e-8f6a-7b8c9d0e1f21"),
-        expected("swedencentral", "id-rayfleet-sdc", "8d2e4f60-7a1b-4c3d-8e5f-6a7b8c9d0e12", "rg-rayfleet-sdc",
-                 "9a7b5c3d-1e2f-4a6b-8c0d-2e4f6a8b0c32"),
-        expected("westus3", "id-rayfleet-wus3", "c5b7d9e1-2f4a-4b6c-9d8e-0f1a2b3c4d73", "rg-rayfleet-wus3",
-                 "4d6f8a0b-3c5e-4f7a-9b1c-3d5e7f9a1b43"),
+        expected(region, identity, client, group, issuer, sa)
+        for region, identity, client, group, issuer in (
+            ("eastus2", "id-rayfleet-eus2", "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61", "rg-rayfleet-eus2",
+             "5c1e9f0a-2b3c-4d5e-8f6a-7b8c9d0e1f21"),
+            ("swedencentral", "id-rayfleet-sdc", "8d2e4f60-7a1b-4c3d-8e5f-6a7b8c9d0e12", "rg-rayfleet-sdc",
+             "9a7b5c3d-1e2f-4a6b-8c0d-2e4f6a8b0c32"),
+            ("westus3", "id-rayfleet-wus3", "c5b7d9e1-2f4a-4b6c-9d8e-0f1a2b3c4d73", "rg-rayfleet-wus3",
+             "4d6f8a0b-3c5e-4f7a-9b1c-3d5e7f9a1b43"))
+        for sa in ("ray", "ray-worker")
     ]
+    assert {c.subject for c in plan.credentials} == {"system:serviceaccount:ray:ray",
+                                                     "system:serviceaccount:ray:ray-worker"}
     for cred in plan.credentials:
-        assert cred.subject == "system:serviceaccount:ray:ray"
         assert cred.issuer.endswith("/")  # kept as AKS gives it
         assert cred.source.file.endswith("workload-identity/templates/service-account.yaml")
     assert plan.notes == ()
@@ -131,8 +137,8 @@ def test_az_script_runs_commands_one_after_another(example_plan):
     script = az_commands(plan, fleet)
     assert script.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in script
-    commands = [c for c in script.replace("\\\n", " ").splitlines() if c.startswith("az ")]
-    assert len(commands) == 3
+    commands = [c for c in script.replace("\\\n", " ").splitlines() if c.startswith("az identity federated")]
+    assert len(commands) == 6
     assert not re.search(r"(?<![&|])&(?!&)", script), "no background jobs: writes to one identity must be serial"
     args = shlex.split(commands[0])
     assert args[:4] == ["az", "identity", "federated-credential", "create"]
@@ -184,7 +190,7 @@ def test_table_lists_every_credential_and_the_count_per_identity(example_plan):
     _, plan = example_plan
     table = format_table(plan)
     assert table.splitlines()[0].split() == ["REGION", "IDENTITY", "SUBJECT", "ISSUER", "NAME"]
-    assert "id-rayfleet-sdc (8d2e4f60-7a1b-4c3d-8e5f-6a7b8c9d0e12): 1 of 20 federated credentials" in table
+    assert "id-rayfleet-sdc (8d2e4f60-7a1b-4c3d-8e5f-6a7b8c9d0e12): 2 of 20 federated credentials" in table
 
 
 @pytest.mark.parametrize("output", ["table", "json", "az", "bicep"])
@@ -203,7 +209,7 @@ def test_cli_plan_bicep_out_writes_one_file_per_resource_group(tmp_path, data_pl
     assert files == ["federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
                      "federated-credentials-rg-rayfleet-wus3.bicep"]
     assert all(f"{out / name}" in outcome.output for name in files)
-    printed = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep"]).output
+    printed = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep"]).stdout  # stderr: role notes
     # The files hold exactly what the stream concatenates, one deployable template each.
     assert printed == "\n".join((out / name).read_text() for name in [
         "federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
@@ -222,7 +228,7 @@ def test_cli_plan_bicep_out_writes_one_file_per_resource_group(tmp_path, data_pl
 
 def test_cli_plan_region_filter():
     outcome = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--region", "westus3", "--format", "json"])
-    assert [c["region"] for c in json.loads(outcome.output)["credentials"]] == ["westus3"]
+    assert [c["region"] for c in json.loads(outcome.output)["credentials"]] == ["westus3", "westus3"]
     bad = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--region", "mars"])
     assert bad.exit_code == 2 and "unknown region 'mars'" in bad.output
 

@@ -123,6 +123,41 @@ def blob_csi_driver(*, token_requests: bool = True, requires_republish: bool = T
             "spec": spec}
 
 
+def daemon_set(name: str, ns: str, image: str, *, container: str = "main", tolerations: list[dict] | None = None,
+               labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A DaemonSet as the API server lists it (only the fields preflight reads, plus some noise)."""
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": name, "namespace": ns, "labels": labels or {}, "resourceVersion": "8001",
+                         "generation": 1},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": container, "image": image}],
+                                           **({"tolerations": tolerations} if tolerations else {})}},
+                     "updateStrategy": {"type": "RollingUpdate"}},
+            "status": {"desiredNumberScheduled": 2, "numberReady": 2}}
+
+
+def blob_csi_node(version: str = "v1.26.4") -> dict[str, Any]:
+    """The AKS-managed Blob CSI node plugin (container ``blob``, image tag = driver version)."""
+    return daemon_set("csi-blob-node", "kube-system", f"mcr.microsoft.com/oss/v2/kubernetes-csi/blob-csi:{version}",
+                      container="blob", tolerations=[{"operator": "Exists"}],
+                      labels={"addonmanager.kubernetes.io/mode": "Reconcile"})
+
+
+# The nvidia-device-plugin Helm chart's default tolerations, plus the sku=gpu taint of the example's
+# GPU pools (what a platform team adds with --set-json tolerations=...).
+DEVICE_PLUGIN_TOLERATIONS = [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+                             {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                             {"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
+
+
+def device_plugin(tolerations: list[dict] | None = None) -> dict[str, Any]:
+    return daemon_set("nvidia-device-plugin", "gpu-resources", "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+                      container="nvidia-device-plugin-ctr",
+                      tolerations=DEVICE_PLUGIN_TOLERATIONS if tolerations is None else tolerations,
+                      labels={"app.kubernetes.io/name": "nvidia-device-plugin"})
+
+
 def wi_webhook_configuration(name: str = "azure-wi-webhook-mutating-webhook-configuration") -> dict[str, Any]:
     """The AKS workload identity add-on's webhook (azure-workload-identity deploy manifest)."""
     return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
@@ -388,6 +423,9 @@ class FakeCluster:
     nodes: list[dict[str, Any]] = field(default_factory=default_nodes)
     namespaces: dict[str, dict[str, Any]] = field(default_factory=lambda: {
         n: namespace(n) for n in ("default", "kube-system", "ray")})
+    daemon_sets: list[dict[str, Any]] = field(default_factory=lambda: [blob_csi_node(), device_plugin()])
+    applied: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)  # SSA (name, query, body)
+    forbid_apply: bool = False
     # (namespace, name) → the RayCluster's successive states: a list returns the current one, a
     # watch sends the rest as MODIFIED events and moves to the last.
     rayclusters: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
@@ -434,9 +472,12 @@ class FakeCluster:
             r"/apis/ray.io/v1/namespaces/(?P<ns>[^/]+)/rayclusters": self._rayclusters,
             r"/apis/helm.toolkit.fluxcd.io/v2/namespaces/(?P<ns>[^/]+)/helmreleases/(?P<name>[^/]+)":
                 self._helmrelease,
+            r"/apis/apps/v1/daemonsets": self._daemon_sets,
         }
         for pattern, handler in routes.items():
             server.route("GET", p + pattern, self._guarded(handler))
+        server.route("PATCH", p + r"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/(?P<name>[^/]+)",
+                     self._guarded(self._apply_crd))
         status_routes = {
             r"/api/v1/namespaces/(?P<ns>[^/]+)/secrets": ("secrets", self._secrets),
             r"/api/v1/pods": ("pods", self._pods),
@@ -448,6 +489,34 @@ class FakeCluster:
         for pattern, (resource, handler) in status_routes.items():
             server.route("GET", p + pattern, self._guarded(handler, resource))
         return self
+
+    def _daemon_sets(self, request: Request) -> Reply:
+        return self._list("DaemonSet", "apps/v1", self.daemon_sets)
+
+    def _apply_crd(self, request: Request) -> Reply:
+        """Server-side apply, as the API server takes it: only application/apply-patch+yaml with a
+        fieldManager; the applied object becomes the served CRD."""
+        name = request.match["name"]
+        if request.headers.get("content-type") != "application/apply-patch+yaml":
+            return status(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                                                        f"accepted media types include: application/apply-patch+yaml "
+                                                        f"(got {request.headers.get('content-type')})")
+        query = {k: v[0] for k, v in request.query.items()}
+        if not query.get("fieldManager"):
+            return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+                                          "is required for apply patch")
+        if self.forbid_apply:
+            return status(403, "Forbidden", f'customresourcedefinitions.apiextensions.k8s.io "{name}" is forbidden: '
+                                            'User "ci" cannot patch resource "customresourcedefinitions"')
+        body = yaml.safe_load(request.body)
+        if (body.get("metadata") or {}).get("name") != name:
+            return status(400, "BadRequest", "the name of the object does not match the name on the URL")
+        self.applied.append((name, query, body))
+        served = {**body, "metadata": {**body["metadata"], "resourceVersion": "9001",
+                                       "managedFields": [{"manager": query["fieldManager"], "operation": "Apply"}]},
+                  "status": {"conditions": [{"type": "Established", "status": "True"}]}}
+        self.crds[name] = served
+        return Reply(200, served)
 
     def _secrets(self, request: Request) -> Reply:
         selector = request.query.get("labelSelector", [""])[0]

@@ -93,6 +93,7 @@ def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkey
     table = result.stdout[result.stdout.index("rollout plan (dry run): planned"):]
     counts = {r["objects"] for r in document["regions"]}
     assert "objects" in table and all(f" {count} " in table for count in counts)
+    assert "crds" in table  # the server-side CRD step has its column
 
 
 @pytest.mark.skipif(shutil.which("helm") is not None, reason="helm is installed here")

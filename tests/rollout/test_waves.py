@@ -57,6 +57,10 @@ class ScriptedGate:
             return [Finding("preflight-gpu-nodes", Severity.ERROR, "no GPU nodes", "add a pool", region=plan.name)]
         return [Finding("preflight-namespace", Severity.INFO, "namespace created", "", region=plan.name)]
 
+    def apply_crds(self, plan: RegionPlan) -> list[str]:
+        self.log.append(("crds", plan.name))
+        return ["rayclusters.ray.io"]
+
     def wait_ready(self, plan, timeout, on_update=None) -> Readiness:
         self.log.append(("wait", plan.name))
         ready = plan.name not in self.not_ready
@@ -99,7 +103,8 @@ def test_waves_run_in_order_and_all_succeed(example, releases):
     report = execute_rollout(_plans(example, releases), gate=gate, deployer=deployer, observer=recorder)
     assert report.status == "succeeded" and report.ok
     assert [p.name for p in deployer.calls] == ORDER
-    assert gate.log == [(step, r) for r in ORDER for step in ("preflight", "wait")]
+    # the operator is in the release: its CRDs go in after preflight, before helm
+    assert gate.log == [(step, r) for r in ORDER for step in ("preflight", "crds", "wait")]
     assert [e for e in recorder.events if e[0] == "wave"] == [("wave", 1, ["eastus2"]),
                                                               ("wave", 2, ["swedencentral", "westus3"])]
     assert all(o.status is RegionStatus.SUCCEEDED for o in report.regions)
@@ -158,8 +163,8 @@ def test_json_report_shape(example, releases):
     assert set(region) >= {"name", "wave", "status", "kubeContext", "release", "namespace", "command", "steps",
                            "revision", "helmStatus", "rayCluster", "findings"}
     assert region["revision"] == 3 and region["helmStatus"] == "deployed"
-    assert [s["name"] for s in region["steps"]] == ["preflight", "deploy", "readiness"]
-    deploy = data["regions"][2]["steps"][1]
+    assert [s["name"] for s in region["steps"]] == ["preflight", "crds", "deploy", "readiness"]
+    deploy = data["regions"][2]["steps"][2]
     assert (deploy["name"], deploy["status"]) == ("deploy", "failed")
     assert deploy["message"] == "UPGRADE FAILED: timed out waiting for the condition"
 
@@ -229,3 +234,55 @@ def test_pyhelm3_deployer_reports_an_unreachable_cluster(example, releases, tmp_
     plan = plan_region(example, example.region("eastus2"), releases["eastus2"], timeout=5)
     outcome = deployer.upgrade_install(plan)
     assert not outcome.ok and outcome.message and outcome.command[0] == HELM
+
+
+def test_live_rollout_applies_the_pinned_crds_server_side_before_helm(tmp_path, fake_aks, shared_dir):
+    """With the operator built into the chart, each region gets its CRDs by server-side apply
+    (field manager rayfleet, conflicts forced) after preflight and before the Helm step."""
+    from rayfleet.fleet import load_fleet
+
+    from tests.support.upstream import ship
+
+    ship(tmp_path, shared_dir)
+    fleet = load_fleet(tmp_path / "examples" / "fleet.yaml")
+    cluster = fake_aks.cluster
+    cluster.set_raycluster(raycluster("ray-ray-cluster", state="ready", head_ready="True", provisioned="True"))
+    applied_before_helm: list[int] = []
+
+    class Deployer(RecordingDeployer):
+        def upgrade_install(self, plan):
+            applied_before_helm.append(len(cluster.applied))
+            return super().upgrade_install(plan)
+
+    result = rollout_fleet(fleet, regions=["eastus2"], deployer=Deployer(), kubeconfig=str(fake_aks.kubeconfig),
+                           timeout=5)
+    report = result.extra["rollout_report"]
+    assert report.status == "succeeded", report.to_dict()
+    names = [name for name, _, _ in cluster.applied]
+    assert sorted(names) == ["rayclusters.ray.io", "raycronjobs.ray.io", "rayjobs.ray.io", "rayservices.ray.io"]
+    assert applied_before_helm == [len(names)]
+    for _, query, body in cluster.applied:
+        assert query == {"fieldManager": "rayfleet", "force": "true"}
+        assert body["kind"] == "CustomResourceDefinition" and "status" not in body
+    patches = [r for r in fake_aks.server.requests if r.method == "PATCH"]
+    assert {r.headers["content-type"] for r in patches} == {"application/apply-patch+yaml"}
+    step = report.regions[0].step("crds")
+    assert step.status.value == "passed" and "rayclusters.ray.io" in step.message
+    assert cluster.crds["rayclusters.ray.io"]["metadata"]["managedFields"][0]["manager"] == "rayfleet"
+
+
+def test_forbidden_crd_apply_stops_the_rollout_before_helm(tmp_path, fake_aks, shared_dir):
+    from rayfleet.fleet import load_fleet
+
+    from tests.support.upstream import ship
+
+    ship(tmp_path, shared_dir)
+    fleet = load_fleet(tmp_path / "examples" / "fleet.yaml")
+    fake_aks.cluster.forbid_apply = True
+    deployer = RecordingDeployer()
+    result = rollout_fleet(fleet, regions=["eastus2"], deployer=deployer, kubeconfig=str(fake_aks.kubeconfig),
+                           timeout=5)
+    report = result.extra["rollout_report"]
+    assert deployer.calls == [] and report.status == "error"
+    step = report.regions[0].step("crds")
+    assert step.status.value == "failed" and "forbidden" in step.message

@@ -71,6 +71,7 @@ class VmSize:
     memory_gib: float | None = None
     gpu_model: str | None = None
     source: str = "catalogue"  # "catalogue" or "fleet file"
+    temp_disk_gib: float | None = None  # the local temp disk (/mnt); None when not known, 0 when none
 
     @property
     def family_key(self) -> str:
@@ -99,6 +100,7 @@ def vm_catalogue() -> dict[str, VmSize]:
             name=name, vcpus=int(spec["vcpus"]), gpus=int(spec["gpus"]), family=str(spec["family"]),
             memory_gib=float(spec["memoryGiB"]) if spec.get("memoryGiB") is not None else None,
             gpu_model=spec.get("gpuModel"), source="catalogue",
+            temp_disk_gib=float(spec["tempDiskGiB"]) if spec.get("tempDiskGiB") is not None else None,
         )
     return sizes
 

@@ -37,7 +37,20 @@ class KubeObject:
 
     @property
     def name(self) -> str:
-        return str(self.metadata.get("name", ""))
+        """``metadata.name``; for an object named by the server (``generateName``), the prefix and
+        ``*`` (never an empty name in a report)."""
+        name = self.metadata.get("name")
+        if not name and self.generate_name:
+            return f"{self.generate_name}*"
+        return str(name or "")
+
+    @property
+    def generate_name(self) -> str | None:
+        """``metadata.generateName`` when the object has no ``metadata.name`` (``kubectl create``)."""
+        if self.metadata.get("name"):
+            return None
+        prefix = self.metadata.get("generateName")
+        return str(prefix) if isinstance(prefix, str) and prefix else None
 
     @property
     def namespace(self) -> str | None:

@@ -1,5 +1,5 @@
-"""Rolling a fleet out, wave by wave: validate, then per region preflight, ``helm upgrade
---install`` and a readiness gate on the RayCluster.
+"""Rolling a fleet out, wave by wave: validate, then per region preflight, the pinned operator's
+CRDs applied server-side, ``helm upgrade --install`` and a readiness gate on the RayCluster.
 
 Waves run in ascending ``region.wave``; regions inside a wave run one after another in fleet
 order. The first region that fails stops the rollout: nothing after it is touched. Three seams
@@ -7,7 +7,8 @@ keep the wave logic testable without a cluster or a ``helm`` binary:
 
 - ``HelmDeployer``: ``upgrade_install(plan) -> DeployOutcome``; ``PyHelm3Deployer`` drives the
   user's ``helm`` through pyhelm3 with the same ``-f`` files ``rayfleet plan`` prints.
-- ``ClusterGate``: preflight and the readiness wait; ``LiveClusterGate`` uses the kube context.
+- ``ClusterGate``: preflight, the CRD apply and the readiness wait; ``LiveClusterGate`` uses the
+  kube context.
 - ``RolloutObserver``: progress callbacks (the CLI draws them; the library never prints).
 """
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from .policies.base import Release
 
 REPORT_SCHEMA = "rayfleet-rollout/v1"
+FIELD_MANAGER = "rayfleet"  # owner of the CRD fields rayfleet applies server-side
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -53,6 +55,7 @@ class RegionPlan:
     create_namespace: bool = True
     raycluster: str | None = None  # the RayCluster the release renders (None: no readiness gate)
     kubeconfig: str | None = None
+    apply_crds: bool = False  # the release installs the operator: its CRDs go in server-side first
 
     @property
     def name(self) -> str:
@@ -88,6 +91,8 @@ class RegionPlan:
 def plan_region(fleet: Fleet, region: Region, release: Release | None = None, *, timeout: int = DEFAULT_TIMEOUT,
                 atomic: bool = True, create_namespace: bool = True, kubeconfig: str | None = None) -> RegionPlan:
     """A region's plan: the chart and ``-f`` files in ``plan``'s order (shared, region, overrides)."""
+    from .kube.preflight import operator_enabled
+
     raycluster = None
     if release is not None:
         raycluster = next((o.name for o in release.objects if o.kind == "RayCluster" and o.group == "ray.io"), None)
@@ -96,7 +101,7 @@ def plan_region(fleet: Fleet, region: Region, release: Release | None = None, *,
         chart=fleet.relative(fleet.chart),
         values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
         timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
-        kubeconfig=kubeconfig,
+        kubeconfig=kubeconfig, apply_crds=operator_enabled(release, fleet),
     )
 
 
@@ -127,6 +132,10 @@ class HelmDeployer(Protocol):
 
 class ClusterGate(Protocol):
     def preflight(self, plan: RegionPlan) -> list[Finding]: ...
+
+    def apply_crds(self, plan: RegionPlan) -> list[str]:
+        """Apply the pinned operator's CRDs server-side; the names applied (empty: none to apply)."""
+        ...
 
     def wait_ready(self, plan: RegionPlan, timeout: float,
                    on_update: Callable[[Readiness], None] | None = None) -> Readiness: ...
@@ -191,15 +200,34 @@ class LiveClusterGate:
         self.releases = releases
         self.kubeconfig = kubeconfig
         self.create_namespace = create_namespace
+        self._crds: list[dict[str, Any]] | None = None
 
     def preflight(self, plan: RegionPlan) -> list[Finding]:
         from .kube.preflight import preflight_region
         from .waivers import apply_waivers
 
         findings = preflight_region(plan.region, fleet=self.fleet, release=self.releases.get(plan.name),
-                                    kubeconfig=self.kubeconfig, create_namespace=plan.create_namespace)
+                                    kubeconfig=self.kubeconfig, create_namespace=plan.create_namespace,
+                                    crds=self.crds())
         return [f for f in apply_waivers(self.fleet, findings, regions=[plan.name])
                 if not f.policy.startswith("waiver-")]
+
+    def crds(self) -> list[dict[str, Any]]:
+        """The KubeRay CRDs of the operator the chart pins (read once)."""
+        if self._crds is None:
+            from .kube.preflight import chart_crds
+
+            self._crds = [c for c in chart_crds(self.fleet) if (c.get("spec") or {}).get("group") == "ray.io"]
+        return self._crds
+
+    def apply_crds(self, plan: RegionPlan) -> list[str]:
+        """Helm installs crds/ once and never upgrades them; the KubeRay CRDs are too big for
+        client-side apply. So each is applied server-side, conflicts forced (Helm's first install
+        owned the fields), before the Helm step."""
+        from .kube.client import KubeApi
+
+        with KubeApi.connect(plan.region, self.kubeconfig) as api:
+            return [str(api.apply_crd(crd, FIELD_MANAGER).get("metadata", {}).get("name")) for crd in self.crds()]
 
     def wait_ready(self, plan: RegionPlan, timeout: float,
                    on_update: Callable[[Readiness], None] | None = None) -> Readiness:
@@ -230,7 +258,7 @@ class StepStatus(StrEnum):
 
 @dataclass
 class StepOutcome:
-    name: str  # preflight | deploy | readiness
+    name: str  # preflight | crds | deploy | readiness
     status: StepStatus
     seconds: float = 0.0
     message: str = ""
@@ -349,6 +377,15 @@ def _blocking(findings: Sequence[Finding], fail_on: Severity) -> list[Finding]:
     return [f for f in findings if f.counts and f.severity.at_least(fail_on)]
 
 
+def _unreadable(outcome: RegionOutcome, observer: RolloutObserver, step: str, start: float, exc: LiveCheckError,
+                status: RegionStatus | None = None) -> None:
+    """Record a step the cluster could not answer (the caller re-raises)."""
+    outcome.steps.append(StepOutcome(step, StepStatus.FAILED, time.perf_counter() - start, exc.cause))
+    outcome.status = status or RegionStatus.FAILED
+    outcome.message = str(exc)
+    observer.step(outcome.name, step, "failed", exc.cause)
+
+
 def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: ClusterGate | None, dry_run: bool,
                observer: RolloutObserver, fail_on: Severity = Severity.ERROR, preflight: bool = True) -> RegionOutcome:
     """Preflight, deploy, wait (dry run: preflight only, or nothing without ``preflight``),
@@ -370,10 +407,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     try:
         outcome.findings = gate.preflight(plan)
     except LiveCheckError as exc:
-        outcome.steps.append(StepOutcome("preflight", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-        outcome.status = RegionStatus.BLOCKED if dry_run else RegionStatus.FAILED
-        outcome.message = str(exc)
-        observer.step(name, "preflight", "failed", exc.cause)
+        _unreadable(outcome, observer, "preflight", start, exc, RegionStatus.BLOCKED if dry_run else None)
         raise
     blocking = _blocking(outcome.findings, fail_on)
     seconds = time.perf_counter() - start
@@ -391,6 +425,20 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     if dry_run:
         outcome.status = RegionStatus.CHECKED
         return outcome
+
+    if plan.apply_crds:
+        observer.step(name, "crds", "started", "server-side apply, field manager " + FIELD_MANAGER)
+        start = time.perf_counter()
+        try:
+            applied = gate.apply_crds(plan)
+        except LiveCheckError as exc:
+            _unreadable(outcome, observer, "crds", start, exc)
+            raise
+        status = StepStatus.PASSED if applied else StepStatus.SKIPPED
+        detail = (f"applied server-side: {', '.join(applied)}" if applied
+                  else "the chart has no KubeRay CRDs (run helm dependency build)")
+        outcome.steps.append(StepOutcome("crds", status, time.perf_counter() - start, detail))
+        observer.step(name, "crds", status.value, detail)
 
     observer.step(name, "deploy", "started", " ".join(plan.command()))
     start = time.perf_counter()
@@ -421,10 +469,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     try:
         outcome.readiness = gate.wait_ready(plan, plan.timeout, update)
     except LiveCheckError as exc:
-        outcome.steps.append(StepOutcome("readiness", StepStatus.FAILED, time.perf_counter() - start, exc.cause))
-        outcome.status = RegionStatus.FAILED
-        outcome.message = str(exc)
-        observer.step(name, "readiness", "failed", exc.cause)
+        _unreadable(outcome, observer, "readiness", start, exc)
         raise
     seconds = time.perf_counter() - start
     if not outcome.readiness.ready:

@@ -23,8 +23,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .errors import InputError
-from .findings import Severity, Violation
+from .findings import ObjectRef, Severity, Violation
 from .manifests import KubeObject, objects_from_text
+from .structural import prune_and_default
 from .text import one_line
 from .yamlio import MAX_MANIFEST_FILE_BYTES, iter_manifest_files, read_text
 
@@ -278,18 +279,22 @@ class ObjectSchemas:
             yield SchemaViolation("custom-resource-schema", Violation(
                 f"{obj.api_version} {obj.kind} is deprecated; use the CRD's storage version", obj.ref,
                 "apiVersion", obj.api_version, severity=Severity.WARNING))
-        yield from _errors(self.crds.validator(entry), obj, "custom-resource-schema", f"against its CRD ({version})")
+        # Validate what the API server would store: nulls pruned, structural defaults applied.
+        stored = KubeObject(prune_and_default(entry.schema, obj.body), obj.origin, obj.template)
+        yield from _errors(self.crds.validator(entry), stored, "custom-resource-schema",
+                           f"against its CRD ({version})", ref=obj.ref)
 
 
 def _errors(validator: jsonschema.protocols.Validator, obj: KubeObject, policy: str,
-            against: str) -> Iterator[SchemaViolation]:
+            against: str, ref: ObjectRef | None = None) -> Iterator[SchemaViolation]:
+    ref = ref or obj.ref
     for count, error in enumerate(sorted(validator.iter_errors(obj.body), key=lambda e: list(map(str, e.path)))):
         if count == MAX_ERRORS_PER_OBJECT:
-            yield SchemaViolation(policy, Violation(f"more schema errors not shown (first {count} listed)", obj.ref))
+            yield SchemaViolation(policy, Violation(f"more schema errors not shown (first {count} listed)", ref))
             return
         path = json_path(error.absolute_path)
         yield SchemaViolation(policy, Violation(
-            f"{_describe(error)} ({against})", obj.ref, path,
+            f"{_describe(error)} ({against})", ref, path,
             error.instance if isinstance(error.instance, str | int | float) else None))
 
 

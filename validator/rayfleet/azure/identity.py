@@ -57,6 +57,9 @@ class ClusterSettings:
     issuer: str | None
     workload_identity: bool
     blob_driver: bool
+    # principal IDs of the cluster's control-plane identity (system- or user-assigned): the Blob CSI
+    # controller's identity for dynamic provisioning
+    control_plane_principals: tuple[str, ...] = ()
 
     @classmethod
     def from_arm(cls, body: dict[str, Any]) -> ClusterSettings:
@@ -65,9 +68,12 @@ class ClusterSettings:
         issuer = oidc.get("issuerURL") or oidc.get("issuerUrl")  # REST spells it issuerURL; az shows issuerUrl
         storage = _dict(props.get("storageProfile"))
         blob = _dict(storage.get("blobCSIDriver") or storage.get("blobCsiDriver"))
+        identity = _dict(body.get("identity"))
+        principals = [identity.get("principalId")] + [
+            _dict(u).get("principalId") for u in _dict(identity.get("userAssignedIdentities")).values()]
         return cls(oidc.get("enabled") is True, str(issuer) if issuer else None,
                    _dict(_dict(props.get("securityProfile")).get("workloadIdentity")).get("enabled") is True,
-                   blob.get("enabled") is True)
+                   blob.get("enabled") is True, tuple(str(p) for p in principals if p))
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -378,6 +384,13 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
         result.findings.extend(live.findings)
         result.notes.extend(live.notes)
         result.extra["clusters"] = {name: asdict(settings) for name, settings in live.clusters.items()}
+        from .storage import check_storage_live, storage_policies
+
+        storage = check_storage_live(fleet, releases, arm, live.clusters, regions=selected)
+        ran.extend(storage_policies())
+        result.findings.extend(storage.findings)
+        result.notes.extend(storage.notes)
+        result.extra["storageAccounts"] = storage.accounts
     else:
         result.notes.append("live checks skipped: add --live to read the AKS clusters and the federated "
                             "credentials from Azure Resource Manager")

@@ -54,24 +54,30 @@ def identity() -> None:
                    "(created if missing) instead of printing them.")
 @handle_errors
 def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None) -> None:
-    """The federated identity credential every ServiceAccount of FLEET needs.
+    """The federated identity credential every ServiceAccount of FLEET needs, and the role the Blob
+    CSI controller needs.
 
     One credential per region and ServiceAccount annotated with azure.workload.identity/client-id:
     the managed identity, the region's OIDC issuer, the subject
-    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange.
+    system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange. With a
+    dynamic blob StorageClass: Storage Account Contributor for the AKS control-plane identity on
+    the storage account.
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
     from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
     from ..report.identity_table import identity_table_text
     from ..report.layout import terminal_width
+    from ..storage_roles import az_role_commands, format_role_lines, plan_role_assignments
 
     if out_dir is not None and output != "bicep":
         fail("--out writes Bicep files: use it with --format bicep")
     loaded = load_fleet(fleet)
     selected = {r.name for r in loaded.select(regions)}
-    whole = plan_credentials(loaded, _releases(loaded))
+    releases = _releases(loaded)
+    whole = plan_credentials(loaded, releases)
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
+    roles = plan_role_assignments(loaded, releases, selected)
     if out_dir is not None:
         files = bicep_files(shown, loaded)
         folder = Path(out_dir)
@@ -80,15 +86,28 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
             (folder / name).write_text(content, encoding="utf-8")
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
-        text = {"table": lambda: identity_table_text(shown, terminal_width()), "json": lambda: format_json(shown),
-                "az": lambda: az_commands(shown, loaded), "bicep": lambda: bicep(shown, loaded)}[output]()
+        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles),
+                "json": lambda: _json_with_roles(format_json(shown), roles),
+                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles),
+                "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
+    if output == "bicep" and roles:  # stdout stays deployable Bicep; the roles go to stderr
+        click.echo(format_role_lines(roles).lstrip("\n") + "create them with: rayfleet identity plan --format az",
+                   err=True)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "
                    "credentials, over the limit of 20 (federated-credential-limit): use one managed identity "
                    "per region", err=True)
     sys.exit(EXIT_FINDINGS if over else EXIT_OK)
+
+
+def _json_with_roles(text: str, roles: list) -> str:
+    import json
+
+    data = json.loads(text)
+    data["roleAssignments"] = [r.to_dict() for r in roles]
+    return json.dumps(data, indent=2) + "\n"
 
 
 @identity.command()

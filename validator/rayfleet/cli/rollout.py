@@ -55,7 +55,8 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
     """One row per region; ``objects`` is what validate counted per region (the same numbers)."""
     title = "rollout plan (dry run)" if report.dry_run else "rollout"
     table = Table(title=f"{title}: {report.status}", title_justify="left")
-    for column in ("wave", "region", "objects", "context", "status", "preflight", "deploy", "readiness", "message"):
+    for column in ("wave", "region", "objects", "context", "status", "preflight", "crds", "deploy", "readiness",
+                   "message"):
         # Names are copied from here: only the message may wrap (at spaces).
         table.add_column(column, no_wrap=column != "message", justify="right" if column == "objects" else "left")
     for outcome in report.regions:
@@ -65,7 +66,7 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
         table.add_row(str(outcome.plan.wave), outcome.name, "-" if count is None else str(count),
                       outcome.plan.kube_context or "",
                       f"[{style}]{outcome.status.value}[/{style}]", steps.get("preflight", "-"),
-                      steps.get("deploy", "-"), steps.get("readiness", "-"), outcome.message)
+                      steps.get("crds", "-"), steps.get("deploy", "-"), steps.get("readiness", "-"), outcome.message)
     return table
 
 

@@ -43,7 +43,8 @@ def _status_message(exc: ApiException) -> str:
 
 
 class KubeApi:
-    """The few reads (and one watch) rayfleet makes against one region's cluster."""
+    """The few reads (and one watch) rayfleet makes against one region's cluster, and the one
+    write of its own: the KubeRay CRDs, applied server-side before a rollout's Helm step."""
 
     def __init__(self, region: str, api_client: client.ApiClient, *, context: str | None = None) -> None:
         self.region = region
@@ -99,7 +100,8 @@ class KubeApi:
                                                    f"reading {what}: the token expired or is invalid; refresh "
                                                    "them (az aks get-credentials, kubelogin)", status=401)
             if exc.status == 403:
-                return LiveCheckError(self.region, f"{self._where()}: forbidden to read {what}: "
+                action = what if what.startswith("server-side apply") else f"read {what}"
+                return LiveCheckError(self.region, f"{self._where()}: forbidden to {action}: "
                                                    f"{_status_message(exc)}", status=403)
             return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
                                                f"{_status_message(exc)}", status=exc.status)
@@ -110,7 +112,7 @@ class KubeApi:
                                            f"{one_line(reason)[:300]}")
 
     def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-        """One GET: the JSON object, or None on 404."""
+        """One request (a GET, or the CRD apply): the JSON object, or None on 404."""
         try:
             response = method(*args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs)
         except ApiException as exc:
@@ -162,6 +164,26 @@ class KubeApi:
 
     def nodes(self) -> list[dict[str, Any]]:
         return self._list("nodes", client.CoreV1Api(self.api_client).list_node)
+
+    def daemon_sets(self) -> list[dict[str, Any]]:
+        """Every DaemonSet of the cluster (the Blob CSI node plugin, the NVIDIA device plugin)."""
+        return self._list("DaemonSets", client.AppsV1Api(self.api_client).list_daemon_set_for_all_namespaces)
+
+    def apply_crd(self, crd: dict[str, Any], field_manager: str) -> dict[str, Any]:
+        """Server-side apply of one CustomResourceDefinition (``kubectl apply --server-side
+        --force-conflicts``): the API server merges it, so the KubeRay CRDs (about 1 MB each, over
+        the 256 KiB last-applied annotation client-side apply needs) go through, and fields another
+        manager (Helm's first install) owned move to ``field_manager``."""
+        name = str((crd.get("metadata") or {}).get("name", ""))
+        body = {k: v for k, v in crd.items() if k != "status"}
+        api = client.ApiextensionsV1Api(self.api_client)
+        applied = self.call(f"server-side apply of CustomResourceDefinition {name}",
+                            api.patch_custom_resource_definition, name, body, field_manager=field_manager,
+                            force=True, _content_type="application/apply-patch+yaml")
+        if applied is None:
+            raise LiveCheckError(self.region, f"{self._where()}: server-side apply of CustomResourceDefinition "
+                                              f"{name} answered 404")
+        return applied
 
     def namespace(self, name: str) -> dict[str, Any] | None:
         return self.call(f"namespace {name}", client.CoreV1Api(self.api_client).read_namespace, name)

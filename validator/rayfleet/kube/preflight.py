@@ -48,6 +48,7 @@ class ClusterState:
     webhook_configurations: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
     namespace: dict[str, Any] | None
+    daemon_sets: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def git_version(self) -> str:
@@ -72,6 +73,7 @@ class PreflightView:
     release: Release | None = None
     fleet: Fleet | None = None
     create_namespace: bool = True
+    chart_crds: list[dict[str, Any]] = field(default_factory=list)  # the pinned operator's CRDs
     _gpu: list[PodTemplate] | None = field(default=None, repr=False)
 
     @property
@@ -236,6 +238,7 @@ def gather_cluster_state(api: KubeApi, crd_names: Sequence[str], namespace: str)
         webhook_configurations=api.mutating_webhook_configurations(),
         nodes=api.nodes(),
         namespace=api.namespace(namespace),
+        daemon_sets=api.daemon_sets(),
     )
 
 
@@ -266,12 +269,24 @@ def _with_region(finding: Finding, region: str) -> Finding:
     return replace(finding, region=region)
 
 
+def chart_crds(fleet: Fleet | None) -> list[dict[str, Any]]:
+    """The CRDs the fleet's chart ships: the pinned kuberay-operator's ``crds/`` once
+    ``helm dependency build`` has fetched it (empty before)."""
+    if fleet is None:
+        return []
+    from ..render import EmbeddedHelm
+    from ..schemas_check import crds_from_chart_files
+
+    return crds_from_chart_files(EmbeddedHelm().chart_crds(fleet.chart))
+
+
 def preflight_region(region: Region, *, fleet: Fleet | None = None, release: Release | None = None,
                      kubeconfig: str | Path | None = None, create_namespace: bool = True,
-                     api: KubeApi | None = None) -> list[Finding]:
+                     api: KubeApi | None = None, crds: list[dict[str, Any]] | None = None) -> list[Finding]:
     """Connect to the region's kube context, read the cluster, run the preflight policies.
 
-    Raises ``LiveCheckError`` (one line, naming the region) when the cluster cannot be read.
+    ``crds`` are the CRDs the served ones are compared with (default: the chart's). Raises
+    ``LiveCheckError`` (one line, naming the region) when the cluster cannot be read.
     """
     owned = api is None
     api = api or KubeApi.connect(region, kubeconfig)
@@ -280,7 +295,8 @@ def preflight_region(region: Region, *, fleet: Fleet | None = None, release: Rel
     finally:
         if owned:
             api.close()
-    view = PreflightView(region, state, release, fleet, create_namespace)
+    view = PreflightView(region, state, release, fleet, create_namespace,
+                         chart_crds=chart_crds(fleet) if crds is None else crds)
     return check_region(view)
 
 
@@ -295,9 +311,10 @@ def run_preflight(fleet: Fleet, *, regions: Sequence[str] | None = None, kubecon
 
         releases = {name: render.release for name, render in render_fleet(fleet, [r.name for r in selected]).items()}
     result = Result(command="preflight", policies=preflight_policies())
+    crds = chart_crds(fleet)  # read from the chart once, compared with every region's
     for region in selected:
         findings = preflight_region(region, fleet=fleet, release=releases.get(region.name),
-                                    kubeconfig=kubeconfig, create_namespace=create_namespace)
+                                    kubeconfig=kubeconfig, create_namespace=create_namespace, crds=crds)
         result.findings.extend(findings)
         result.regions.append(RegionSummary(region.name, objects=len(releases[region.name].objects)
                                             if region.name in releases else 0))

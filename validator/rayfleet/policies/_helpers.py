@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..manifests import KubeObject
+from ..ray_sidecars import configured_containers
 from ..secrets import child_path
 from ..workloads import PodTemplate
 from .base import Release
@@ -40,10 +41,26 @@ class BlobVolumeConfig:
     params: dict[str, Any]
     mount_options: list[Any]
     mount_options_path: str
+    label: str | None = None  # how to name it when it is not the object itself (inline volumes)
+    csi_path: str | None = None  # JSON path of the csi block that may hold *SecretRef (PV, inline)
+    csi: dict[str, Any] | None = None
 
     @property
     def is_pv(self) -> bool:
         return self.obj.kind == "PersistentVolume"
+
+    @property
+    def is_storage_class(self) -> bool:
+        return self.obj.kind == "StorageClass"
+
+    @property
+    def what(self) -> str:
+        return self.label or f"{self.obj.kind} {self.obj.name!r}"
+
+    def get_set(self, key: str) -> tuple[str, Any] | None:
+        """Like ``get``, but a key written with no value (``MSIEndpoint:``) is not set."""
+        found = self.get(key)
+        return found if found is not None and is_set(found[1]) else None
 
     def get(self, key: str) -> tuple[str, Any] | None:
         """(key as written, value) for a key, ignoring case, like the driver does."""
@@ -55,6 +72,19 @@ class BlobVolumeConfig:
 
     def key_path(self, key: str) -> str:
         return child_path(self.path, key)
+
+
+def is_set(value: Any) -> bool:
+    """A parameter written with no value (null or blank) is not set: the driver reads it as empty."""
+    return value is not None and str(value).strip() != ""
+
+
+def inline_csi_volumes(release: Release, driver: str) -> Iterator[tuple[PodTemplate, str, dict[str, Any]]]:
+    """(pod template, JSON path of the volume, the volume) for inline CSI volumes of a driver."""
+    for tpl in release.pod_templates():
+        for index, volume in tpl.volumes():
+            if as_dict(volume.get("csi")).get("driver") == driver:
+                yield tpl, tpl.at(f"volumes[{index}]"), volume
 
 
 def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
@@ -71,7 +101,21 @@ def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
             if csi.get("driver") != BLOB_DRIVER:
                 continue
             yield BlobVolumeConfig(obj, "spec.csi.volumeAttributes", as_dict(csi.get("volumeAttributes")),
-                                   as_list(spec.get("mountOptions")), "spec.mountOptions")
+                                   as_list(spec.get("mountOptions")), "spec.mountOptions", csi_path="spec.csi",
+                                   csi=csi)
+
+
+def inline_blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
+    """Inline (ephemeral) blob CSI volumes in pod specs: the same attributes as a static PV."""
+    for tpl, path, volume in inline_csi_volumes(release, BLOB_DRIVER):
+        csi = as_dict(volume.get("csi"))
+        attrs = as_dict(csi.get("volumeAttributes"))
+        options = attrs.get("mountOptions")
+        label = f"inline blob volume {volume.get('name', '?')!r} in {where(tpl)}"
+        yield BlobVolumeConfig(tpl.obj, f"{path}.csi.volumeAttributes", attrs,
+                               [options] if isinstance(options, str) else [],
+                               f"{path}.csi.volumeAttributes.mountOptions", label=label, csi_path=f"{path}.csi",
+                               csi=csi)
 
 
 def is_blobfuse(config: BlobVolumeConfig) -> bool:
@@ -110,6 +154,17 @@ def where(tpl: PodTemplate) -> str:
     if tpl.role in ("head", "worker", "submitter"):
         return f"{tpl.description} of {tpl.obj.kind} {tpl.obj.name!r}"
     return f"{tpl.obj.kind} {tpl.obj.name!r}"
+
+
+def sets_service_account(tpl: PodTemplate) -> bool:
+    return bool(tpl.spec.get("serviceAccountName") or tpl.spec.get("serviceAccount"))
+
+
+def without_workload_identity(tpl: PodTemplate) -> bool:
+    """A Ray pod group with neither the workload identity label nor a ServiceAccount of its own: one
+    root cause, reported once by workload-identity-pod-label (with both fixes)."""
+    return tpl.role in ("head", "worker", "submitter") and str(tpl.labels.get(WI_USE_LABEL)) != "true" \
+        and not sets_service_account(tpl)
 
 
 def ray_templates(release: Release) -> Iterator[PodTemplate]:
@@ -185,6 +240,30 @@ def parse_image(image: str) -> ImageRef:
     return ImageRef(registry.lower(), repository, tag or None, digest or None)
 
 
+@dataclass(frozen=True)
+class ContainerSite:
+    """A container wherever it is configured: in a pod template, or in a KubeRay options block."""
+
+    obj: KubeObject
+    container: dict[str, Any]
+    path: str  # JSON path of the container (or of the options block)
+    who: str  # "container 'x' in head of RayCluster 'y'" / "the autoscaler of RayCluster 'y'"
+    tpl: PodTemplate | None = None
+
+
+def every_container(release: Release, *, configured: bool = False) -> Iterator[ContainerSite]:
+    """Every container of every pod template, then every container KubeRay adds from a RayCluster
+    spec (``rayfleet.ray_sidecars``); ``configured`` also yields option blocks KubeRay ignores for
+    now (autoscalerOptions with autoscaling off), for checks on images a spec names."""
+    for tpl in release.pod_templates():
+        for container, path in tpl.containers():
+            yield ContainerSite(tpl.obj, container, path, f"{container_label(container)} in {where(tpl)}", tpl)
+    for obj in release.objects:
+        for sidecar in configured_containers(obj):
+            if sidecar.injected or configured:
+                yield ContainerSite(obj, sidecar.fields, sidecar.path, sidecar.who)
+
+
 def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, str]]:
     """(container, JSON path of its image, image) for every container with an image."""
     for container, path in tpl.containers():
@@ -193,18 +272,46 @@ def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, st
             yield container, f"{path}.image", image
 
 
-_RAY_IN_TAG = re.compile(r"ray-?(\d+\.\d+\.\d+)")
-_VERSION_IN_TAG = re.compile(r"(?<![\d.])(\d+\.\d+\.\d+)")
+# Ray's own images (and mirrors of them keep the name): rayproject/ray, ray-ml, ray-llm, anyscale/ray.
+RAY_REPOSITORIES = ("ray", "ray-ml", "ray-llm")
+_RAY_IN_TAG = re.compile(r"(?:^|[-_.])ray-?(\d+\.\d+\.\d+)")
+_LEADING_VERSION = re.compile(r"^v?(\d+\.\d+\.\d+)")
+# Build variants of one Ray release: -gpu, -cpu, -cu121, -cuda12.1, -py311, -py3.12, -aarch64 …
+_VARIANT = re.compile(r"-(?:gpu|cpu|cu\d+|cuda[\d.]+|py\d[\d.]*|aarch64|arm64|x86_64|amd64)$")
+
+
+def strip_variants(tag: str) -> str:
+    """``nightly-py311-gpu`` -> ``nightly``: the build variants of one Ray release name one build."""
+    while (stripped := _VARIANT.sub("", tag)) != tag:
+        tag = stripped
+    return tag
+
+
+def is_ray_image(image: str) -> bool:
+    return parse_image(image).repository.rsplit("/", 1)[-1] in RAY_REPOSITORIES
 
 
 def ray_version_of_image(image: str) -> str | None:
-    """The Ray version an image tag names: ``2.52.0`` from ``rayproject/ray:2.52.0-py311-gpu`` or
-    ``…/ray:py3.12-ray2.55.1-cuda13.0``; the bare tag when it holds no version; None without a tag."""
+    """The Ray build an image tag names, or None when it names none.
+
+    Ray's images (``rayproject/ray:2.52.0-py311-gpu`` -> ``2.52.0``; ``rayproject/ray:nightly-gpu``
+    -> ``nightly``) and any image whose tag says ``ray2.55.1`` (``…:py3.12-ray2.55.1-cuda13.0``).
+    Other images' version numbers are not Ray's (``verl:ngc-th2.6.0`` is PyTorch 2.6)."""
     tag = parse_image(image).tag
     if not tag:
         return None
-    match = _RAY_IN_TAG.search(tag) or _VERSION_IN_TAG.search(tag)
-    return match.group(1) if match else tag
+    if match := _RAY_IN_TAG.search(tag):
+        return match.group(1)
+    if not is_ray_image(image):
+        return None
+    if match := _LEADING_VERSION.match(tag):
+        return match.group(1)
+    return strip_variants(tag)
+
+
+def is_release_version(version: str | None) -> bool:
+    """``2.52.0`` is a release; ``nightly`` or a commit tag is not comparable to spec.rayVersion."""
+    return bool(version and _LEADING_VERSION.match(version))
 
 
 def ray_container(tpl: PodTemplate) -> tuple[dict[str, Any], str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ._helpers import container_images, container_label, parse_image, where
+from ._helpers import every_container, parse_image
 from .base import Policy, Release, Scope
 
 
@@ -22,13 +22,14 @@ def check(release: Release) -> Iterator[Violation]:
     if not prefixes:
         return
     shown = ", ".join(release.settings.allowed_registries)
-    for tpl in release.pod_templates():
-        for container, path, image in container_images(tpl):
-            name = parse_image(image).name  # rayproject/ray -> docker.io/rayproject/ray
-            if not _allowed(name, prefixes):
-                yield Violation(f"{container_label(container)} in {where(tpl)} uses image {image} ({name}), "
-                                f"which is not from an allowed registry ({shown})", obj=tpl.obj.ref, path=path,
-                                value=image)
+    for site in every_container(release, configured=True):
+        image = site.container.get("image")
+        if not isinstance(image, str) or not image:
+            continue
+        name = parse_image(image).name  # rayproject/ray -> docker.io/rayproject/ray
+        if not _allowed(name, prefixes):
+            yield Violation(f"{site.who} uses image {image} ({name}), which is not from an allowed registry "
+                            f"({shown})", obj=site.obj.ref, path=f"{site.path}.image", value=image)
 
 
 POLICY = Policy(

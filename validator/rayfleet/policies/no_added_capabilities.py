@@ -5,22 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ._helpers import as_dict, as_list, container_label, where
+from ._helpers import as_dict, as_list, every_container
 from .base import Policy, Release, Scope
 
 ALLOWED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 
 
 def check(release: Release) -> Iterator[Violation]:
-    for tpl in release.pod_templates():
-        for container, path in tpl.containers():
-            added = as_list(as_dict(as_dict(container.get("securityContext")).get("capabilities")).get("add"))
-            for index, cap in enumerate(added):
-                name = str(cap).upper().removeprefix("CAP_")
-                if name not in ALLOWED_CAPABILITIES:
-                    yield Violation(f"{container_label(container)} in {where(tpl)} adds capability {cap}",
-                                    obj=tpl.obj.ref, path=f"{path}.securityContext.capabilities.add[{index}]",
-                                    value=cap)
+    for site in every_container(release):
+        added = as_list(as_dict(as_dict(site.container.get("securityContext")).get("capabilities")).get("add"))
+        for index, cap in enumerate(added):
+            name = str(cap).upper().removeprefix("CAP_")
+            if name not in ALLOWED_CAPABILITIES:
+                yield Violation(f"{site.who} adds capability {cap}", obj=site.obj.ref,
+                                path=f"{site.path}.securityContext.capabilities.add[{index}]", value=cap)
 
 
 POLICY = Policy(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import CREDENTIAL_ENV_NAMES, is_credential_env_name
-from ._helpers import as_dict, as_list, container_label, where
+from ._helpers import as_dict, as_list, every_container
 from .base import Policy, Release, Scope
 
 
@@ -21,34 +21,32 @@ def _source(entry: dict) -> str:
 
 
 def check(release: Release) -> Iterator[Violation]:
-    for tpl in release.pod_templates():
-        namespace = tpl.obj.namespace
-        for container, path in tpl.containers():
-            for index, entry in enumerate(as_list(container.get("env"))):
-                name = as_dict(entry).get("name")
-                if isinstance(name, str) and is_credential_env_name(name):
-                    value = entry.get("value")
-                    yield Violation(f"{container_label(container)} in {where(tpl)} sets {name} "
-                                    f"({_source(entry)}), a long-lived credential",
-                                    obj=tpl.obj.ref, path=f"{path}.env[{index}]",
-                                    value=value if isinstance(value, str) else None)
-            # envFrom loads every key of a Secret or ConfigMap; look inside the ones the release ships.
-            for index, entry in enumerate(as_list(container.get("envFrom"))):
-                entry = as_dict(entry)
-                for ref_key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
-                    ref_name = as_dict(entry.get(ref_key)).get("name")
-                    if not isinstance(ref_name, str):
-                        continue
-                    source = release.find(kind, ref_name, namespace)
-                    if source is None:
-                        continue
-                    prefix = str(entry.get("prefix") or "")
-                    keys = [*as_dict(source.body.get("data")), *as_dict(source.body.get("stringData"))]
-                    bad = sorted({f"{prefix}{k}" for k in keys if is_credential_env_name(f"{prefix}{k}")})
-                    if bad:
-                        yield Violation(f"{container_label(container)} in {where(tpl)} loads "
-                                        f"{', '.join(bad)} from {kind} {ref_name!r}, a long-lived credential",
-                                        obj=tpl.obj.ref, path=f"{path}.envFrom[{index}].{ref_key}")
+    # Pod containers and the containers KubeRay configures from the spec (autoscaler, collector).
+    for site in every_container(release):
+        namespace, container, path = site.obj.namespace, site.container, site.path
+        for index, entry in enumerate(as_list(container.get("env"))):
+            name = as_dict(entry).get("name")
+            if isinstance(name, str) and is_credential_env_name(name):
+                value = entry.get("value")
+                yield Violation(f"{site.who} sets {name} ({_source(entry)}), a long-lived credential",
+                                obj=site.obj.ref, path=f"{path}.env[{index}]",
+                                value=value if isinstance(value, str) else None)
+        # envFrom loads every key of a Secret or ConfigMap; look inside the ones the release ships.
+        for index, entry in enumerate(as_list(container.get("envFrom"))):
+            entry = as_dict(entry)
+            for ref_key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+                ref_name = as_dict(entry.get(ref_key)).get("name")
+                if not isinstance(ref_name, str):
+                    continue
+                source = release.find(kind, ref_name, namespace)
+                if source is None:
+                    continue
+                prefix = str(entry.get("prefix") or "")
+                keys = [*as_dict(source.body.get("data")), *as_dict(source.body.get("stringData"))]
+                bad = sorted({f"{prefix}{k}" for k in keys if is_credential_env_name(f"{prefix}{k}")})
+                if bad:
+                    yield Violation(f"{site.who} loads {', '.join(bad)} from {kind} {ref_name!r}, a long-lived "
+                                    "credential", obj=site.obj.ref, path=f"{path}.envFrom[{index}].{ref_key}")
 
 
 POLICY = Policy(

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ._helpers import as_dict, container_label, where
+from ._helpers import as_dict, every_container
 from .base import Policy, Release, Scope
 
 
 def check(release: Release) -> Iterator[Violation]:
-    for tpl in release.pod_templates():
-        for container, path in tpl.containers():
-            if as_dict(container.get("securityContext")).get("allowPrivilegeEscalation") is True:
-                yield Violation(f"{container_label(container)} in {where(tpl)} sets allowPrivilegeEscalation: "
-                                "true", obj=tpl.obj.ref, path=f"{path}.securityContext.allowPrivilegeEscalation")
+    for site in every_container(release):
+        if as_dict(site.container.get("securityContext")).get("allowPrivilegeEscalation") is True:
+            yield Violation(f"{site.who} sets allowPrivilegeEscalation: true", obj=site.obj.ref,
+                            path=f"{site.path}.securityContext.allowPrivilegeEscalation")
 
 
 POLICY = Policy(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ._helpers import GUID, WI_CLIENT_ID, WI_USE_LABEL, as_dict, where
+from ._helpers import GUID, WI_CLIENT_ID, WI_USE_LABEL, as_dict, where, without_workload_identity
 from .base import Policy, Release, Scope
 
 
@@ -17,8 +17,8 @@ def _external(release: Release, namespace: str | None, name: str) -> bool:
 def check(release: Release) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         uses_wi = str(tpl.labels.get(WI_USE_LABEL)) == "true"
-        if not (tpl.is_ray or uses_wi):
-            continue
+        if not (tpl.is_ray or uses_wi) or without_workload_identity(tpl):
+            continue  # a Ray pod group without any workload identity is workload-identity-pod-label's
         name = tpl.service_account
         explicit = bool(tpl.spec.get("serviceAccountName") or tpl.spec.get("serviceAccount"))
         path = tpl.at("serviceAccountName") if explicit else tpl.at("")

@@ -78,6 +78,9 @@ Usage:
 */}}
 {{- define "blob-storage.mountOptions" -}}
 - -o allow_other
+{{- if .Values.adls }}
+- --use-adls=true
+{{- end }}
 {{- if eq .Values.cache.mode "block" }}
 - --block-cache
 - --block-cache-pool-size={{ int .Values.cache.blockCachePoolSizeMb }}

@@ -18,13 +18,42 @@ Usage:
 {{- end -}}
 
 {{/*
+Standard labels of the RayCluster and its pods: app.kubernetes.io/version is the Ray version
+deployed, not the chart's appVersion.
+Usage:
+{{ include "ray-cluster.labels" . }}
+*/}}
+{{- define "ray-cluster.labels" -}}
+{{ include "ray-aks-common.labels.standard" (dict "component" "ray" "version" (include "ray-cluster.rayVersion" .) "context" .) }}
+{{- end -}}
+
+{{/*
 Labels of every Ray pod: the standard labels plus the workload-identity label.
 Usage:
 {{ include "ray-cluster.podLabels" . }}
 */}}
 {{- define "ray-cluster.podLabels" -}}
-{{ include "ray-aks-common.labels.standard" (dict "component" "ray" "context" .) }}
+{{ include "ray-cluster.labels" . }}
 azure.workload.identity/use: "true"
+{{- end -}}
+
+{{/*
+Image of the head: head.image.tag when set, else image.tag with a trailing GPU variant
+(-gpu, -cu121, ...) swapped for -cpu. The head requests no GPU (num-gpus 0), so it does not need
+the multi-GB CUDA image; the Ray version stays the workers' one.
+Usage:
+{{ include "ray-cluster.headImage" . }}
+*/}}
+{{- define "ray-cluster.headImage" -}}
+{{- $tag := .Values.head.image.tag -}}
+{{- $digest := .Values.head.image.digest -}}
+{{- if not $tag -}}
+{{- $tag = regexReplaceAll "-(gpu|cu[0-9]+)$" (toString .Values.image.tag) "-cpu" -}}
+{{- if eq $tag (toString .Values.image.tag) -}}
+{{- $digest = default .Values.image.digest $digest -}}
+{{- end -}}
+{{- end -}}
+{{- include "ray-aks-common.images.image" (dict "repository" .Values.image.repository "tag" $tag "digest" $digest) -}}
 {{- end -}}
 
 {{/*
@@ -60,15 +89,15 @@ limits:
 {{- end -}}
 
 {{/*
-Pod spec shared by the head and the worker groups. Pass the container name, ports, resources,
-nodeSelector and tolerations.
+Pod spec shared by the head and the worker groups. Pass the container name, image,
+ServiceAccount, ports, resources, nodeSelector and tolerations.
 Usage:
-{{ include "ray-cluster.podSpec" (dict "container" "ray-head" "resources" $res "nodeSelector" $ns "tolerations" $tol "ports" $ports "context" $) }}
+{{ include "ray-cluster.podSpec" (dict "container" "ray-head" "image" $img "serviceAccountName" "ray" "resources" $res "nodeSelector" $ns "tolerations" $tol "ports" $ports "context" $) }}
 */}}
 {{- define "ray-cluster.podSpec" -}}
 {{- $ctx := .context -}}
 {{- $v := $ctx.Values -}}
-serviceAccountName: {{ $v.serviceAccountName }}
+serviceAccountName: {{ .serviceAccountName }}
 securityContext:
   runAsNonRoot: true
   runAsUser: {{ $v.podSecurity.runAsUser }}
@@ -86,7 +115,7 @@ tolerations:
 {{- end }}
 containers:
   - name: {{ .container }}
-    image: {{ include "ray-aks-common.images.image" $v.image | quote }}
+    image: {{ .image | quote }}
     imagePullPolicy: {{ $v.image.pullPolicy }}
     env:
       - name: AZURE_TOKEN_CREDENTIALS
