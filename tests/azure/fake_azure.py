@@ -78,11 +78,18 @@ class FakeEntra:
         self.issued: dict[str, str] = {}  # access token -> client ID
         self.scopes: list[str] = []  # the scope of every token request
         self.fail_with: Reply | None = None  # answer every token request with this
-        server.route("POST", rf"/(?P<tenant>{_SEG})/oauth2/v2\.0/token", self._token)
+        self.stall = 0.0  # seconds every token request waits before its answer (a hanging endpoint)
+        server.route("POST", rf"/(?P<tenant>{_SEG})/oauth2/v2\.0/token", self._stalled)
 
     @property
     def authority(self) -> str:
         return self.server.url
+
+    def _stalled(self, request: Request) -> Reply:
+        reply = self._token(request)
+        if self.stall:
+            reply.delay = self.stall
+        return reply
 
     def _token(self, request: Request) -> Reply:
         form = request.form()

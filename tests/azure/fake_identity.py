@@ -20,6 +20,11 @@ references:
   (api-version 2022-04-01) ``GET {scope}/providers/Microsoft.Authorization/roleAssignments
   ?$filter=atScope()``: the assignments at that scope and above it (``properties.{roleDefinitionId,
   principalId, principalType, scope}``). Managed clusters carry ``identity.{type, principalId}``.
+- ARM (api-version 2022-04-01) ``GET {cluster}/providers/Microsoft.Authorization/roleAssignments
+  ?$filter=principalId eq '…'``: the principal's assignments at, above and below the cluster
+  (``properties.{scope, principalId, roleDefinitionId, condition, conditionVersion}``), paged; and
+  ``GET /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{id}``
+  (``properties.{roleName, type, permissions[{actions, notActions, dataActions, notDataActions}]}``).
 - Blob ``GET /{container}?restype=container&comp=list``: ``<EnumerationResults>``; errors carry
   ``x-ms-error-code`` and an XML ``<Error><Code>`` body.
 """
@@ -177,6 +182,8 @@ class FakeIdentityAzure:
         self.tenant = tenant
         self.identities: list[FakeIdentity] = []
         self.clusters: list[FakeCluster] = []
+        self.role_definitions: dict[str, dict[str, Any]] = {}  # definition ID -> properties
+        self.cluster_role_assignments: list[dict[str, Any]] = []  # ARM bodies, at managed clusters (grant)
         self.blob_containers: dict[str, list[str]] = {}  # container -> blob names
         self.storage_accounts: dict[tuple[str, str, str], bool] = {}  # (sub, rg lower, name) -> isHnsEnabled
         self.role_assignments: list[tuple[str, str, str]] = []  # (scope, principal ID, role definition GUID)
@@ -198,6 +205,11 @@ class FakeIdentityAzure:
                    rf"Microsoft\.Storage/storageAccounts/(?P<name>{_SEG})")
         self.arm.get(account, self._get_account)
         self.arm.get(account + r"/providers/Microsoft\.Authorization/roleAssignments", self._list_role_assignments)
+        self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
+                     rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})/providers/"
+                     r"Microsoft\.Authorization/roleAssignments", self._list_cluster_role_assignments)
+        self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/providers/Microsoft\.Authorization/roleDefinitions/"
+                     rf"(?P<id>{_SEG})", self._get_role_definition)
         server.route("GET", r"/(?P<container>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])", self._list_blobs)
 
     @property
@@ -240,6 +252,29 @@ class FakeIdentityAzure:
 
     def assign(self, scope: str, principal_id: str, role: str) -> None:
         self.role_assignments.append((scope, principal_id, role))
+
+    def role_definition(self, subscription: str, name: str, data_actions: list[str],
+                        not_data_actions: list[str] | None = None) -> str:
+        """A custom role; returns its ID as role assignments carry it."""
+        role_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{name}"))
+        full = f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
+        self.role_definitions[full] = {
+            "roleName": name, "type": "CustomRole", "description": name,
+            "assignableScopes": [f"/subscriptions/{subscription}"],
+            "permissions": [{"actions": [], "notActions": [], "dataActions": list(data_actions),
+                             "notDataActions": list(not_data_actions or [])}]}
+        return full
+
+    def grant(self, principal_id: str, scope: str, role_definition_id: str, condition: str | None = None) -> None:
+        """A role assignment of ``role_definition_id`` to ``principal_id`` at ``scope``."""
+        assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}"
+        props: dict[str, Any] = {"roleDefinitionId": role_definition_id, "principalId": principal_id,
+                                 "principalType": "ServicePrincipal", "scope": scope,
+                                 "createdOn": "2026-09-01T10:00:00.0000000Z"}
+        if condition:
+            props.update(condition=condition, conditionVersion="2.0")
+        self.cluster_role_assignments.append({"id": assignment_id, "type": "Microsoft.Authorization/roleAssignments",
+                                      "name": assignment_id.rsplit("/", 1)[1], "properties": props})
 
     # --- ARM -------------------------------------------------------------------------------------
 
@@ -335,6 +370,41 @@ class FakeIdentityAzure:
                  for s, p, r in self.role_assignments
                  if scope.lower() == s.lower() or scope.lower().startswith(s.lower().rstrip("/") + "/")]
         return Reply(200, {"value": items})
+    def _list_cluster_role_assignments(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Authorization/roleAssignments/read")):
+            return denied
+        if request.query.get("api-version") != ["2022-04-01"]:
+            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
+        scope = request.path.rsplit("/providers/Microsoft.Authorization/roleAssignments", 1)[0].lower()
+        wanted = None
+        for expression in request.query.get("$filter", []):
+            if expression.startswith("principalId eq '"):
+                wanted = expression[len("principalId eq '"):].rstrip("'").lower()
+            else:
+                return arm_error(400, "UnsupportedQuery", f"The filter '{expression}' is not supported.")
+        items = []
+        for item in self.cluster_role_assignments:
+            props = item["properties"]
+            at = props["scope"].lower()
+            related = scope == at or scope.startswith(at + "/") or at.startswith(scope + "/")
+            if related and (wanted is None or props["principalId"].lower() == wanted):
+                items.append(item)
+        start = int(request.query.get("$skipToken", ["0"])[0])
+        body: dict[str, Any] = {"value": items[start:start + self.page_size]}
+        if start + self.page_size < len(items):
+            body["nextLink"] = (f"{self.server.url}{request.path}?api-version=2022-04-01"
+                                f"&$skipToken={start + self.page_size}")
+        return Reply(200, body)
+
+    def _get_role_definition(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Authorization/roleDefinitions/read")):
+            return denied
+        props = self.role_definitions.get(request.path)
+        if props is None:
+            return arm_error(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
+                                                                f"'{request.match['id']}' does not exist.")
+        return Reply(200, {"id": request.path, "type": "Microsoft.Authorization/roleDefinitions",
+                           "name": request.match["id"], "properties": props})
 
     # --- Blob ------------------------------------------------------------------------------------
 

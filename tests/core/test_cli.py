@@ -65,9 +65,9 @@ def test_render_writes_one_file_per_object(tmp_path: Path):
     files = sorted(p.name for p in out.iterdir())
     assert "ray--raycluster--ray-ray-cluster.yaml" in files or any("raycluster" in f for f in files)
     assert any(f.startswith("storageclass--") for f in files)  # cluster-scoped: no namespace prefix
-    for path in out.iterdir():
+    for path in out.glob("*.yaml"):
         text = path.read_text()
-        assert text.startswith("# Source: charts/ray-aks/")
+        assert text.startswith("---\n# Source: charts/ray-aks/")
         assert yaml.safe_load(text)["metadata"]["name"]
 
 
@@ -77,7 +77,7 @@ def test_scan_of_rendered_output_finds_the_same_objects(tmp_path: Path, crds_dir
     result = run_cli("scan", out, "--crds", crds_dir, "--kube-version", "1.33", "--report", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["summary"]["objects"] == len(list(out.iterdir()))
+    assert report["summary"]["objects"] == len(list(out.glob("*.yaml")))
     assert report["summary"]["error"] == 0
 
 

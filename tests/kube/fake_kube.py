@@ -7,7 +7,10 @@ system pool and GPU pools), served by ``tests/support/https_server.py`` over HTT
 configurations, /api/v1/nodes, /api/v1/namespaces/{ns}, and ray.io/v1 rayclusters (list, and
 watch as newline-delimited events). Every request must carry ``Authorization: Bearer <token>``;
 ``expired = True`` answers 401 like an API server given an expired token. It also serves Flux
-HelmReleases (``helmreleases``), as a member cluster under GitOps delivery does.
+HelmReleases (``helmreleases``), as a member cluster under GitOps delivery does, and, as a
+MultiKueue manager, multicluster.x-k8s.io/v1alpha1 ClusterProfiles (list with a label selector,
+get, and PATCH of the main resource and of the ``status`` subresource, each changing only its own
+part as an API server does for a CRD with ``subresources.status``).
 
 For ``rayfleet status`` it also serves Helm's release Secrets (label selectors), pods (field
 selectors on ``status.phase``), PersistentVolumeClaims, RayClusters and RayJobs in all namespaces,
@@ -420,7 +423,7 @@ class FakeCluster:
     csi_driver: dict[str, Any] | None = field(default_factory=blob_csi_driver)
     webhooks: list[dict[str, Any]] = field(default_factory=lambda: [
         other_webhook("aks-webhook-admission-controller"), wi_webhook_configuration()])
-    nodes: list[dict[str, Any]] = field(default_factory=default_nodes)
+    nodes: list[dict[str, Any]] | None = field(default_factory=default_nodes)  # None: the list answers 404
     namespaces: dict[str, dict[str, Any]] = field(default_factory=lambda: {
         n: namespace(n) for n in ("default", "kube-system", "ray")})
     daemon_sets: list[dict[str, Any]] = field(default_factory=lambda: [blob_csi_node(), device_plugin()])
@@ -432,6 +435,10 @@ class FakeCluster:
     raycluster_index: dict[tuple[str, str], int] = field(default_factory=dict)
     helmreleases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     watch_delay: float = 0.0
+    # (namespace, name) -> ClusterProfile; None: the CRD is not installed (404)
+    cluster_profiles: dict[tuple[str, str], dict[str, Any]] | None = field(default_factory=dict)
+    profile_writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (path kind, name, body)
+    forbid_profile_writes: bool = False
     secrets: list[dict[str, Any]] = field(default_factory=list)
     pods: list[dict[str, Any]] = field(default_factory=list)
     pvcs: list[dict[str, Any]] = field(default_factory=list)
@@ -476,6 +483,12 @@ class FakeCluster:
         }
         for pattern, handler in routes.items():
             server.route("GET", p + pattern, self._guarded(handler))
+        profiles = r"/apis/multicluster.x-k8s.io/v1alpha1"
+        one = profiles + r"/namespaces/(?P<ns>[^/]+)/clusterprofiles/(?P<name>[^/]+)"
+        server.route("GET", p + profiles + r"/clusterprofiles", self._guarded(self._list_profiles))
+        server.route("GET", p + one, self._guarded(self._get_profile))
+        server.route("PATCH", p + one, self._guarded(lambda r: self._patch_profile(r, subresource=False)))
+        server.route("PATCH", p + one + "/status", self._guarded(lambda r: self._patch_profile(r, subresource=True)))
         server.route("PATCH", p + r"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/(?P<name>[^/]+)",
                      self._guarded(self._apply_crd))
         status_routes = {
@@ -575,6 +588,8 @@ class FakeCluster:
         return self._list("MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1", self.webhooks)
 
     def _nodes(self, request: Request) -> Reply:
+        if self.nodes is None:  # e.g. a proxy in front of the API server that only passes some paths
+            return status(404, "NotFound", "the server could not find the requested resource")
         return self._list("Node", "v1", self.nodes)
 
     def _namespace(self, request: Request) -> Reply:
@@ -583,6 +598,59 @@ class FakeCluster:
             return status(404, "NotFound", f'namespaces "{request.match["name"]}" not found')
         return Reply(200, ns)
 
+    def _profile_missing(self, request: Request) -> Reply | None:
+        if self.cluster_profiles is None:
+            return status(404, "NotFound", "the server could not find the requested resource")
+        key = (request.match.get("ns"), request.match.get("name"))
+        if "name" in request.match and key not in self.cluster_profiles:
+            return status(404, "NotFound", f'clusterprofiles.multicluster.x-k8s.io "{key[1]}" not found')
+        return None
+
+    def _list_profiles(self, request: Request) -> Reply:
+        if (missing := self._profile_missing(request)):
+            return missing
+        assert self.cluster_profiles is not None
+        selector = request.query.get("labelSelector", [""])[0]
+        items = [p for p in self.cluster_profiles.values()
+                 if not selector or selector in (p["metadata"].get("labels") or {})]
+        return self._list("ClusterProfile", "multicluster.x-k8s.io/v1alpha1", items)
+
+    def _get_profile(self, request: Request) -> Reply:
+        if (missing := self._profile_missing(request)):
+            return missing
+        assert self.cluster_profiles is not None
+        return Reply(200, self.cluster_profiles[(request.match["ns"], request.match["name"])])
+
+    def _patch_profile(self, request: Request, *, subresource: bool) -> Reply:
+        if (missing := self._profile_missing(request)):
+            return missing
+        assert self.cluster_profiles is not None
+        if request.headers.get("content-type", "").split(";")[0] != "application/merge-patch+json":
+            got = request.headers.get("content-type")
+            return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
+                                                       f"media types include: application/merge-patch+json (got {got})")
+        if subresource and self.forbid_profile_writes:
+            return status(403, "Forbidden",
+                          'clusterprofiles.multicluster.x-k8s.io "' + request.match["name"] + '" is '
+                          'forbidden: User "rayfleet" cannot patch resource "clusterprofiles/status" in '
+                          'API group "multicluster.x-k8s.io"')
+        key = (request.match["ns"], request.match["name"])
+        current = self.cluster_profiles[key]
+        patch = request.json()
+        self.profile_writes.append(("status" if subresource else "main", key[1], patch))
+        # The status subresource changes only status; the main resource ignores status.
+        if subresource:
+            updated = dict(current, status=merge_patch(current.get("status"), patch.get("status")))
+        else:
+            updated = merge_patch(current, {k: v for k, v in patch.items() if k != "status"})
+            updated["status"] = current.get("status")
+            if updated["status"] is None:
+                updated.pop("status")
+        meta = dict(updated["metadata"])
+        meta["resourceVersion"] = str(int(meta.get("resourceVersion", "8001")) + 1)
+        updated["metadata"] = meta
+        self.cluster_profiles[key] = updated
+        return Reply(200, updated)
     def _helmrelease(self, request: Request) -> Reply:
         found = self.helmreleases.get((request.match["ns"], request.match["name"]))
         if found is None:
@@ -611,6 +679,34 @@ class FakeCluster:
             return Reply(200, "".join(line + "\n" for line in lines), delay=self.watch_delay)
         items = [self.rayclusters[k][self.raycluster_index[k]] for k in keys]
         return self._list("RayCluster", "ray.io/v1", items)
+
+
+def cluster_profile(name: str, namespace: str = "kueue-system", *, region: str | None = None,
+                    access_providers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A ClusterProfile as the manager's release creates it (status empty until synced)."""
+    body: dict[str, Any] = {
+        "apiVersion": "multicluster.x-k8s.io/v1alpha1", "kind": "ClusterProfile",
+        "metadata": {"name": name, "namespace": namespace, "resourceVersion": "8001", "generation": 1,
+                     "labels": {"rayfleet.io/region": region or name,
+                                "x-k8s.io/cluster-manager": "rayfleet"}},
+        "spec": {"displayName": name, "clusterManager": {"name": "rayfleet"}},
+    }
+    if access_providers is not None:
+        body["status"] = {"accessProviders": access_providers}
+    return body
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
 
 
 def write_kubeconfig(path: Path, contexts: dict[str, tuple[str, str]], *, token: str = TOKEN,

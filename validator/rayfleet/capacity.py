@@ -129,13 +129,12 @@ def parse_quantity(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str):
+        number = float(value) if abs(value) < 1e300 else math.inf
+    elif isinstance(value, str) and (match := _QUANTITY.match(value.strip())):
+        number = float(match.group(1)) * _SUFFIX[match.group(2) or ""]
+    else:
         return None
-    match = _QUANTITY.match(value.strip())
-    if not match:
-        return None
-    return float(match.group(1)) * _SUFFIX[match.group(2) or ""]
+    return number if math.isfinite(number) else None  # .nan / .inf / 1e999 are not quantities
 
 
 def _pod_resource(pod: PodTemplate, resource: str) -> float:
@@ -249,7 +248,8 @@ class GroupDemand:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # Kubernetes counts are int32; anything past int64 is not a count (and would overflow floats)
+    return value if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63 else None
 
 
 def _max_pods(group: dict[str, Any] | None, role: str, autoscaling: bool) -> tuple[int, bool]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .secrets import redact_text
+
 
 class RayfleetError(Exception):
     """Base class of every error rayfleet raises on purpose."""
@@ -15,7 +17,7 @@ class InputError(RayfleetError):
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  field: str | None = None) -> None:
-        self.message = message
+        self.message = redact_text(message)  # messages quote user values; never a credential
         self.file = file
         self.line = line
         self.field = field
@@ -39,6 +41,6 @@ class LiveCheckError(RayfleetError):
 
     def __init__(self, region: str, cause: str, *, status: int | None = None) -> None:
         self.region = region
-        self.cause = cause
+        self.cause = redact_text(cause)
         self.status = status  # the HTTP status when the server answered (401, 403, ...), else None
-        super().__init__(f"region {region}: {cause}")
+        super().__init__(f"region {region}: {self.cause}")

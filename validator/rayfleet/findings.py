@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from .secrets import redact_text
+
 
 class Severity(StrEnum):
     INFO = "info"
@@ -87,6 +89,11 @@ class Finding:
     source: SourceLocation | None = None
     template: str | None = None
     suppressed: Suppression | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every report quotes the message: a credential a policy, a schema or Helm quoted (a key
+        # where the schema wanted an account name) is cut down here, once, for all of them.
+        object.__setattr__(self, "message", redact_text(self.message))
 
     def suppress(self, suppression: Suppression) -> Finding:
         return replace(self, suppressed=suppression)

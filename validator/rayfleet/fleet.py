@@ -11,7 +11,9 @@ from typing import Any
 import jsonschema
 
 from .errors import InputError
+from .fleet_scheduling import MANAGER, WORKER, Scheduling, check_roles, parse_scheduling
 from .resources import load_schema
+from .secrets import redact_text
 from .yamlio import LoadedDocument, load_document, read_text
 
 AZURE_CLOUDS = {
@@ -27,6 +29,7 @@ class Identity:
     client_id: str
     resource_id: str | None = None
     resource_group: str | None = None
+    principal_id: str | None = None  # Entra object ID (role assignments, Kubernetes username on AKS)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Region:
     manifests: Path | None = None
     wave: int = 1
     failover_peers: tuple[str, ...] = ()
+    role: str = WORKER  # manager | worker (scheduling)
     fleet_member: str | None = None  # Fleet Manager member name (None: the cluster name)
 
     @property
@@ -151,6 +155,7 @@ class Fleet:
     subscription_id: str | None = None
     settings: PolicySettings = field(default_factory=PolicySettings)
     vm_sizes: dict[str, VmSizeSpec] = field(default_factory=dict)
+    scheduling: Scheduling | None = None
     delivery: dict[str, Any] | None = None  # the raw ``delivery:`` block (rayfleet.delivery reads it)
     document: LoadedDocument | None = field(default=None, compare=False, repr=False)
 
@@ -182,6 +187,16 @@ class Fleet:
             return str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             return str(path)
+
+    @property
+    def manager(self) -> Region | None:
+        """The MultiKueue manager region (only with a scheduling section)."""
+        return next((r for r in self.regions if r.role == MANAGER), None)
+
+    @property
+    def workers(self) -> tuple[Region, ...]:
+        """Regions jobs run in: every region but the manager."""
+        return tuple(r for r in self.regions if r.role != MANAGER)
 
     @property
     def arm_endpoint(self) -> str:
@@ -221,6 +236,8 @@ def load_fleet(path: str | Path) -> Fleet:
         name: VmSizeSpec(spec["vcpus"], spec["gpus"], spec["family"], spec.get("memoryGiB"), spec.get("gpuModel"))
         for name, spec in data.get("vmSizes", {}).items()
     }
+    scheduling = parse_scheduling(data.get("scheduling"), regions)
+    check_roles(data, regions, scheduling, vm_sizes, document)
     return Fleet(
         path=fleet_path,
         chart=resolve(data["chart"]),
@@ -236,6 +253,7 @@ def load_fleet(path: str | Path) -> Fleet:
         subscription_id=data.get("subscriptionId"),
         settings=settings,
         vm_sizes=vm_sizes,
+        scheduling=scheduling,
         delivery=data.get("delivery"),
         document=document,
     )
@@ -248,7 +266,7 @@ def _check_schema(data: dict[str, Any], document: LoadedDocument) -> None:
         return
     path = tuple(error.absolute_path)
     field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
-    message = error.message
+    message = redact_text(error.message)  # before cutting: a cut key is no longer recognised
     if error.validator == "additionalProperties":
         message = f"unknown field: {message}"
     if len(message) > 200:
@@ -276,8 +294,8 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         release_name=own_release.get("name", release["name"]),
         namespace=own_release.get("namespace", release["namespace"]),
         subscription_id=raw.get("subscriptionId"),
-        identities=tuple(Identity(i["name"], i["clientId"], i.get("resourceId"), i.get("resourceGroup"))
-                         for i in raw.get("identities", [])),
+        identities=tuple(Identity(i["name"], i["clientId"], i.get("resourceId"), i.get("resourceGroup"),
+                                  i.get("principalId")) for i in raw.get("identities", [])),
         storage_account=storage.get("account"),
         storage_location=storage.get("location"),
         storage_resource_group=storage.get("resourceGroup"),
@@ -287,6 +305,7 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         manifests=resolve(raw["manifests"]) if raw.get("manifests") else None,
         wave=raw.get("wave", 1),
         failover_peers=tuple(raw.get("failoverPeers", [])),
+        role=raw.get("role", WORKER),
         fleet_member=raw.get("fleetMember"),
     )
 

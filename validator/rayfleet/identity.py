@@ -152,6 +152,31 @@ def annotated_service_accounts(release: Release, default_namespace: str) -> list
     return found
 
 
+def kueue_controller_account(fleet: Fleet, region: Region, release: Release,
+                             accounts: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:
+    """The MultiKueue manager's Kueue controller ServiceAccount, when the release does not annotate it.
+
+    The upstream Kueue chart cannot annotate its ServiceAccount, so the controller's kubelogin gets
+    the manager identity's client ID from its exec config instead; the identity still needs a
+    federated credential for the ServiceAccount (in Kueue's namespace, the release's when Kueue is
+    a dependency of the umbrella chart).
+    """
+    from .fleet_scheduling import KUEUE_SERVICE_ACCOUNT
+    from .identity_rbac import manager_identity
+
+    if fleet.manager is None or region.name != fleet.manager.name:
+        return []
+    namespaces = [o.namespace for o in release.of_kind("ServiceAccount", "Deployment")
+                  if o.name == KUEUE_SERVICE_ACCOUNT and o.namespace]
+    namespace = namespaces[0] if namespaces else region.namespace
+    if any(name == KUEUE_SERVICE_ACCOUNT for _, name, _, _ in accounts):
+        return []
+    identity, _ = manager_identity(fleet, {region.name: release})
+    if identity is None:
+        return []
+    return [(namespace, KUEUE_SERVICE_ACCOUNT, identity.client_id, SourceLocation(str(fleet.path)))]
+
+
 def plan_credentials(fleet: Fleet, releases: Mapping[str, Release],
                      regions: Iterable[str] | None = None) -> IdentityPlan:
     """The FIC every annotated ServiceAccount of every region needs.
@@ -177,6 +202,7 @@ def plan_credentials(fleet: Fleet, releases: Mapping[str, Release],
             notes.append(f"region {region.name}: the fleet file has no cluster.oidcIssuerUrl; "
                          "read it with `az aks show --query oidcIssuerProfile.issuerUrl` and add it")
         accounts = annotated_service_accounts(release, region.namespace)
+        accounts += kueue_controller_account(fleet, region, release, accounts)
         in_release = {(ns, name) for ns, name, _, _ in accounts}
         for external in fleet.settings.external_service_accounts:
             if external.client_id and (external.namespace, external.name) not in in_release:

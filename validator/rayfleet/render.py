@@ -10,9 +10,13 @@ every object keeps the template it came from.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
-from collections.abc import Sequence
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +56,53 @@ def _is_chart(chart: Path) -> bool:
     return (chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith((".tgz", ".tar.gz")))
 
 
+def check_chart_links(chart: Path) -> None:
+    """Refuse a chart folder with a symlink that leads out of it. Helm follows symlinks, so a link
+    to ``/proc/self/environ`` or ``~/.kube/config`` would let a template (``.Files.Get``) copy the
+    CI job's environment or credentials into the rendered output, the findings and a PR comment."""
+    if not chart.is_dir():
+        return
+    root = Path(os.path.realpath(chart))
+    for folder, dirs, files in os.walk(chart, followlinks=False):
+        for name in (*dirs, *files):
+            path = Path(folder) / name
+            if not path.is_symlink():
+                continue
+            target = Path(os.path.realpath(path))
+            if target != root and root not in target.parents:
+                raise InputError(f"is a symlink to {os.readlink(path)}, outside the chart; refusing to load the chart",
+                                 file=str(path))
+
+
+# Go's log package and slog's default handler: "2026/01/02 03:04:05 INFO found symbolic link ...",
+# "2026/01/02 03:04:05 warning: cannot overwrite table with non table for ..." (values coalescing)
+_GO_LOG_LINE = re.compile(rb"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} ")
+
+
+@contextmanager
+def _without_go_log_lines() -> Iterator[None]:
+    """Helm's loader and values coalescing log to the process's stderr (file descriptor 2) from Go,
+    past Python and past helm-python-sdk's logging bridge. Capture fd 2 while they run; drop Go's log
+    lines (what they warn about is a values-schema or render finding), pass on the rest."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            rest = b"".join(line for line in capture.read().splitlines(keepends=True) if not _GO_LOG_LINE.match(line))
+            if rest:
+                os.write(2, rest)
+
+
 class EmbeddedHelm:
     """Helm's Go SDK, embedded.
 
@@ -66,8 +117,10 @@ class EmbeddedHelm:
             raise InputError("chart not found", file=str(chart))
         if not _is_chart(chart):
             raise InputError("is not a Helm chart (no Chart.yaml)", file=str(chart))
+        check_chart_links(chart)
         try:
-            return helm_python.Chart.load(chart)
+            with _without_go_log_lines():
+                return helm_python.Chart.load(chart)
         except helm_python.HelmError as exc:
             raise InputError(f"Helm cannot load the chart: {one_line(exc)}", file=str(chart)) from None
 
@@ -81,7 +134,8 @@ class EmbeddedHelm:
         # Rendering checks values.schema.json as `helm install` does: after disabled subcharts are
         # dropped, so a disabled component's values are not held to its schema.
         try:
-            manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
+            with _without_go_log_lines():
+                manifests = loaded.render(values, name=release, namespace=namespace, is_install=True)
         except helm_python.HelmValuesError as exc:
             raise ValuesSchemaError(one_line(exc)) from None
         except helm_python.HelmError as exc:
@@ -140,6 +194,7 @@ class HelmBinary:
                namespace: str, kube_version: str) -> Rendered:
         if not _is_chart(chart):
             raise InputError("is not a Helm chart (no Chart.yaml)", file=str(chart))
+        check_chart_links(chart)
         args = ["template", release, str(chart), "--namespace", namespace, "--kube-version", kube_version,
                 "--skip-crds"]
         for path in values_files:

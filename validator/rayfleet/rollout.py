@@ -30,6 +30,7 @@ from .findings import Finding, Severity
 from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .render import pyhelm3_command
 from .result import RegionSummary, Result
+from .secrets import redact_text
 from .text import one_line
 
 if TYPE_CHECKING:
@@ -125,6 +126,10 @@ class DeployOutcome:
     status: str | None = None  # Helm's release status: deployed, failed, ...
     command: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Helm's stderr can quote values and kubeconfig tokens: redacted before anything shows it
+        self.message = one_line(redact_text(self.message), 500)
+
 
 class HelmDeployer(Protocol):
     def upgrade_install(self, plan: RegionPlan) -> DeployOutcome: ...
@@ -181,7 +186,7 @@ class PyHelm3Deployer:
         try:
             output = asyncio.run(command.run([*plan.helm_args(helm4=self.helm4), "--output", "json"]))
         except HelmCliError as exc:
-            return DeployOutcome(False, one_line(exc.stderr.decode("utf-8", "replace"))[:500], command=shown)
+            return DeployOutcome(False, exc.stderr.decode("utf-8", "replace"), command=shown)
         try:
             data = json.loads(output[output.index(b"{"):])
         except ValueError:

@@ -142,6 +142,66 @@ def redact(value: object) -> str:
     return f"{text[:4]}…"
 
 
+# Free text (an error message, Helm's stderr) may quote a credential anywhere in it: each shape is
+# found again there and cut down to what ``redact`` shows. A group named "keep" stays as written.
+_PEM_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[^-]*-----|$)", re.S)
+_IN_TEXT = (
+    re.compile(r"(?i)(?P<keep>(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*)[^;\s\"'<>${}]{8,}"),
+    re.compile(r"(?i)(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(?P<keep>\b(?:token|access_token|refresh_token|id_token|client_assertion)[\"']?\s*[:=]\s*[\"']?)"
+               r"[A-Za-z0-9._~+/-]{20,}"),
+    _ACCOUNT_KEY,
+    _CLIENT_SECRET,
+    _JWT,
+)
+_SAS_SIG_IN_TEXT = re.compile(r"(?P<keep>(?:^|[?&;\s\"'])sig=)[A-Za-z0-9%+/=_-]{16,}")
+# `clientSecret: value`, `AZURE_CLIENT_SECRET=value`: a credential-named key with a value after it
+_NAME_THEN_SEPARATOR = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*[:=]\s*(?P<open>[\"']?)")
+_VALUE = re.compile(r"[^\s\"',;]+")
+
+
+def _shorten(match: re.Match[str]) -> str:
+    keep = match.groupdict().get("keep") or ""
+    return keep + redact(match.group(0)[len(keep):])
+
+
+def _redact_named_values(text: str) -> str:
+    pieces: list[str] = []
+    done = 0
+    for match in _NAME_THEN_SEPARATOR.finditer(text):
+        if match.start() < done or not is_credential_key(match.group("name")):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None:
+            continue
+        raw = value.group(0)
+        bare = raw.rstrip("})]")
+        if _PLACEHOLDER.match(raw) or _PLACEHOLDER.match(bare) or bare.endswith("…"):
+            continue
+        # unquoted, it may be prose ("'clientSecret': value of ..."): a credential has 8+ characters
+        # and something besides letters
+        if not match.group("open") and (len(bare) < 8 or bare.isalpha()):
+            continue
+        pieces += [text[done:match.end()], redact(bare), raw[len(bare):]]
+        done = value.end()
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every credential it quotes cut down as ``redact`` does: the one redaction
+    applied to findings, error messages and Helm's output before anyone sees them. The shapes are
+    the detectors' own; a SAS signature counts only beside a service version, as in ``detect``."""
+    if "PRIVATE KEY" in text:
+        text = _PEM_BLOCK.sub(lambda m: redact(m.group(0)), text)
+    for pattern in _IN_TEXT:
+        text = pattern.sub(_shorten, text)
+    if "sig=" in text and _SAS_VERSION.search(text):
+        text = _SAS_SIG_IN_TEXT.sub(_shorten, text)
+    if ":" in text or "=" in text:
+        text = _redact_named_values(text)
+    return text
+
+
 def decode_secret_data(value: object) -> str | None:
     """A Secret ``data`` value decoded to text, or None when it is not base64 of UTF-8 text."""
     if not isinstance(value, str):

@@ -5,7 +5,10 @@ Two loaders, one job each:
   of every key so findings can point at it.
 - ``load_manifests`` (PyYAML with libyaml when present) for rendered or scanned manifests: fast,
   keeps the line each document starts on.
-Both reject duplicate keys, alias bombs and oversized input with an ``InputError``.
+Both reject duplicate keys, alias bombs, recursive anchors, deep nesting, scalars their tag cannot
+hold (``!!int 0x``, ``!!bool maybe``, a 5000-digit integer) and oversized input with an
+``InputError`` naming the file and line. The node graph is checked after composing and before
+constructing (``check_node_graph``), so nothing is expanded or built from a hostile document.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
+from ruamel.yaml.constructor import ConstructorError as RuamelConstructorError
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -30,12 +35,137 @@ MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_MANIFEST_FILE_BYTES = 64 * 1024 * 1024
 # Expanded size of a document counted in nodes (aliases counted every time they are used).
 MAX_EXPANDED_NODES = 2_000_000
+# Nodes that aliases may add to a hand-written document (its loader copies them, so a bomb would
+# cost memory); a document without aliases is never refused by this.
+MAX_ALIAS_NODES = 100_000
+# Nesting levels. The deepest upstream CRD (KubeRay's RayService) is 36; everything downstream
+# (policies, JSON Schema, Helm) stays far from Python's recursion limit below 100.
+MAX_DEPTH = 100
+# Errors Python's own conversions raise on scalars a tag cannot hold (int("0x"), a bool table lookup,
+# the 4300-digit limit on int()), and ruamel's assert on a !!omap with a repeated key.
+_SCALAR_ERRORS = (ValueError, KeyError, IndexError, TypeError, OverflowError, AssertionError)
 
 KeyPath = tuple[str | int, ...]
 
 
+class _GraphError(Exception):
+    """A hostile node graph, found before constructing; the loaders add the file name."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _line_of(node: Any) -> int | None:
+    mark = getattr(node, "start_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def _children(node: Any) -> list[Any]:
+    value = node.value
+    if not isinstance(value, list):
+        return []
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, tuple):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
+def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a composed YAML node graph (PyYAML's or ruamel's) that refers to itself, nests deeper
+    than ``max_depth`` or whose aliases would add more than ``max_alias_nodes`` nodes when expanded.
+
+    Iterative and memoised per node: a billion-laughs document costs its distinct nodes, not its
+    expansion, and no depth can exhaust Python's stack here.
+    """
+    done: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            kids = _children(node)
+            size = 1 + sum(done[id(k)][0] for k in kids)
+            height = 1 + max((done[id(k)][1] for k in kids), default=0)
+            if height > max_depth:
+                raise _GraphError(f"YAML nests deeper than {max_depth} levels", _line_of(node))
+            on_path.discard(key)
+            done[key] = (size, height)
+            continue
+        if key in done:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise _GraphError("a YAML alias refers to a node that contains it (recursive anchor)",
+                                  _line_of(child))
+            if id(child) not in done:
+                stack.append((child, False))
+        if len(on_path) > max_depth:
+            raise _GraphError(f"YAML nests deeper than {max_depth} levels", _line_of(node))
+    expanded = done[id(root)][0]
+    if expanded - len(done) > max_alias_nodes:
+        raise _GraphError(f"YAML aliases expand to more than {max_alias_nodes} extra nodes (alias bomb?)",
+                          _line_of(root))
+
+
+def _scalar_problem(node: Any, exc: Exception) -> str:
+    tag = str(getattr(node, "tag", "") or "").replace("tag:yaml.org,2002:", "!!") or "node"
+    if not isinstance(node.value, str):
+        return f"cannot read this {tag}: {one_line(exc, 120)}"
+    value = node.value
+    shown = repr(value if len(value) <= 24 else value[:20] + "...")
+    size = f" ({len(value)} characters)" if len(value) > 24 else ""
+    return f"{shown}{size} is not a valid {tag}"
+
+
+class _CheckedComposer(Composer):
+    """ruamel's composer, refusing hostile node graphs before anything is constructed."""
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        if node is not None:
+            check_node_graph(node, max_alias_nodes=MAX_ALIAS_NODES)
+        return node
+
+
+def _refuse_deep_nesting(text: str, origin: str) -> None:
+    """Deep nesting, found with libyaml's (C) event parser in milliseconds: ruamel's pure-Python
+    scanner takes seconds over a thousand nested brackets before its own depth limit stops it.
+    Anything else libyaml dislikes is left to ruamel to report in its words."""
+    depth = 0
+    try:
+        for event in pyyaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, pyyaml.SequenceStartEvent | pyyaml.MappingStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(f"YAML nests deeper than {MAX_DEPTH} levels", file=origin,
+                                     line=event.start_mark.line + 1)
+            elif isinstance(event, pyyaml.SequenceEndEvent | pyyaml.MappingEndEvent):
+                depth -= 1
+    except pyyaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):
+            line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+            raise InputError(f"YAML nests deeper than {MAX_DEPTH} levels", file=origin, line=line) from None
+    except pyyaml.YAMLError:
+        pass
+
+
 class _StringTimestampConstructor(RoundTripConstructor):
-    """Keep dates as the strings they were written as (Helm's parser does the same)."""
+    """Keep dates as the strings they were written as (Helm's parser does the same); a scalar its
+    tag cannot hold is a marked error (file and line), not a Python exception."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except _SCALAR_ERRORS as exc:
+            raise RuamelConstructorError(None, None, _scalar_problem(node, exc), node.start_mark) from None
 
 
 _StringTimestampConstructor.add_constructor(
@@ -104,12 +234,20 @@ def load_document(text: str, origin: str, *, allow_empty: bool = True) -> Loaded
     """Parse one hand-written YAML document, keeping the line of each key."""
     if len(text.encode("utf-8", "ignore")) > MAX_DOCUMENT_BYTES:
         raise InputError(f"document is over the {MAX_DOCUMENT_BYTES}-byte limit", file=origin)
+    _refuse_deep_nesting(text, origin)
     loader = YAML(typ="rt")
+    loader.Composer = _CheckedComposer
     loader.Constructor = _StringTimestampConstructor
     loader.allow_duplicate_keys = False
+    loader.max_depth = MAX_DEPTH
     try:
         docs = list(loader.load_all(text))
-    except (YAMLError, ValueError, TypeError) as exc:
+    except _GraphError as exc:
+        raise InputError(exc.message, file=origin, line=exc.line) from None
+    except MaxDepthExceededError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise InputError(f"YAML nests deeper than {MAX_DEPTH} levels", file=origin, line=line) from None
+    except (YAMLError, *_SCALAR_ERRORS) as exc:
         raise _yaml_error(exc, origin) from None
     except RecursionError:
         raise InputError("YAML nests too deeply", file=origin) from None
@@ -121,41 +259,24 @@ def load_document(text: str, origin: str, *, allow_empty: bool = True) -> Loaded
             return LoadedDocument(origin, {}, {})
         raise InputError("is empty", file=origin)
     lines: dict[KeyPath, int] = {}
-    budget = _Budget(origin)
-    data = _to_plain(docs[0], (), lines, budget)
+    data = _to_plain(docs[0], (), lines, origin)
     return LoadedDocument(origin, data, lines)
 
 
-class _Budget:
-    """Counts nodes as aliases expand, so an alias bomb stops early instead of eating memory."""
-
-    def __init__(self, origin: str, limit: int = MAX_EXPANDED_NODES) -> None:
-        self.origin = origin
-        self.left = limit
-
-    def spend(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise InputError(
-                f"YAML expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)", file=self.origin
-            )
-
-
-def _to_plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], budget: _Budget) -> Any:
-    budget.spend()
+def _to_plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], origin: str) -> Any:
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise InputError(f"a mapping key is a {type(key).__name__}, not a string",
-                                 file=budget.origin, line=node.lc.line + 1)
+                                 file=origin, line=node.lc.line + 1)
             skey = key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
             child = (*path, skey)
             try:
                 lines.setdefault(child, node.lc.key(key)[0] + 1)
             except (KeyError, TypeError):
                 lines.setdefault(child, node.lc.line + 1)
-            out[skey] = _to_plain(value, child, lines, budget)
+            out[skey] = _to_plain(value, child, lines, origin)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -165,12 +286,12 @@ def _to_plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], budget: _Budg
                 lines.setdefault(child, node.lc.item(index)[0] + 1)
             except (KeyError, TypeError, IndexError):
                 lines.setdefault(child, node.lc.line + 1)
-            items.append(_to_plain(value, child, lines, budget))
+            items.append(_to_plain(value, child, lines, origin))
         return items
     if isinstance(node, dict):  # merged or tagged maps
-        return {str(k): _to_plain(v, (*path, str(k)), lines, budget) for k, v in node.items()}
+        return {str(k): _to_plain(v, (*path, str(k)), lines, origin) for k, v in node.items()}
     if isinstance(node, list):
-        return [_to_plain(v, (*path, i), lines, budget) for i, v in enumerate(node)]
+        return [_to_plain(v, (*path, i), lines, origin) for i, v in enumerate(node)]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
@@ -209,6 +330,13 @@ class _ManifestLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except _SCALAR_ERRORS as exc:
+            raise pyyaml.constructor.ConstructorError(
+                None, None, _scalar_problem(node, exc), node.start_mark) from None
+
 
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _ManifestLoader.construct_yaml_str)
 
@@ -222,8 +350,6 @@ class ManifestDocument:
 def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
     """Parse a multi-document manifest stream. Empty documents are dropped."""
     docs: list[ManifestDocument] = []
-    # Aliases need anchors: without an "&" there is nothing to expand (the common, fast case).
-    has_anchors = "&" in text
     try:
         loader = _ManifestLoader(text)
         try:
@@ -231,13 +357,14 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
                 node = loader.get_node()
                 if node is None:
                     continue
-                if has_anchors:
-                    _check_expansion(node, origin)
+                check_node_graph(node, max_alias_nodes=MAX_EXPANDED_NODES)
                 body = loader.construct_document(node)
                 if body is not None:
                     docs.append(ManifestDocument(body, _document_line(node)))
         finally:
             loader.dispose()
+    except _GraphError as exc:
+        raise InputError(exc.message, file=origin, line=exc.line) from None
     except pyyaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         problem = one_line(exc.problem or exc)
@@ -254,31 +381,6 @@ def _document_line(node: Any) -> int:
     if isinstance(node, pyyaml.MappingNode) and node.value:
         line = node.value[0][0].start_mark.line + 1
     return line
-
-
-def _check_expansion(root: Any, origin: str) -> None:
-    """Count the nodes of ``root`` as if every alias were expanded, memoised per node."""
-    sizes: dict[int, int] = {}
-
-    def size(node: Any) -> int:
-        known = sizes.get(id(node))
-        if known is not None:
-            return known
-        sizes[id(node)] = 1  # a cycle counts once; PyYAML refuses recursive aliases anyway
-        if isinstance(node, pyyaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        elif isinstance(node, pyyaml.SequenceNode):
-            total = 1 + sum(size(v) for v in node.value)
-        else:
-            total = 1
-        if total > MAX_EXPANDED_NODES:
-            raise InputError(
-                f"YAML expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)", file=origin,
-                line=root.start_mark.line + 1)
-        sizes[id(node)] = total
-        return total
-
-    size(root)
 
 
 def iter_manifest_files(path: Path) -> Iterator[Path]:

@@ -368,6 +368,7 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
     waivers applied. ``releases`` should hold every region (the limit counts the whole fleet)."""
     from ..checks import run_fleet_policies
     from ..identity import plan_credentials
+    from ..identity_rbac import plan_role_assignments
     from ..policies import FleetView
     from ..result import RegionSummary, Result
     from ..waivers import apply_waivers
@@ -378,12 +379,20 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
     result = Result(command="identity check")
     result.findings.extend(run_fleet_policies(FleetView(fleet, dict(releases)), ran))
     result.notes.extend(plan.notes)
+    rbac = plan_role_assignments(fleet, releases)
+    result.notes.extend(rbac.notes)
     if arm is not None:
         live = check_identity_live(fleet, plan, arm, regions=selected)
         ran.extend(identity_policies())
         result.findings.extend(live.findings)
         result.notes.extend(live.notes)
         result.extra["clusters"] = {name: asdict(settings) for name, settings in live.clusters.items()}
+        if rbac.assignments:  # the MultiKueue manager's role on each worker
+            from .role_assignments import role_assignment_views
+
+            policy = get_policy("kueue-manager-role-assignment")
+            ran.append(policy)
+            _run([policy], role_assignment_views(fleet, rbac, arm, selected), result.findings)
         from .storage import check_storage_live, storage_policies
 
         storage = check_storage_live(fleet, releases, arm, live.clusters, regions=selected)
@@ -402,5 +411,6 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
     result.extra["identityPlan"] = {
         "credentials": [c.to_dict() for c in plan.credentials if c.region in selected],
         "notes": list(plan.notes),
+        "roleAssignments": [a.to_dict() for a in rbac.assignments if a.worker in selected],
     }
     return result

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..errors import RayfleetError
 from ..text import one_line
 
 STORAGE_SCOPE = "https://storage.azure.com/.default"
@@ -178,7 +179,9 @@ def _check_token_file(path: str, result: ProbeResult) -> bool:
 
 
 def _exchange(env: Mapping[str, str], scope: str, result: ProbeResult, transport_kwargs: dict[str, Any]) -> str | None:
-    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+    """The token exchange. An answer (a token or Entra's refusal) is a step; no answer in time (a
+    hanging or dropped connection) is an error: the probe cannot tell what is wrong."""
+    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
     from azure.identity import WorkloadIdentityCredential
 
     authority = env.get(AUTHORITY_ENV) or "login.microsoftonline.com"
@@ -208,6 +211,11 @@ def _exchange(env: Mapping[str, str], scope: str, result: ProbeResult, transport
                                       f"cannot reach the authority host {authority}: check egress, DNS and proxy "
                                       "settings"))
         return None
+    except ServiceResponseError as exc:  # includes ServiceResponseTimeoutError (read timeout)
+        timeout = transport_kwargs.get("read_timeout")
+        what = f"no answer within {timeout:g} s" if "timed out" in str(exc).lower() and timeout else \
+            f"the connection failed mid-answer ({one_line(exc, 160)})"
+        raise RayfleetError(f"identity probe: token exchange with {authority}: {what}") from None
     left = int(token.expires_on - time.time())
     result.steps.append(ProbeStep("token exchange", "ok",
                                   f"token for {scope} from {authority}, expires in {left} s"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -13,14 +14,40 @@ import click
 from ..errors import EngineError, InputError, LiveCheckError, RayfleetError
 from ..findings import Severity
 from ..result import Result
+from ..secrets import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: bad input or usage, never a traceback."""
-    click.echo(f"rayfleet: error: {message}", err=True)
+    click.echo(f"rayfleet: error: {redact_text(message)}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+# Client libraries that log on their own (azure-identity prints Entra's whole answer at WARNING,
+# urllib3 its retries): quiet unless --verbose, so an error is rayfleet's one line.
+CLIENT_LOGGERS = ("azure", "msal", "urllib3", "kubernetes")
+
+
+class _RayfleetLogHandler(logging.StreamHandler):
+    """The handler --verbose installs (and the next run removes)."""
+
+
+def configure_client_logging(verbose: bool) -> None:
+    """Route the client libraries' log records to stderr (``verbose``) or nowhere."""
+    for name in CLIENT_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in [h for h in logger.handlers if isinstance(h, _RayfleetLogHandler | logging.NullHandler)]:
+            logger.removeHandler(handler)
+        if verbose:
+            handler = _RayfleetLogHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+        else:
+            logger.addHandler(logging.NullHandler())  # a handler, so Python's last-resort one stays out
+        logger.propagate = False
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,11 +99,31 @@ def azure_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None) -> NoReturn:
-    """Write every requested report, then exit 0 or 1 by ``fail_on``."""
-    from ..report import render_report
+def check_reports(reports: Iterable[str], inputs: Iterable[str | Path | None]) -> list[tuple[str, str | None]]:
+    """The parsed --report specs, once every path is known to be safe to write: its folder exists,
+    and it is not an input of the run, inside the chart or a symlink (``rayfleet.report_paths``)."""
+    from ..report_paths import check_report_path
 
-    specs = [parse_report_spec(r) for r in reports] or [("text", None)]
+    specs = [parse_report_spec(r) for r in reports]
+    known = list(inputs)
+    for _, path in specs:
+        if path is None:
+            continue
+        target = Path(path)
+        if not target.parent.exists():
+            fail(f"{path}: folder {target.parent} does not exist")
+        check_report_path(path, known)
+    return specs
+
+
+def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool | None, *,
+           inputs: Iterable[str | Path | None]) -> NoReturn:
+    """Write every requested report, then exit 0 or 1 by ``fail_on``. ``inputs`` are the files and
+    folders the run read; no report may be written over or into them."""
+    from ..report import render_report
+    from ..report_paths import write_report
+
+    specs = check_reports(reports, inputs) or [("text", None)]
     to_stdout = [s for s in specs if s[1] is None]
     if len(to_stdout) > 1:
         fail("only one --report may go to stdout; give the others a path (FORMAT=PATH)")
@@ -86,8 +133,5 @@ def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool |
         if path is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
-            target = Path(path)
-            if target.parent and not target.parent.exists():
-                fail(f"{path}: folder {target.parent} does not exist")
-            target.write_text(text, encoding="utf-8")
+            write_report(path, text)
     sys.exit(result.exit_code(Severity(fail_on)))

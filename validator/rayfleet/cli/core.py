@@ -13,8 +13,9 @@ from ..findings import Severity
 from ..fleet import load_fleet
 from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
 from ..policies import ALL_POLICIES, get_policy
+from ..report_paths import fleet_inputs
 from ..result import Result
-from .common import fail, finish, handle_errors, report_options
+from .common import check_reports, fail, finish, handle_errors, report_options
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
 REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
@@ -58,12 +59,16 @@ def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary
 
         def progress(region: str) -> None:
             status.update(f"rendering and checking region {region}")
-    result = validate_fleet(fleet, regions=regions or None, crds=crds, helm_binary=helm_binary, progress=progress)
+    loaded = load_fleet(fleet)
+    inputs = [*fleet_inputs(loaded), crds, helm_binary]
+    check_reports(reports, inputs)  # before rendering: a refused path should not cost a run
+    result = validate_fleet(loaded, regions=regions or None, crds=crds, helm_binary=helm_binary,
+                            progress=progress)
     if progress is not None:
         status.stop()
     if profile:
         _print_profile(result)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=inputs)
 
 
 @click.command()
@@ -84,18 +89,21 @@ def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path
     cross-checks against the fleet file) compare each region's rendered release, so they are
     skipped and listed: run `validate` for those.
     """
+    inputs = [*paths, crds, fleet_path]
+    check_reports(reports, inputs)
     loaded = load_fleet(fleet_path) if fleet_path else None
     result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, fleet=loaded)
     if profile:
         _print_profile(result)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=inputs)
 
 
 @click.command()
 @FLEET_ARG
 @click.option("--region", "region_name", required=True, metavar="NAME", help="The region to render.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for the manifests, one file per object (created if missing).")
+@click.option("--out", "out_dir", required=True, type=click.Path(),
+              help="Folder for the manifests, one file per object (created if missing). It is replaced "
+                   "as a whole; a folder holding anything rayfleet did not write is refused.")
 @handle_errors
 def render(fleet: str, region_name: str, out_dir: str) -> None:
     """Write one region's rendered manifests to a folder, one file per object (for GitOps)."""
@@ -106,8 +114,8 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
         fail("; ".join(f"{f.source}: {f.message}" if f.source else f.message for f in result.findings))
     from ..rendered_output import write_objects
 
-    written = write_objects(result.release.objects, Path(out_dir))
-    click.echo(f"wrote {len(written)} objects for region {region.name} to {out_dir}")
+    write_objects(result.release.objects, Path(out_dir))
+    click.echo(f"wrote {len(result.release.objects)} objects for region {region.name} to {out_dir}")
 
 
 @click.command()
@@ -115,14 +123,33 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
 @REGION_OPT
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-capacity", is_flag=True, help="Skip the GPU capacity table (which renders every region).")
+@click.option("--lose", "lose", metavar="REGION", default=None,
+              help="Instead: what MultiKueue does with the remaining quota if this worker region is lost.")
+@click.option("--jobs", "jobs", multiple=True, metavar="PATH",
+              help="With --lose: queued RayJob manifests (files or folders) to place on the remaining workers.")
 @handle_errors
-def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool) -> None:
+def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool, lose: str | None,
+         jobs: tuple[str, ...]) -> None:
     """Per region: the wave, the values stack in Helm's order, the exact helm command, and the
     GPU capacity table (max GPUs and vCPUs per VM family against the quota, headroom after a
-    failover)."""
+    failover). With --lose REGION: the region-loss plan of a MultiKueue fleet (docs/scheduling.md)."""
     from ..plan import build_plan, fleet_capacity, plan_as_json, plan_as_text
 
     loaded = load_fleet(fleet)
+    if jobs and not lose:
+        fail("--jobs needs --lose REGION")
+    if lose:
+        from ..manifests import load_manifest_paths
+        from ..policies import FleetView
+        from ..region_loss import loss_as_json, loss_as_text, region_loss
+
+        loaded.region(lose)  # an unknown region fails before rendering
+        queued = load_manifest_paths(list(jobs)) if jobs else []
+        renders = render_fleet(loaded)
+        loss = region_loss(FleetView(loaded, {n: r.release for n, r in renders.items() if r.rendered}), lose, queued)
+        click.echo(loss_as_json(loss) if output == "json" else loss_as_text(loss, color=sys.stdout.isatty()),
+                   nl=False)
+        return
     the_plan = build_plan(loaded, regions or None)
     capacity = None if no_capacity else fleet_capacity(loaded, regions or None)
     text = plan_as_json(the_plan, capacity) if output == "json" else \

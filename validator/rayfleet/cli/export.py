@@ -76,4 +76,4 @@ def export_fleet_manager(fleet: str, regions: tuple[str, ...], out_dir: str, liv
 
     with HubApi.connect(loaded, hub_context, kubeconfig) as api:
         result = member_check_result(loaded, api, chosen)
-    finish(result, (), "error", None)
+    finish(result, (), "error", None, inputs=())

@@ -11,7 +11,16 @@ import click
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
 from ..policies import Release
-from .common import EXIT_FINDINGS, EXIT_OK, azure_options, fail, finish, handle_errors, report_options
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    azure_options,
+    check_reports,
+    fail,
+    finish,
+    handle_errors,
+    report_options,
+)
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
 REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
@@ -61,10 +70,17 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     the managed identity, the region's OIDC issuer, the subject
     system:serviceaccount:<namespace>:<name> and the audience api://AzureADTokenExchange. With a
     dynamic blob StorageClass: Storage Account Contributor for the AKS control-plane identity on
-    the storage account.
+    the storage account. With a scheduling section: the MultiKueue manager identity's Azure role
+    on each worker cluster (custom resources of ray.io and kueue.x-k8s.io).
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
+    import json
+
     from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
+    from ..identity_rbac import RbacPlan
+    from ..identity_rbac import az_commands as rbac_az
+    from ..identity_rbac import format_table as rbac_table
+    from ..identity_rbac import plan_role_assignments as plan_manager_roles
     from ..report.identity_table import identity_table_text
     from ..report.layout import terminal_width
     from ..storage_roles import az_role_commands, format_role_lines, plan_role_assignments
@@ -78,22 +94,32 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     shown = IdentityPlan(tuple(c for c in whole.credentials if c.region in selected),
                          tuple(n for n in whole.notes if any(n.startswith(f"region {r}:") for r in selected)))
     roles = plan_role_assignments(loaded, releases, selected)
+    rbac = plan_manager_roles(loaded, releases)  # the MultiKueue manager's role on each selected worker
+    rbac = RbacPlan(tuple(a for a in rbac.assignments if a.worker in selected), rbac.notes)
     if out_dir is not None:
         files = bicep_files(shown, loaded)
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
+        from ..report_paths import check_report_path, fleet_inputs, write_report
+
+        for name in files:  # all checked before any is written: no input overwritten, no symlink followed
+            check_report_path(str(folder / name), fleet_inputs(loaded))
         for name, content in files.items():
-            (folder / name).write_text(content, encoding="utf-8")
+            write_report(str(folder / name), content)
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
-        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles),
-                "json": lambda: _json_with_roles(format_json(shown), roles),
-                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles),
+        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles)
+                + rbac_table(rbac),
+                "json": lambda: json.dumps({**json.loads(_json_with_roles(format_json(shown), roles)),
+                                            "azureRbac": rbac.to_dict()}, indent=2) + "\n",
+                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles) + rbac_az(rbac),
                 "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
     if output == "bicep" and roles:  # stdout stays deployable Bicep; the roles go to stderr
         click.echo(format_role_lines(roles).lstrip("\n") + "create them with: rayfleet identity plan --format az",
                    err=True)
+    if output == "bicep" and rbac.assignments:
+        click.echo(rbac_table(rbac).lstrip("\n") + "create them with: rayfleet identity plan --format az", err=True)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "
@@ -129,18 +155,20 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
     federated credentials. Authentication or network failures exit 2 naming the region.
     """
     from ..azure.identity import run_identity_check
+    from ..report_paths import fleet_inputs
 
     loaded = load_fleet(fleet)
     loaded.select(regions)  # unknown region names fail before any rendering
+    check_reports(reports, fleet_inputs(loaded))
     releases = _releases(loaded)
     if not live:
         result = run_identity_check(loaded, releases, regions=regions or None)
-        finish(result, reports, fail_on, color)
+        finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
     from ..azure.arm import ArmClient
 
     with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as arm:
         result = run_identity_check(loaded, releases, regions=regions or None, arm=arm)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
 
 
 @identity.command()
@@ -153,6 +181,7 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
 @click.option("--timeout", type=click.FloatRange(min=1), default=20.0, show_default=True,
               help="Seconds to wait for each call.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
 def probe(account: str | None, container: str | None, blob_endpoint: str | None, scope: str, timeout: float,
           output: str) -> None:
     """Check workload identity from inside a pod, step by step.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..fleet import load_fleet
-from .common import finish, handle_errors, report_options
+from .common import check_reports, finish, handle_errors, report_options
 
 
 @click.command()
@@ -28,7 +28,11 @@ def preflight(fleet: str, regions: tuple[str, ...], kubeconfig: str | None, crea
     credentials) is a one-line error naming the region (exit 2).
     """
     from ..kube.preflight import run_preflight
+    from ..report_paths import fleet_inputs
 
-    result = run_preflight(load_fleet(fleet), regions=regions or None, kubeconfig=kubeconfig,
+    loaded = load_fleet(fleet)
+    inputs = [*fleet_inputs(loaded), kubeconfig]
+    check_reports(reports, inputs)
+    result = run_preflight(loaded, regions=regions or None, kubeconfig=kubeconfig,
                            create_namespace=create_namespace)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=inputs)

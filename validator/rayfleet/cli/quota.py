@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..report.capacity import capacity_table_text
-from .common import azure_options, finish, handle_errors, parse_report_spec, report_options
+from .common import azure_options, check_reports, finish, handle_errors, parse_report_spec, report_options
 
 
 @click.command()
@@ -34,8 +34,10 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     from ..fleet import load_fleet
     from ..pipeline import render_fleet
     from ..policies.base import FleetView
+    from ..report_paths import fleet_inputs
 
     loaded = load_fleet(fleet)
+    check_reports(reports, fleet_inputs(loaded))
     renders = render_fleet(loaded, regions or None)
     view = FleetView(loaded, {name: r.release for name, r in renders.items() if r.rendered and not r.findings})
     source, origins = "fleet file", None
@@ -59,4 +61,4 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     if ("text", None) in specs:
         use_color = sys.stdout.isatty() if color is None else color
         click.echo(capacity_table_text(table, color=use_color), nl=False)
-    finish(result, reports, fail_on, color)
+    finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))

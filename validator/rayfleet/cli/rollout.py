@@ -3,9 +3,9 @@ readiness gate. Progress and the final table are drawn here; the library only ca
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -15,6 +15,7 @@ from rich.table import Table
 from ..findings import Severity
 from ..fleet import Fleet, load_fleet
 from ..report.layout import terminal_width
+from ..report_paths import fleet_inputs, write_report
 from ..rollout import (
     DEFAULT_TIMEOUT,
     RegionOutcome,
@@ -24,7 +25,7 @@ from ..rollout import (
     RolloutReport,
     rollout_fleet,
 )
-from .common import EXIT_FINDINGS, EXIT_OK, fail, handle_errors, parse_report_spec
+from .common import EXIT_FINDINGS, EXIT_OK, check_reports, fail, handle_errors, parse_report_spec
 
 _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow", "started": "cyan", "waiting": "dim"}
 _STATUS_STYLE = {RegionStatus.SUCCEEDED: "green", RegionStatus.CHECKED: "green", RegionStatus.PLANNED: "green",
@@ -127,13 +128,11 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     from ..report import render_report
     from ..rollout import PyHelm3Deployer
 
-    specs = [parse_report_spec(r) for r in reports]
-    if any(path is None for _, path in specs):
+    if any(path is None for _, path in (parse_report_spec(r) for r in reports)):
         fail("--report needs a path here (FORMAT=PATH): the rollout's own output goes to stdout")
-    for _, path in specs:
-        if path and not Path(path).parent.exists():
-            fail(f"{path}: folder {Path(path).parent} does not exist")
     loaded = load_fleet(fleet)
+    inputs = [*fleet_inputs(loaded), kubeconfig, shutil.which(helm_binary) or helm_binary]
+    specs = check_reports(reports, inputs)
     use_color = sys.stdout.isatty() if color is None else color
     out = Console(no_color=not use_color, highlight=False, soft_wrap=True, width=terminal_width())
     err = Console(stderr=True, no_color=not use_color, highlight=False, width=terminal_width())
@@ -153,7 +152,7 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     out.print(summary_table(report, {r.name: r.objects for r in result.regions if r.name}))
     for name, path in specs:
         assert path is not None
-        Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
+        write_report(path, render_report(name, result, color=False))
     if report.error:
         fail(report.error)
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
@@ -181,5 +180,5 @@ def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeo
         err.print(f"rollout {report.status}: {report.message}", markup=False)
     for name, path in specs:
         assert path is not None
-        Path(path).write_text(render_report(name, result, color=False), encoding="utf-8")
+        write_report(path, render_report(name, result, color=False))
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from ..fleet import Fleet, load_fleet
 from ..report import status_html, status_text
+from ..report_paths import check_report_path, write_report
 from ..status import DEFAULT_TIMEOUT, FleetStatus, RegionStatus, StatusObserver, collect_status, load_snapshot
 from ..status import snapshot_regions as only_regions
 from .common import EXIT_OK, fail, handle_errors
@@ -89,6 +90,9 @@ def status(fleet: str, regions: tuple[str, ...], fmt: str, out: str | None, save
         fail("--watch redraws the text view on the terminal; drop --format/--out")
     _check_target(out)
     _check_target(save)
+    for target in (out, save):  # as --report: never over an input, never through a symlink
+        if target:
+            check_report_path(target, [fleet, source, kubeconfig])
     use_color = sys.stdout.isatty() if color is None else color
     if source:
         snapshot = only_regions(load_snapshot(source), regions)
@@ -111,7 +115,7 @@ def status(fleet: str, regions: tuple[str, ...], fmt: str, out: str | None, save
             console.clear()
             click.echo(render(snapshot, "text", color=use_color), nl=False)
             if save:
-                Path(save).write_text(snapshot.to_json(), encoding="utf-8")
+                write_report(save, snapshot.to_json())
             rounds += 1
             if watch_count is not None and rounds >= watch_count:
                 break
@@ -137,9 +141,9 @@ def _collect(loaded: Fleet, regions: tuple[str, ...], err: Console, kubeconfig: 
 
 def _emit(snapshot: FleetStatus, fmt: str, out: str | None, save: str | None, color: bool) -> None:
     if save:
-        Path(save).write_text(snapshot.to_json(), encoding="utf-8")
+        write_report(save, snapshot.to_json())
     text = render(snapshot, fmt, color=color and out is None)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        write_report(out, text)
     else:
         click.echo(text, nl=not text.endswith("\n"))

@@ -4,11 +4,14 @@ Every call goes through the official ``kubernetes`` client. Answers are read as 
 server sent (``_preload_content=False``), so rayfleet sees exactly what ``kubectl get -o json``
 shows and is not tripped by the generated models' client-side validation. Errors become one
 ``LiveCheckError`` naming the region: a rejected or expired credential (401), a forbidden read
-(403), an unreachable server, a missing context. 404 means "absent" and is returned as ``None``.
+(403), an unreachable server, a missing context. 404 on a named object means "absent" and is
+returned as ``None``; 404 on a list or on ``/version`` means the cluster cannot be read (a proxy,
+not an API server) and is an error too.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +28,9 @@ from ..text import one_line
 
 RAY_GROUP, RAY_VERSION, RAYCLUSTERS = "ray.io", "v1", "rayclusters"
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
+# A watch's server-side timeout plus this is how long a silent watch (no headers, no events) may
+# block a read before it is given up: never much past the caller's deadline.
+WATCH_GRACE = 2.0
 
 
 def _status_message(exc: ApiException) -> str:
@@ -51,6 +57,7 @@ class KubeApi:
         self.api_client = api_client
         self.context = context
         self.server = api_client.configuration.host
+        self._watch_client: client.ApiClient | None = None
         self.request_timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)  # (connect, read) seconds
 
     @classmethod
@@ -80,6 +87,8 @@ class KubeApi:
 
     def close(self) -> None:
         self.api_client.close()
+        if self._watch_client is not None:
+            self._watch_client.close()
 
     def __enter__(self) -> KubeApi:
         return self
@@ -92,18 +101,19 @@ class KubeApi:
     def _where(self) -> str:
         return f"kube context {self.context!r} ({self.server})" if self.context else self.server
 
-    def error(self, exc: BaseException, what: str) -> LiveCheckError:
+    def error(self, exc: BaseException, what: str, verb: str = "read") -> LiveCheckError:
         """The one-line error for a failed call: what failed, where, and what to do."""
+        doing = {"read": "reading", "write": "writing"}.get(verb, verb)
         if isinstance(exc, ApiException) and exc.status:
             if exc.status == 401:
                 return LiveCheckError(self.region, f"{self._where()} rejected the credentials (401 Unauthorized) "
-                                                   f"reading {what}: the token expired or is invalid; refresh "
+                                                   f"{doing} {what}: the token expired or is invalid; refresh "
                                                    "them (az aks get-credentials, kubelogin)", status=401)
             if exc.status == 403:
-                action = what if what.startswith("server-side apply") else f"read {what}"
+                action = what if what.startswith("server-side apply") else f"{verb} {what}"
                 return LiveCheckError(self.region, f"{self._where()}: forbidden to {action}: "
                                                    f"{_status_message(exc)}", status=403)
-            return LiveCheckError(self.region, f"{self._where()}: reading {what} failed: {exc.status} "
+            return LiveCheckError(self.region, f"{self._where()}: {doing} {what} failed: {exc.status} "
                                                f"{_status_message(exc)}", status=exc.status)
         reason = exc.reason if isinstance(exc, ApiException) else exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
@@ -111,16 +121,18 @@ class KubeApi:
         return LiveCheckError(self.region, f"cannot reach the API server of {self._where()}: "
                                            f"{one_line(reason)[:300]}")
 
-    def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-        """One request (a GET, or the CRD apply): the JSON object, or None on 404."""
+    def call(self, what: str, method: Callable[..., Any], *args: Any, verb: str = "read",
+             **kwargs: Any) -> dict[str, Any] | None:
+        """One request (a GET unless ``verb`` says otherwise, or the CRD apply): the JSON object, or
+        None on 404."""
         try:
             response = method(*args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs)
         except ApiException as exc:
             if exc.status == 404:
                 return None
-            raise self.error(exc, what) from None
+            raise self.error(exc, what, verb) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self.error(exc, what) from None
+            raise self.error(exc, what, verb) from None
         try:
             data = json.loads(response.data or b"null")
         except ValueError:
@@ -131,25 +143,40 @@ class KubeApi:
             raise LiveCheckError(self.region, f"{self._where()}: {what}: the answer is not an object")
         return data
 
-    def _list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    def _required(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """A GET that an API server always answers: a 404 means this is not one we can read."""
+        data = self.call(what, method, *args, **kwargs)
+        if data is None:
+            raise LiveCheckError(self.region, f"cluster unreadable: {self._where()} answered 404 Not Found "
+                                              f"reading {what} (not a Kubernetes API server, or a proxy hiding it)")
+        return data
+
+    def _list(self, what: str, method: Callable[..., Any], *args: Any, missing_is_error: bool = True,
+              **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item, page by page. A built-in list (nodes, webhooks) always exists: a 404 there is
+        an unreadable cluster. ``missing_is_error=False``: a 404 is an empty list (a custom resource
+        whose CRD is not installed)."""
         items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             extra = {"_continue": token} if token else {}
-            page = self.call(what, method, *args, limit=500, **extra, **kwargs) or {}
+            if missing_is_error:
+                page = self._required(what, method, *args, limit=500, **extra, **kwargs)
+            else:
+                page = self.call(what, method, *args, limit=500, **extra, **kwargs) or {}
             items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
 
     def list(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        """Every item of a list call, page by page."""
-        return self._list(what, method, *args, **kwargs)
+        """Every item of a list call, page by page; [] when the API answers 404 (not served)."""
+        return self._list(what, method, *args, missing_is_error=False, **kwargs)
 
     # --- reads ------------------------------------------------------------------------------
 
     def version(self) -> dict[str, Any]:
-        return self.call("the server version (/version)", client.VersionApi(self.api_client).get_code) or {}
+        return self._required("the server version (/version)", client.VersionApi(self.api_client).get_code)
 
     def crd(self, name: str) -> dict[str, Any] | None:
         api = client.ApiextensionsV1Api(self.api_client)
@@ -205,11 +232,14 @@ class KubeApi:
 
     def watch_raycluster(self, namespace: str, name: str, resource_version: str | None,
                          seconds: int) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(event type, RayCluster) from a watch that the server ends after ``seconds``."""
-        api = client.CustomObjectsApi(self.api_client)
+        """(event type, RayCluster) from a watch that the server ends after ``seconds``. A server
+        that stays silent instead ends it too, ``WATCH_GRACE`` later (the read timeout), as the
+        server's own end would: the caller's deadline decides, not the network."""
+        api = client.CustomObjectsApi(self._watcher())
         watcher = watch.Watch()
-        kwargs: dict[str, Any] = {"field_selector": f"metadata.name={name}", "timeout_seconds": max(1, seconds),
-                                  "_request_timeout": (CONNECT_TIMEOUT, seconds + READ_TIMEOUT)}
+        seconds = max(1, seconds)
+        kwargs: dict[str, Any] = {"field_selector": f"metadata.name={name}", "timeout_seconds": seconds,
+                                  "_request_timeout": (CONNECT_TIMEOUT, seconds + WATCH_GRACE)}
         if resource_version:
             kwargs["resource_version"] = resource_version
         try:
@@ -223,8 +253,17 @@ class KubeApi:
                 return
             raise self.error(exc, f"a watch on RayCluster {namespace}/{name}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-                return
+            reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+            if isinstance(reason, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+                return  # silent: the same as the server ending the watch
             raise self.error(exc, f"a watch on RayCluster {namespace}/{name}") from None
         finally:
             watcher.stop()
+
+    def _watcher(self) -> client.ApiClient:
+        """A client for watches that does not retry: a retried silent watch would wait twice."""
+        if self._watch_client is None:
+            configuration = copy.deepcopy(self.api_client.configuration)
+            configuration.retries = 0
+            self._watch_client = client.ApiClient(configuration)
+        return self._watch_client

@@ -168,8 +168,8 @@ def _chart_default_enabled(chart: Path) -> bool:
 
     try:
         data = yaml.safe_load((chart / "values.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
+    except (OSError, yaml.YAMLError, ValueError, KeyError, IndexError, TypeError, RecursionError):
+        return False  # a chart Helm cannot read either: the render reports it
     block = data.get(OPERATOR_NAME) if isinstance(data, dict) else None
     return isinstance(block, dict) and block.get("enabled") is True
 

@@ -5,6 +5,7 @@ Not a policy (the leading underscore keeps it out of the registry meta-test).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -145,6 +146,14 @@ def has_allow_other(options: list[Any]) -> bool:
 
 # --- pods ------------------------------------------------------------------------------------
 
+def env_entries(container: dict[str, Any]) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(index, name, entry) for each ``env`` entry that is a map with a string name; anything
+    else a manifest puts there (a list as a name, a number as an entry) is the schema's to report."""
+    for index, entry in enumerate(as_list(container.get("env"))):
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            yield index, entry["name"], entry
+
+
 def container_label(container: dict[str, Any]) -> str:
     return f"container {container.get('name', '?')!r}"
 
@@ -182,14 +191,15 @@ def to_number(value: Any) -> float | None:
     """A Kubernetes quantity's count for GPUs and replicas (plain integers or decimals)."""
     if isinstance(value, bool):
         return None
+    number: float | None = None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value) if abs(value) < 1e300 else math.inf
+    elif isinstance(value, str):
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             return None
-    return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def gpu_limit(tpl: PodTemplate) -> float:

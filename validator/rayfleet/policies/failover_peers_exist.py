@@ -12,6 +12,8 @@ from .base import FleetView, Policy, Scope
 def check(view: FleetView) -> Iterator[Violation]:
     known = {r.name for r in view.fleet.regions}
     for index, region in enumerate(view.fleet.regions):
+        if region.role == "manager":
+            continue  # the MultiKueue manager runs no Ray jobs (the fleet file may not give it peers)
         if not region.failover_peers:
             yield Violation(f"region {region.name!r} names no failover peer", region=region.name,
                             path=region_path(index), source=region_source(view.fleet, index))
@@ -36,7 +38,8 @@ POLICY = Policy(
     rationale=(
         "GPU quota is per region, so when a region fails its Ray jobs must go somewhere named in advance. "
         "A region without a peer, with itself as its peer or with a peer that is not in the fleet (a typo, "
-        "a removed region) has no failover at all."
+        "a removed region) has no failover at all. The MultiKueue manager (role manager) runs no Ray jobs "
+        "and is exempt."
     ),
     remediation="List at least one other region of the fleet in the region's failoverPeers.",
     references=(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import CREDENTIAL_ENV_NAMES, is_credential_env_name
-from ._helpers import as_dict, as_list, every_container
+from ._helpers import as_dict, as_list, env_entries, every_container
 from .base import Policy, Release, Scope
 
 
@@ -24,9 +24,8 @@ def check(release: Release) -> Iterator[Violation]:
     # Pod containers and the containers KubeRay configures from the spec (autoscaler, collector).
     for site in every_container(release):
         namespace, container, path = site.obj.namespace, site.container, site.path
-        for index, entry in enumerate(as_list(container.get("env"))):
-            name = as_dict(entry).get("name")
-            if isinstance(name, str) and is_credential_env_name(name):
+        for index, name, entry in env_entries(container):
+            if is_credential_env_name(name):
                 value = entry.get("value")
                 yield Violation(f"{site.who} sets {name} ({_source(entry)}), a long-lived credential",
                                 obj=site.obj.ref, path=f"{path}.env[{index}]",

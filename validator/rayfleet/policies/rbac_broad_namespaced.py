@@ -44,7 +44,7 @@ def _subjects(release: Release, role: str, namespace: str | None) -> list[str]:
         for subject in as_list(binding.body.get("subjects")):
             subject = as_dict(subject)
             ns = subject.get("namespace") or binding.namespace
-            out.append(f"{subject.get('kind', '?')} {ns + '/' if ns else ''}{subject.get('name', '?')}")
+            out.append(f"{subject.get('kind', '?')} {f'{ns}/' if ns else ''}{subject.get('name', '?')}")
     return out
 
 

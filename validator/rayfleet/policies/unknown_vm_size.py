@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..capacity import GPU_RESOURCE, lookup_vm_size, selected_vm_sizes
 from ..findings import Severity, Violation
 from ..workloads import ray_cluster_specs
+from ._helpers import as_list
 from .base import Policy, Release, Scope
 
 
@@ -36,7 +37,7 @@ def check(release: Release) -> Iterator[Violation]:
 
 def _asks_for_gpus(spec: dict) -> bool:
     for key in ("containers", "initContainers"):
-        for container in spec.get(key) or []:
+        for container in as_list(spec.get(key)):
             resources = container.get("resources") if isinstance(container, dict) else None
             if not isinstance(resources, dict):
                 continue

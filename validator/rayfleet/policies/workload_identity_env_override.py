@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import WORKLOAD_IDENTITY_ENV_NAMES
-from ._helpers import WI_USE_LABEL, as_dict, as_list, container_label, where
+from ._helpers import WI_USE_LABEL, container_label, env_entries, where
 from .base import Policy, Release, Scope
 
 
@@ -15,8 +15,7 @@ def check(release: Release) -> Iterator[Violation]:
         if str(tpl.labels.get(WI_USE_LABEL)) != "true":
             continue
         for container, path in tpl.containers():
-            for index, entry in enumerate(as_list(container.get("env"))):
-                name = as_dict(entry).get("name")
+            for index, name, entry in env_entries(container):
                 if name in WORKLOAD_IDENTITY_ENV_NAMES:
                     value = entry.get("value")
                     yield Violation(f"{container_label(container)} in {where(tpl)} sets {name}, which "

@@ -1,0 +1,194 @@
+"""The Azure RBAC the MultiKueue manager needs on each worker cluster.
+
+The manager's Kueue controller runs under workload identity (its ServiceAccount
+``kueue-controller-manager`` is federated with the manager identity, a credential the
+federated-credential plan already holds) and reaches each worker with an Entra token from
+``kubelogin get-token --login workloadidentity``. AKS names that caller by the identity's
+Entra object ID (principal ID). What it may do on a worker is granted either by Kubernetes RBAC
+(the chart's ClusterRoleBinding to ``User <objectId>``) or, on workers with Azure RBAC for
+Kubernetes authorization, by an Azure role assignment at the worker cluster's scope. Everything
+MultiKueue touches on a worker is a custom resource (RayJob, RayCluster, RayService, Workload,
+ClusterQueue, LocalQueue), and AKS covers custom resources only through the
+``Microsoft.ContainerService/managedClusters/customresources/{read,write,delete}`` data actions,
+narrowed to API groups by an ABAC condition (``customResources:group``). So the plan is one
+custom role with those data actions and, per worker, one assignment of it to the manager identity
+at the cluster, limited to the ``ray.io`` and ``kueue.x-k8s.io`` groups.
+
+Pure functions; ``rayfleet.azure.role_assignments`` checks the plan against ARM.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .fleet_scheduling import KUEUE_SERVICE_ACCOUNT
+from .identity import CLIENT_ID_ANNOTATION
+
+if TYPE_CHECKING:
+    from .fleet import Fleet, Identity
+    from .policies.base import Release
+
+ROLE_NAME = "rayfleet MultiKueue manager"
+ROLE_DESCRIPTION = ("Lets the MultiKueue manager create, read and delete RayJobs, RayClusters, RayServices and "
+                    "Kueue Workloads on a worker AKS cluster (Azure RBAC for Kubernetes authorization).")
+DATA_ACTIONS = tuple(f"Microsoft.ContainerService/managedClusters/customresources/{verb}"
+                     for verb in ("read", "write", "delete"))
+API_GROUPS = ("ray.io", "kueue.x-k8s.io")
+GROUP_ATTRIBUTE = "Microsoft.ContainerService/managedClusters/customResources:group"
+ROLE_ASSIGNMENT_API_VERSION = "2022-04-01"
+
+
+def abac_condition(groups: tuple[str, ...] = API_GROUPS) -> str:
+    """The role assignment condition: the role's custom-resource actions only for ``groups``."""
+    actions = " AND ".join(f"!(ActionMatches{{'{a}'}})" for a in DATA_ACTIONS)
+    allowed = " OR ".join(f"@Request[{GROUP_ATTRIBUTE}] StringEqualsIgnoreCase '{g}'" for g in groups)
+    return f"(({actions}) OR ({allowed}))"
+
+
+@dataclass(frozen=True)
+class PlannedRoleAssignment:
+    """The manager identity's role on one worker cluster."""
+
+    worker: str  # region name
+    cluster: str
+    resource_group: str | None
+    subscription_id: str | None
+    identity_name: str
+    client_id: str
+    principal_id: str | None  # None: not in the fleet file (az looks it up)
+    role: str = ROLE_NAME
+
+    @property
+    def scope(self) -> str | None:
+        if not (self.subscription_id and self.resource_group):
+            return None
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
+                f"Microsoft.ContainerService/managedClusters/{self.cluster}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"worker": self.worker, "scope": self.scope, "cluster": self.cluster,
+                "resourceGroup": self.resource_group, "subscriptionId": self.subscription_id,
+                "identityName": self.identity_name, "clientId": self.client_id, "principalId": self.principal_id,
+                "role": self.role, "dataActions": list(DATA_ACTIONS), "condition": abac_condition(),
+                "conditionVersion": "2.0"}
+
+
+@dataclass(frozen=True)
+class RbacPlan:
+    assignments: tuple[PlannedRoleAssignment, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"roleDefinition": {"name": ROLE_NAME, "description": ROLE_DESCRIPTION,
+                                   "dataActions": list(DATA_ACTIONS)},
+                "roleAssignments": [a.to_dict() for a in self.assignments], "notes": list(self.notes)}
+
+
+def manager_identity(fleet: Fleet, releases: Mapping[str, Release]) -> tuple[Identity | None, str | None]:
+    """The identity the manager's Kueue controller runs as, and a note when it had to be guessed.
+
+    The rendered ServiceAccount ``kueue-controller-manager`` names its client ID; without it (the
+    Kueue chart is not unpacked) the manager region's only identity is taken.
+    """
+    manager = fleet.manager
+    if manager is None:
+        return None, None
+    release = releases.get(manager.name)
+    client_id = None
+    if release is not None:
+        for obj in release.of_kind("ServiceAccount"):
+            annotations = obj.metadata.get("annotations")
+            if obj.name == KUEUE_SERVICE_ACCOUNT and isinstance(annotations, dict):
+                client_id = annotations.get(CLIENT_ID_ANNOTATION)
+    if isinstance(client_id, str) and client_id.strip():
+        found = next((i for i in manager.identities if i.client_id.lower() == client_id.strip().lower()), None)
+        if found is None:
+            return None, (f"region {manager.name}: ServiceAccount {KUEUE_SERVICE_ACCOUNT} uses client ID "
+                          f"{client_id}, which is not under the manager's identities in the fleet file")
+        return found, None
+    if len(manager.identities) == 1:
+        return manager.identities[0], (f"region {manager.name}: no rendered {KUEUE_SERVICE_ACCOUNT} ServiceAccount "
+                                       f"names its client ID; taking the manager's only identity "
+                                       f"{manager.identities[0].name}")
+    return None, (f"region {manager.name}: cannot tell which identity the Kueue controller runs as (no rendered "
+                  f"{KUEUE_SERVICE_ACCOUNT} ServiceAccount with a client ID, and not exactly one identity)")
+
+
+def plan_role_assignments(fleet: Fleet, releases: Mapping[str, Release]) -> RbacPlan:
+    """One assignment per worker region (fleet order); empty without a scheduling section."""
+    if fleet.scheduling is None or fleet.manager is None:
+        return RbacPlan()
+    identity, note = manager_identity(fleet, releases)
+    notes = [note] if note else []
+    if identity is None:
+        return RbacPlan((), tuple(notes))
+    if not identity.principal_id:
+        notes.append(f"region {fleet.manager.name}: identity {identity.name} has no principalId in the fleet file "
+                     "(az identity show --query principalId); the az script looks it up")
+    assignments = []
+    for worker in fleet.workers:
+        if not worker.cluster.resource_group:
+            notes.append(f"region {worker.name}: no cluster.resourceGroup; the az script looks the cluster up")
+        assignments.append(PlannedRoleAssignment(
+            worker=worker.name, cluster=worker.cluster.name, resource_group=worker.cluster.resource_group,
+            subscription_id=worker.subscription_id or fleet.subscription_id, identity_name=identity.name,
+            client_id=identity.client_id, principal_id=identity.principal_id))
+    return RbacPlan(tuple(assignments), tuple(notes))
+
+
+# --- output formats -----------------------------------------------------------------------------
+
+
+def format_table(plan: RbacPlan) -> str:
+    if not plan.assignments and not plan.notes:
+        return ""
+    headers = ("WORKER", "CLUSTER", "ASSIGNEE", "ROLE")
+    rows = [(a.worker, a.cluster, f"{a.identity_name} ({a.principal_id or a.client_id})", a.role)
+            for a in plan.assignments]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["", "Azure role assignments for the MultiKueue manager (on each worker cluster):"]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in (headers, *rows)]
+    if plan.assignments:
+        lines.append(f"{ROLE_NAME}: data actions {', '.join(DATA_ACTIONS)}, limited to API groups "
+                     f"{', '.join(API_GROUPS)}")
+    lines.extend(f"note: {n}" for n in plan.notes)
+    return "\n".join(lines) + "\n"
+
+
+def az_commands(plan: RbacPlan) -> str:
+    """The custom role (created once) and one ``az role assignment create`` per worker."""
+    if not plan.assignments:
+        return ""
+    subscriptions = sorted({a.subscription_id for a in plan.assignments if a.subscription_id})
+    scopes = [f"/subscriptions/{s}" for s in subscriptions] or ["/subscriptions/<subscription-id>"]
+    definition = {"Name": ROLE_NAME, "Description": ROLE_DESCRIPTION, "Actions": [], "NotActions": [],
+                  "DataActions": list(DATA_ACTIONS), "NotDataActions": [], "AssignableScopes": scopes}
+    import json
+
+    first = plan.assignments[0]
+    principal = shlex.quote(first.principal_id) if first.principal_id else (
+        '"$(az identity list --query ' + shlex.quote(f"[?clientId=='{first.client_id}'].principalId | [0]")
+        + ' -o tsv)"')
+    lines = [
+        "",
+        "# Azure RBAC for the MultiKueue manager on each worker (workers with Azure RBAC for Kubernetes",
+        "# authorization; on workers with Kubernetes RBAC only, the chart's ClusterRoleBinding is enough).",
+        "# The custom role, once (update it with `az role definition update` if it exists):",
+        f"az role definition create --role-definition {shlex.quote(json.dumps(definition))}",
+        f"MANAGER_PRINCIPAL_ID={principal}  # {first.identity_name} ({first.client_id})",
+        "",
+    ]
+    for a in plan.assignments:
+        scope = shlex.quote(a.scope) if a.scope else (
+            '"$(az aks list --query ' + shlex.quote(f"[?name=='{a.cluster}'].id | [0]") + ' -o tsv)"')
+        lines.append(f"# {a.worker}: {a.identity_name} may run MultiKueue's jobs on {a.cluster}")
+        lines.append(" \\\n  ".join([
+            "az role assignment create", f"--role {shlex.quote(a.role)}",
+            '--assignee-object-id "$MANAGER_PRINCIPAL_ID"', "--assignee-principal-type ServicePrincipal",
+            f"--scope {scope}", f"--condition {shlex.quote(abac_condition())}", "--condition-version 2.0"]))
+        lines.append("")
+    lines.append("# Role assignments take up to five minutes to reach the AKS authorization webhook.")
+    return "\n".join(lines) + "\n"
