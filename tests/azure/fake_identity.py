@@ -16,6 +16,9 @@ references:
 - ARM (api-version 2024-09-01) ``GET …/managedClusters/{name}``: ``properties.oidcIssuerProfile.
   {enabled, issuerURL}``, ``properties.securityProfile.workloadIdentity.enabled``,
   ``properties.storageProfile.blobCSIDriver.enabled``.
+- ARM (api-version 2024-07-15-preview) ``GET …/Microsoft.Kubernetes/connectedClusters/{name}``: an
+  Arc-enabled cluster, ``properties.oidcIssuerProfile.{enabled, issuerUrl, selfHostedIssuerUrl}``
+  (spelled ``issuerUrl``, unlike AKS's ``issuerURL``), ``properties.securityProfile.workloadIdentity.enabled``.
 - ARM (api-version 2023-05-01) ``GET …/storageAccounts/{name}``: ``kind``, ``properties.isHnsEnabled``;
   (api-version 2022-04-01) ``GET {scope}/providers/Microsoft.Authorization/roleAssignments
   ?$filter=atScope()``: the assignments at that scope and above it (``properties.{roleDefinitionId,
@@ -74,6 +77,40 @@ class FakeIdentity:
     def add(self, name: str, issuer: str, subject: str, audiences: list[str] | None = None) -> None:
         """Create or replace a federated credential (PUT semantics: same name replaces)."""
         self.credentials[name] = {"issuer": issuer, "subject": subject, "audiences": audiences or [AUDIENCE]}
+
+
+@dataclass
+class FakeConnectedCluster:
+    """An Azure Arc-enabled Kubernetes cluster as ARM reports it."""
+
+    subscription: str
+    resource_group: str
+    name: str
+    location: str
+    issuer: str | None
+    oidc_enabled: bool = True
+    self_hosted: bool = False  # the cluster serves its own issuer (selfHostedIssuerUrl) instead of Arc's
+    workload_identity: bool = True
+
+    @property
+    def id(self) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
+                f"Microsoft.Kubernetes/connectedClusters/{self.name}")
+
+    def body(self) -> dict[str, Any]:
+        oidc: dict[str, Any] = {"enabled": self.oidc_enabled}
+        if self.oidc_enabled and self.issuer:
+            oidc["selfHostedIssuerUrl" if self.self_hosted else "issuerUrl"] = self.issuer
+        return {
+            "id": self.id, "name": self.name, "location": self.location, "kind": "ProvisionedCluster",
+            "type": "Microsoft.Kubernetes/connectedClusters", "identity": {"type": "SystemAssigned"},
+            "properties": {
+                "provisioningState": "Succeeded", "connectivityStatus": "Connected", "agentVersion": "1.21.10",
+                "kubernetesVersion": "1.32.4", "distribution": "k3s", "infrastructure": "generic",
+                "totalNodeCount": 6, "totalCoreCount": 400, "oidcIssuerProfile": oidc,
+                "securityProfile": {"workloadIdentity": {"enabled": self.workload_identity}},
+            },
+        }
 
 
 @dataclass
@@ -182,6 +219,7 @@ class FakeIdentityAzure:
         self.tenant = tenant
         self.identities: list[FakeIdentity] = []
         self.clusters: list[FakeCluster] = []
+        self.connected_clusters: list[FakeConnectedCluster] = []
         self.role_definitions: dict[str, dict[str, Any]] = {}  # definition ID -> properties
         self.cluster_role_assignments: list[dict[str, Any]] = []  # ARM bodies, at managed clusters (grant)
         self.blob_containers: dict[str, list[str]] = {}  # container -> blob names
@@ -201,6 +239,8 @@ class FakeIdentityAzure:
                      self._list_fics)
         self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
                      rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})", self._get_cluster)
+        self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
+                     rf"Microsoft\.Kubernetes/connectedClusters/(?P<name>{_SEG})", self._get_connected_cluster)
         account = (rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
                    rf"Microsoft\.Storage/storageAccounts/(?P<name>{_SEG})")
         self.arm.get(account, self._get_account)
@@ -242,6 +282,14 @@ class FakeIdentityAzure:
             self.subscription(subscription)
         found = FakeCluster(subscription, resource_group, name, location, issuer, **flags)
         self.clusters.append(found)
+        return found
+
+    def connected_cluster(self, subscription: str, resource_group: str, name: str, location: str,
+                          issuer: str | None, **flags: bool) -> FakeConnectedCluster:
+        if subscription not in self.arm.subscriptions:
+            self.subscription(subscription)
+        found = FakeConnectedCluster(subscription, resource_group, name, location, issuer, **flags)
+        self.connected_clusters.append(found)
         return found
 
     def storage_account(self, subscription: str, resource_group: str, name: str, *, hns: bool = False) -> str:
@@ -335,6 +383,18 @@ class FakeIdentityAzure:
                         == (m["sub"], m["rg"].lower(), m["name"])), None)
         if cluster is None:
             return self._not_found("Microsoft.ContainerService/managedClusters", m["name"], m["rg"])
+        return Reply(200, cluster.body())
+
+    def _get_connected_cluster(self, request: Request, client: str) -> Reply:
+        if (denied := self._denied(request, client, "Microsoft.Kubernetes/connectedClusters/read")):
+            return denied
+        if request.query.get("api-version") != ["2024-07-15-preview"]:
+            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
+        m = request.match
+        cluster = next((c for c in self.connected_clusters if (c.subscription, c.resource_group.lower(), c.name)
+                        == (m["sub"], m["rg"].lower(), m["name"])), None)
+        if cluster is None:
+            return self._not_found("Microsoft.Kubernetes/connectedClusters", m["name"], m["rg"])
         return Reply(200, cluster.body())
 
     def _get_account(self, request: Request, client: str) -> Reply:

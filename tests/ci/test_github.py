@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rayfleet
 
 from .cikit import break_eastus2, copy_example_fleet, expressions, load, run_bash, substitute
 from .conftest import CI
@@ -76,7 +75,8 @@ def test_schema_check_catches_a_broken_workflow(tmp_path):
 def test_actions_are_pinned_to_a_major_version(path):
     uses = [step["uses"] for step in _steps(load(path)) if "uses" in step]
     assert uses
-    assert [u for u in uses if not PINNED_USES.match(u)] == []
+    # ./.rayfleet/ci/github: this repository's action, from a checkout pinned to a commit
+    assert [u for u in uses if not PINNED_USES.match(u) and u != "./.rayfleet/ci/github"] == []
 
 
 @pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
@@ -101,7 +101,7 @@ def test_action_references_only_declared_inputs_and_step_ids():
     assert used_inputs == set(action["inputs"])
     step_ids = {step["id"] for step in action["runs"]["steps"] if "id" in step}
     assert set(re.findall(r"steps\.([\w-]+)\.", text)) <= step_ids
-    assert set(action["outputs"]) == {"exit-code", "sarif-file", "junit-file", "markdown-file"}
+    assert set(action["outputs"]) == {"exit-code", "sarif-file", "junit-file", "markdown-file", "category"}
 
 
 def test_action_steps_in_order():
@@ -113,17 +113,47 @@ def test_action_steps_in_order():
     assert steps[0]["uses"] == "actions/setup-python@v5"
     upload = steps[4]
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
-    assert upload["with"]["category"] == "rayfleet"
+    assert upload["with"]["category"] == "${{ steps.validate.outputs.category }}"
     assert upload["if"].startswith("always()")
     assert steps[5]["if"].startswith("always()")
 
 
-def test_pinned_versions_follow_the_package_version():
-    version = rayfleet.__version__
-    assert load(ACTION)["inputs"]["version"]["default"] == version
-    step = next(s for s in _steps(load(PR_WORKFLOW)) if s.get("id") == "rayfleet")
-    assert step["uses"] == f"rayfleet/rayfleet/ci/github@v{version}"
-    assert step["with"]["version"] == version
+def test_install_is_pinned_to_a_commit_not_to_an_unpublished_release():
+    """No PyPI package and no release tag exist yet: the workflow checks rayfleet out at a commit
+    and uses the action from there; the action installs that same checkout by default."""
+    assert load(ACTION)["inputs"]["version"]["default"] == ""
+    steps = _steps(load(PR_WORKFLOW))
+    checkout = next(s for s in steps if s.get("with", {}).get("path") == ".rayfleet")
+    assert checkout["with"]["ref"] == "${{ env.RAYFLEET_COMMIT }}"
+    assert next(s for s in steps if s.get("id") == "rayfleet")["uses"] == "./.rayfleet/ci/github"
+    for path in (ACTION, PR_WORKFLOW, CI / "pre-commit" / "example-config.yaml", CI.parent / "docs" / "ci.md",
+                 CI.parent / "README.md", CI / "azure-pipelines" / "rayfleet.yml",
+                 CI / "azure-pipelines" / "example-pipeline.yml"):
+        text = path.read_text()
+        assert "rayfleet==0.1.0" not in text and "@v0.1.0" not in text and "rev: v0.1.0" not in text, path
+
+
+@pytest.mark.parametrize("inputs, installed", [
+    ({}, "{action}/../.."),
+    ({"version": "1.2.3"}, "rayfleet==1.2.3"),
+    ({"package": "git+https://example.com/rayfleet@abc", "version": "1.2.3"}, "git+https://example.com/rayfleet@abc"),
+])
+def test_install_step_installs_what_was_asked(tmp_path, inputs, installed):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("python", "rayfleet"):
+        (bin_dir / name).write_text(f'#!/bin/sh\necho "{name} $*" >> {tmp_path}/calls\n')
+        (bin_dir / name).chmod(0o755)
+    step = _step("Install rayfleet")
+    values = {"github.action_path": str(tmp_path / "action")}
+    env = {key: substitute(value, values) if "github.action_path" in value else value
+           for key, value in _action_env({"env": {k: v for k, v in step["env"].items()
+                                                  if "github.action_path" not in v}}, **inputs).items()}
+    env["ACTION_ROOT"] = substitute(step["env"]["ACTION_ROOT"], values)
+    run = run_bash(step["run"], cwd=tmp_path, env=env, path=f"{bin_dir}:/usr/bin:/bin")
+    assert run.code == 0, run.output
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[0].endswith(" " + installed.format(action=tmp_path / "action"))
 
 
 def test_pr_workflow_triggers_permissions_and_comment():
@@ -167,7 +197,7 @@ def test_validate_step_writes_every_report_and_the_summary(tmp_path, rayfleet_pa
                                       crds=str(crds), sarif_file="reports/rayfleet.sarif")
     assert run.code == 0, run.output
     assert outputs == {"exit-code": "0", "sarif-file": "reports/rayfleet.sarif", "junit-file": "rayfleet-junit.xml",
-                       "markdown-file": "rayfleet-report.md"}
+                       "markdown-file": "rayfleet-report.md", "category": "rayfleet"}
     assert (tmp_path / "reports" / "rayfleet.sarif").read_text().lstrip().startswith("{")
     assert (tmp_path / "rayfleet-junit.xml").read_text().startswith("<?xml")
     assert summary == (tmp_path / "rayfleet-report.md").read_text()
@@ -201,7 +231,7 @@ def test_validate_step_records_findings_without_failing_so_the_upload_runs(tmp_p
 def test_validate_step_on_bad_input_leaves_no_report_paths(tmp_path, rayfleet_path, github_files):
     run, outputs, summary = _validate(tmp_path, rayfleet_path, github_files, fleet="missing.yaml")
     assert run.code == 0, run.output
-    assert outputs == {"exit-code": "2", "sarif-file": "", "junit-file": "", "markdown-file": ""}
+    assert outputs == {"exit-code": "2", "sarif-file": "", "junit-file": "", "markdown-file": "", "category": ""}
     assert "exited 2 without writing a report" in summary
     fail = _step("Fail on findings")
     failed = run_bash(fail["run"], cwd=tmp_path, path=rayfleet_path,
@@ -260,3 +290,26 @@ def test_validate_step_cuts_a_long_report_to_fit_a_comment(tmp_path, rayfleet_pa
     assert summary.startswith(comment.rsplit("\n\n… cut", 1)[0])  # whole lines of the full report
     assert comment.endswith("\n… cut to fit a comment: the full report is in the job summary and in rayfleet.sarif.\n")
     assert len(comment.encode()) < 400 + 100
+
+
+def test_validate_step_reports_the_region_category_and_appends_the_diff(tmp_path, rayfleet_path, github_files,
+                                                                         crds):
+    copy_example_fleet(tmp_path)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+    values = tmp_path / "examples" / "values" / "regions" / "westus3.yaml"
+    values.write_text(values.read_text() + "\ntests:\n  blobAccess:\n    enabled: false\n")
+    run, outputs, summary = _validate(tmp_path, rayfleet_path, github_files, fleet="examples/fleet.yaml",
+                                      crds=str(crds), regions="westus3", diff_base="HEAD")
+    assert run.code == 0, run.output
+    assert outputs["category"] == "rayfleet/westus3"
+    sarif = (tmp_path / outputs["sarif-file"]).read_text()
+    assert '"id": "rayfleet/westus3/"' in sarif
+    comment = (tmp_path / outputs["markdown-file"]).read_text()
+    assert comment.startswith("## rayfleet validate")  # the findings summary, then the diff
+    assert "## rayfleet diff: `HEAD` → this change" in comment
+    assert "- **removed** `Pod/ray/ray-test-blob-access`" in comment
+    assert "| westus3 | changed | 0 | 1 | 0 |" in comment
+    assert "eastus2" not in comment.split("## rayfleet diff", 1)[1]  # only the selected region
+    assert summary == comment  # the job summary gets the same, uncut

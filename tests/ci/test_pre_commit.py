@@ -50,7 +50,7 @@ def _git(*args: str, cwd: Path) -> None:
 
 def _hook_args(crds: Path) -> dict[str, list[str]]:
     return {"rayfleet-validate": [FLEET, "--crds", str(crds)],
-            "rayfleet-scan": ["--crds", str(crds), "--fleet", FLEET]}
+            "rayfleet-scan": ["rendered/eastus2", "--crds", str(crds), "--fleet", FLEET]}
 
 
 def _local_config(crds: Path) -> dict[str, Any]:
@@ -105,13 +105,19 @@ def test_hook_definitions():
     assert (validate["entry"], validate["language"], validate["pass_filenames"]) == ("rayfleet validate", "python",
                                                                                      False)
     assert (scan["entry"], scan["language"], scan["pass_filenames"], scan["types"]) == ("rayfleet scan", "python",
-                                                                                       True, ["yaml"])
+                                                                                       False, ["yaml"])
+    # one run over the whole release, never batches of file names in parallel
+    assert validate["require_serial"] is True and scan["require_serial"] is True
 
 
-def test_example_config_uses_the_published_hooks_at_this_version():
+def test_example_config_uses_the_published_hooks_pinned_to_a_commit():
     repos = load(EXAMPLE_CONFIG)["repos"]
-    assert len(repos) == 1 and repos[0]["rev"] == f"v{rayfleet.__version__}"
+    # no release tag exists yet: the example pins a commit, never v<version>
+    assert len(repos) == 1 and repos[0]["rev"] != f"v{rayfleet.__version__}" and "sha" in repos[0]["rev"]
     assert {hook["id"] for hook in repos[0]["hooks"]} == {hook["id"] for hook in load(HOOKS)}
+    scans = [hook for hook in repos[0]["hooks"] if hook["id"] == "rayfleet-scan"]
+    for hook in scans:  # each scan entry checks the folder its files: pattern matches
+        assert hook["files"] == f"^{hook['args'][0]}/"
 
 
 def test_a_good_values_change_passes(repo, rayfleet_path, tmp_path):

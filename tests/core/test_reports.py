@@ -54,7 +54,9 @@ def test_json_report_matches_its_schema(result: Result):
                                     "expires": "2027-01-01"}
 
 
-def test_sarif_report_matches_the_sarif_schema(result: Result, shared_dir: Path):
+def test_sarif_report_matches_the_sarif_schema(result: Result, shared_dir: Path, repo_root: Path,
+                                               monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(repo_root)  # template paths are relative to where rayfleet runs
     document = json.loads(render_report("sarif", result))
     schema = json.loads((shared_dir / "schemas" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(document)
@@ -63,13 +65,20 @@ def test_sarif_report_matches_the_sarif_schema(result: Result, shared_dir: Path)
                                                                  "waiver-unmatched"]
     first = run["results"][0]
     assert first["ruleId"] == "custom-resource-schema" and first["level"] == "error"
+    # the template line that writes the field first, the values file line that set it next
+    template = "charts/ray-aks/charts/ray-cluster/templates/ray-cluster.yaml"
     location = first["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "examples/values/regions/eastus2.yaml"
-    assert location["region"] == {"startLine": 12}
+    assert location["artifactLocation"]["uri"] == template
+    line = location["region"]["startLine"]
+    assert (repo_root / template).read_text().splitlines()[line - 1].strip().startswith("maxReplicas:")
+    [related] = first["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "examples/values/regions/eastus2.yaml"
+    assert related["physicalLocation"]["region"] == {"startLine": 12}
     waived = [r for r in run["results"] if r.get("suppressions")]
     assert len(waived) == 1 and "Vendor object" in waived[0]["suppressions"][0]["justification"]
     no_line = next(r for r in run["results"] if r["message"]["text"].startswith("[westus3] deprecated"))
-    assert "region" not in no_line["locations"][0]["physicalLocation"]  # template only: no line to point at
+    no_line_location = no_line["locations"][0]["physicalLocation"]  # template only: its metadata: line
+    assert no_line_location["region"]["startLine"] >= 1
 
 
 def test_junit_has_a_case_per_region_and_policy(result: Result):

@@ -6,7 +6,8 @@ A fixture folder ``fixtures/<policy-id>/`` holds either
   externalServiceAccounts, allowCrossRegionStorage, failover) and optional ``pass.values.yaml`` /
   ``fail.values.yaml`` (a values file handed to the policy as ``release.values``); or
 - fleet fixtures: ``pass/fleet.yaml`` and ``fail/fleet.yaml`` whose regions use ``manifests:``, and
-  ``expected.yaml``. Release policies run per region, fleet policies over all regions.
+  ``expected.yaml``. Release policies run per region, fleet policies over all regions. A region
+  with ``anyscale:`` gets its Anyscale operator chart rendered and attached, as validate does.
 
 ``expected.yaml`` is the exact list of findings from the fail case, order-insensitive. Each entry
 uses some of: region, kind, name, path, message, severity, file, line. The keys compared are the
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rayfleet.anyscale import attach, render_operator
 from rayfleet.checks import run_fleet_policies, run_release_policies
 from rayfleet.findings import Finding
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import load_manifest_paths, objects_from_text
 from rayfleet.policies.base import FleetView, Policy, Release, Scope
+from rayfleet.render import EmbeddedHelm
 from rayfleet.values import ValuesStack, load_values_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -71,6 +74,8 @@ def run_fleet_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
         releases[region.name] = Release(objects=objects, settings=fleet.settings,
                                         kube_version=region.cluster.kube_minor, region=region, fleet=fleet,
                                         values=ValuesStack(files) if files else None)
+        if region.anyscale is not None:  # the region's Anyscale operator chart, rendered as validate does
+            attach(releases[region.name], render_operator(fleet, region, EmbeddedHelm(), load_values_file))
     if policy.scope is Scope.FLEET:
         return run_fleet_policies(FleetView(fleet, releases), [policy])
     findings: list[Finding] = []

@@ -48,12 +48,43 @@ class Cluster:
     resource_group: str | None = None
     kube_context: str | None = None
     oidc_issuer_url: str | None = None
+    kind: str = "aks"  # "aks" or "arc" (an Azure Arc-enabled cluster, docs/arc.md)
+    resource_id: str | None = None  # kind arc: the connectedCluster's resource ID
+
+    @property
+    def is_arc(self) -> bool:
+        return self.kind == "arc"
 
     @property
     def kube_minor(self) -> str:
         """``1.33`` from ``v1.33.2``."""
         match = re.match(r"^v?(\d+\.\d+)", self.kubernetes_version)
         return match.group(1) if match else self.kubernetes_version
+
+
+@dataclass(frozen=True)
+class NodePool:
+    """One pool of an Arc member's declared GPU inventory: a VM size, or an explicit shape."""
+
+    name: str
+    count: int
+    vm_size: str | None = None
+    gpus: int | None = None
+    vcpus: int | None = None
+    memory_gib: float | None = None
+    gpu_model: str | None = None
+    instance_type: str | None = None
+
+
+@dataclass(frozen=True)
+class AnyscaleOperator:
+    """A region's Anyscale operator release: the user's chart (pinned), values and release."""
+
+    chart: Path
+    version: str
+    values_files: tuple[Path, ...]
+    release_name: str
+    namespace: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,8 @@ class Region:
     failover_peers: tuple[str, ...] = ()
     role: str = WORKER  # manager | worker (scheduling)
     fleet_member: str | None = None  # Fleet Manager member name (None: the cluster name)
+    inventory: tuple[NodePool, ...] | None = None  # Arc members: declared GPU node pools (None: none declared)
+    anyscale: AnyscaleOperator | None = None
 
     @property
     def member_name(self) -> str:
@@ -236,6 +269,9 @@ def load_fleet(path: str | Path) -> Fleet:
         name: VmSizeSpec(spec["vcpus"], spec["gpus"], spec["family"], spec.get("memoryGiB"), spec.get("gpuModel"))
         for name, spec in data.get("vmSizes", {}).items()
     }
+    from .arc import with_inventory_quotas  # Arc members: the declared inventory stands in for quota
+
+    regions, vm_sizes = with_inventory_quotas(regions, vm_sizes, document, shown)
     scheduling = parse_scheduling(data.get("scheduling"), regions)
     check_roles(data, regions, scheduling, vm_sizes, document)
     return Fleet(
@@ -289,6 +325,8 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
             resource_group=cluster.get("resourceGroup"),
             kube_context=cluster.get("kubeContext"),
             oidc_issuer_url=cluster.get("oidcIssuerUrl"),
+            kind=cluster.get("kind", "aks"),
+            resource_id=cluster.get("resourceId"),
         ),
         values_files=tuple(resolve(p) for p in raw["valuesFiles"]),
         release_name=own_release.get("name", release["name"]),
@@ -307,6 +345,21 @@ def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Regio
         failover_peers=tuple(raw.get("failoverPeers", [])),
         role=raw.get("role", WORKER),
         fleet_member=raw.get("fleetMember"),
+        inventory=tuple(NodePool(p["name"], p["count"], p.get("vmSize"), p.get("gpus"), p.get("vcpus"),
+                                 p.get("memoryGiB"), p.get("gpuModel"), p.get("instanceType"))
+                        for p in raw["inventory"]["nodePools"]) if "inventory" in raw else None,
+        anyscale=_anyscale(raw["anyscale"], own_release, release, resolve) if "anyscale" in raw else None,
+    )
+
+
+def _anyscale(raw: dict[str, Any], own_release: dict[str, Any], release: dict[str, Any],
+              resolve: Any) -> AnyscaleOperator:
+    own = raw.get("release", {})
+    return AnyscaleOperator(
+        chart=resolve(raw["chart"]), version=str(raw["version"]),
+        values_files=tuple(resolve(p) for p in raw.get("valuesFiles", [])),
+        release_name=own.get("name", "anyscale-operator"),
+        namespace=own.get("namespace", own_release.get("namespace", release["namespace"])),
     )
 
 

@@ -126,8 +126,9 @@ def _unpack(body: Any, origin: str, line: int) -> Iterator[dict[str, Any]]:
     yield body
 
 
-def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None) -> list[KubeObject]:
-    """Objects from files, folders (recursively, *.yaml|*.yml|*.json) or ``-`` for stdin."""
+def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None, stdin_name: str | None = None) -> list[KubeObject]:
+    """Objects from files, folders (recursively, *.yaml|*.yml|*.json) or ``-`` for stdin (whose
+    objects say they come from ``stdin_name`` when given, e.g. the chart they were rendered from)."""
     objects: list[KubeObject] = []
     for raw in paths:
         if raw == "-":
@@ -136,7 +137,10 @@ def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None) -> list[Kube
             if isinstance(data, str):
                 data = data.encode()
             text = decode_text(data, "<stdin>", max_bytes=MAX_MANIFEST_FILE_BYTES, label="input")
-            objects.extend(objects_from_text(text, "<stdin>"))
+            found = objects_from_text(text, stdin_name or "<stdin>")
+            if stdin_name and (Path(stdin_name) / "Chart.yaml").is_file():
+                _templates_from_helm_sources(found, text, stdin_name)
+            objects.extend(found)
             continue
         path = Path(raw)
         if not path.exists():
@@ -148,3 +152,15 @@ def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None) -> list[Kube
             text = read_text(file, max_bytes=MAX_MANIFEST_FILE_BYTES, label="manifest file")
             objects.extend(objects_from_text(text, str(file)))
     return objects
+
+
+def _templates_from_helm_sources(objects: list[KubeObject], text: str, chart_dir: str) -> None:
+    """``helm template CHART | rayfleet scan - --stdin-name CHART``: each object's template is
+    the file its ``# Source:`` comment names, so findings point at template lines."""
+    from .locations import helm_template_sources, template_for_line
+
+    sources = helm_template_sources(text, chart_dir)
+    for obj in objects:
+        template = template_for_line(sources, obj.origin.line or 0) if sources else None
+        if template is not None:
+            obj.template = template

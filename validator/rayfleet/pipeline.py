@@ -88,7 +88,9 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
     if region.manifests is not None:
         with timings.stage("load"):
             objects = _load_region_manifests(fleet, region)
-        return RegionRender(region, _release(fleet, region, objects, None), [], command)
+        render = RegionRender(region, _release(fleet, region, objects, None), [], command)
+        _render_anyscale(fleet, region, render, session)
+        return render
     with timings.stage("load"):
         files = [session.values_file(p) for p in fleet.values_stack_paths(region)]
     with timings.stage("merge"):
@@ -120,7 +122,27 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
             for obj in objects:  # a line in rendered output is not a line of the template: drop it
                 obj.origin = SourceLocation(shown)
             release.objects.extend(objects)
-    return RegionRender(region, release, findings, command)
+    render = RegionRender(region, release, findings, command)
+    _render_anyscale(fleet, region, render, session)
+    return render
+
+
+def _render_anyscale(fleet: Fleet, region: Region, render: RegionRender, session: _Session) -> None:
+    """A region's Anyscale operator chart, rendered the same way, its objects joined to the release."""
+    if region.anyscale is None:
+        return
+    from .anyscale import attach, render_operator
+
+    source = SourceLocation(fleet.relative(region.anyscale.chart))
+    with session.timings.stage("render"):
+        try:
+            attach(render.release, render_operator(fleet, region, session.engine, session.values_file))
+        except ValuesSchemaError as exc:
+            render.findings.append(_pipeline_finding(
+                "values-schema", f"Anyscale operator values fail its values.schema.json: {exc}", region.name, source))
+        except TemplateError as exc:
+            render.findings.append(_pipeline_finding(
+                "render-error", f"the Anyscale operator chart does not render: {exc}", region.name, source))
 
 
 def _release(fleet: Fleet, region: Region, objects: list[KubeObject], stack: ValuesStack | None) -> Release:
@@ -267,7 +289,7 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
 
 def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: str | Path | None = None,
                    policies: Iterable[Policy | str] | None = None, settings: PolicySettings | None = None,
-                   stdin: Any = None, fleet: Fleet | None = None) -> Result:
+                   stdin: Any = None, fleet: Fleet | None = None, stdin_name: str | None = None) -> Result:
     """The same schemas and release policies over manifests rendered elsewhere.
 
     With ``fleet``, its policy settings and VM sizes apply. Fleet policies are skipped either way
@@ -279,13 +301,14 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     chosen = _select(policies)
     selected_ids = {p.id for p in chosen}
     with timings.stage("load"):
-        objects = load_manifest_paths(paths, stdin=stdin)
+        objects = load_manifest_paths(paths, stdin=stdin, stdin_name=stdin_name)
         crd_schemas = _crd_schemas(None, crds)
     release = Release(objects, settings or (fleet.settings if fleet else PolicySettings()), kube_version, fleet=fleet)
     if not objects:
         shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
         raise InputError("found no Kubernetes objects to check", file=shown)
     result = Result(command="scan", policies=chosen, timings=timings)
+    result.extra.update(inputs=list(paths), stdin_name=stdin_name)  # where SARIF points findings without a file
     with timings.stage("schemas"):
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):

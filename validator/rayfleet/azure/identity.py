@@ -11,7 +11,7 @@ naming the region (raised by the shared ``rayfleet.azure.arm.ArmClient``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -123,10 +123,17 @@ class ClusterView:
 
     @property
     def obj(self) -> ObjectRef:
+        if self.region.cluster.is_arc:
+            from ..arc import CONNECTED_CLUSTERS_API_VERSION
+
+            return ObjectRef(f"Microsoft.Kubernetes/{CONNECTED_CLUSTERS_API_VERSION}", "ConnectedCluster", None,
+                             self.region.cluster.name)
         return cluster_ref(self.region)
 
     @property
     def label(self) -> str:
+        if self.region.cluster.is_arc:
+            return f"Arc-enabled cluster {self.region.cluster.resource_id}"
         return f"AKS cluster {self.region.cluster.resource_group}/{self.region.cluster.name}"
 
     def fleet_line(self, *path: str) -> SourceLocation:
@@ -254,6 +261,11 @@ def _identity_source(fleet: Fleet, cred: PlannedCredential) -> SourceLocation:
 def _cluster_views(fleet: Fleet, selected: Sequence[Region], arm: ArmClient) -> list[ClusterView]:
     views = []
     for region in selected:
+        if region.cluster.is_arc:
+            from .arc import read_connected_cluster
+
+            views.append(ClusterView(fleet, region, read_connected_cluster(arm, region)))
+            continue
         group = region.cluster.resource_group
         if not group:
             raise LiveCheckError(region.name, "the fleet file gives no cluster.resourceGroup for this region")
@@ -324,7 +336,8 @@ def check_identity_live(fleet: Fleet, plan: IdentityPlan, arm: ArmClient, *,
     result = IdentityCheck()
     clusters = _cluster_views(fleet, selected, arm)
     result.clusters = {v.region_name: v.settings for v in clusters}
-    _run(cluster_policies(), clusters, result.findings)
+    _run(cluster_policies(), [v for v in clusters if not v.region.cluster.is_arc], result.findings)
+    _run([get_policy("arc-oidc-issuer")], [v for v in clusters if v.region.cluster.is_arc], result.findings)
 
     # The issuer each region's credentials must carry: the fleet file's, else the live cluster's.
     live = {v.region_name: v.settings.issuer for v in clusters if v.settings.oidc_enabled and v.settings.issuer}
@@ -358,7 +371,7 @@ def credential_policies() -> tuple[Policy, ...]:
 
 def identity_policies() -> tuple[Policy, ...]:
     """The live policies this check runs (for ``Result.policies``)."""
-    return (*credential_policies(), *cluster_policies())
+    return (*credential_policies(), *cluster_policies(), get_policy("arc-oidc-issuer"))
 
 
 def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions: Sequence[str] | None = None,
@@ -408,6 +421,11 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, Release], *, regions
     result.policies = tuple(ran)
     result.regions = [RegionSummary(name, len(releases[name].objects) if name in releases else 0,
                                     name in releases) for name in selected]
+    if arm is not None:  # a region without oidcIssuerUrl: its credentials carry the issuer read live
+        live_issuers = {name: s.issuer for name, s in live.clusters.items() if s.oidc_enabled and s.issuer}
+        plan = replace(plan, credentials=tuple(
+            replace(c, issuer=live_issuers[c.region]) if c.issuer is None and c.region in live_issuers else c
+            for c in plan.credentials))
     result.extra["identityPlan"] = {
         "credentials": [c.to_dict() for c in plan.credentials if c.region in selected],
         "notes": list(plan.notes),

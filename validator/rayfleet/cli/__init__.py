@@ -10,12 +10,14 @@ import click
 from .._version import __version__
 from .common import configure_client_logging, fail
 from .core import plan, policies, render, scan, validate
+from .diff import diff
 from .export import export
 from .identity import identity
 from .preflight import preflight
 from .quota import quota
 from .rollout import rollout
 from .scheduling import scheduling
+from .schema import schema
 from .status import status
 
 EPILOG = """\b
@@ -37,6 +39,8 @@ Examples:
   rayfleet status --from examples/status/snapshot.json
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
+  rayfleet diff fleet.yaml --base origin/main --format markdown
+  rayfleet schema fleet --out fleet.schema.json
 
 Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 bad input or usage.
 """
@@ -73,7 +77,7 @@ def main(verbose: bool) -> None:
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
-                                 scheduling, status, policies]
+                                 scheduling, status, policies, diff, schema]
 
 for command in COMMANDS:
     main.add_command(command)

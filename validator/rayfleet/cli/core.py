@@ -78,11 +78,14 @@ def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary
 @click.option("--fleet", "fleet_path", type=click.Path(dir_okay=False), default=None,
               help="Take policy settings (GPU taint, registries, external ServiceAccounts) and VM sizes "
                    "from this fleet file.")
+@click.option("--stdin-name", metavar="PATH", default=None,
+              help="What to call the manifests read from - in reports: the repository path they were rendered "
+                   "from (e.g. charts/ray-aks), so code scanning can show them.")
 @click.option("--profile", is_flag=True, help="Print the time spent in each stage on stderr.")
 @report_options
 @handle_errors
-def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path: str | None, profile: bool,
-         reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path: str | None, stdin_name: str | None,
+         profile: bool, reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
     """Check manifests rendered elsewhere: files, folders or - for stdin.
 
     The same object schemas and policies as `validate`; fleet policies (quota, failover, the
@@ -92,7 +95,7 @@ def scan(paths: tuple[str, ...], kube_version: str, crds: str | None, fleet_path
     inputs = [*paths, crds, fleet_path]
     check_reports(reports, inputs)
     loaded = load_fleet(fleet_path) if fleet_path else None
-    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, fleet=loaded)
+    result = scan_manifests(list(paths), kube_version=kube_version, crds=crds, fleet=loaded, stdin_name=stdin_name)
     if profile:
         _print_profile(result)
     finish(result, reports, fail_on, color, inputs=inputs)

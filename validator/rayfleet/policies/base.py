@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..findings import Severity, Violation
 
 if TYPE_CHECKING:
+    from ..anyscale import AnyscaleRelease
     from ..fleet import Fleet, PolicySettings, Region
     from ..manifests import KubeObject
     from ..values import ValuesStack
@@ -33,6 +34,7 @@ class Release:
     region: Region | None = None
     fleet: Fleet | None = None
     values: ValuesStack | None = None
+    anyscale: AnyscaleRelease | None = None  # the region's Anyscale operator release (rayfleet.anyscale)
     _by_kind: dict[str, list[KubeObject]] | None = field(default=None, repr=False)
     _by_ref_id: dict[int, KubeObject] | None = field(default=None, repr=False)
     _derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)

@@ -31,6 +31,8 @@ def check(view: FleetView) -> Iterator[Violation]:
         for breach in quota_breaches(demand, region.quota):
             causes = [c for c in (_cause(release, g) for g in breach.groups if g.vcpus) if c]
             message = breach.message + (f"; {'; '.join(causes)}" if causes else "")
+            if region.cluster.is_arc:  # an Arc member's "quota" is its declared inventory (rayfleet.arc)
+                message = f"{message} (the declared Arc inventory)"
             yield Violation(message, region=region.name, source=_quota_line(view, index, breach))
 
 
@@ -50,6 +52,8 @@ def _quota_line(view: FleetView, index: int, breach: QuotaBreach) -> SourceLocat
     if document is None:
         return None
     key: tuple[str | int, ...] = ("regions", index, "quota")
+    if view.fleet.regions[index].cluster.is_arc:
+        return SourceLocation(document.path, document.line_of(("regions", index, "inventory")))
     if breach.kind == "regional":
         key = (*key, "regionalVCpus")
     elif breach.kind == "spot":

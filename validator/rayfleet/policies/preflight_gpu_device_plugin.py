@@ -63,6 +63,12 @@ def check(view: PreflightView) -> Iterator[Violation]:
         return
     plugins = [ds for ds in view.cluster.daemon_sets if is_device_plugin(ds)]
     if not plugins:
+        if view.region.cluster.is_arc:  # no AKS to install it on an Arc-enabled cluster: nothing else will
+            yield Violation("no NVIDIA device plugin DaemonSet in the Arc-enabled cluster (nvidia-device-plugin or "
+                            "the GPU operator's), and no AKS to install one: GPU nodes will not advertise "
+                            "nvidia.com/gpu", obj=ObjectRef("apps/v1", "DaemonSet", None, "nvidia-device-plugin"),
+                            region=view.region_name)
+            return
         yield Violation("no NVIDIA device plugin DaemonSet in the cluster (nvidia-device-plugin or the GPU "
                         "operator's): GPU nodes will not advertise nvidia.com/gpu unless AKS installs it",
                         obj=ObjectRef("apps/v1", "DaemonSet", None, "nvidia-device-plugin"),
@@ -94,7 +100,8 @@ POLICY = Policy(
         "DaemonSet: it skips nodes whose taints it does not tolerate. The upstream plugin tolerates "
         "nvidia.com/gpu only, so on AKS GPU pools tainted sku=gpu:NoSchedule, and on every Spot pool "
         "(kubernetes.azure.com/scalesetpriority=spot:NoSchedule), the GPUs never show up and Ray's GPU pods "
-        "stay Pending, even though the chart's own tolerations are right."
+        "stay Pending, even though the chart's own tolerations are right. With no plugin at all it is a "
+        "warning on AKS (which installs one on GPU pools) and an error on an Arc-enabled cluster (nothing will)."
     ),
     remediation=(
         "Add the pools' taints to the device plugin's tolerations, e.g. for the nvidia-device-plugin Helm "

@@ -1,0 +1,25 @@
+"""Helpers for the anyscale-* policies: where a value of the operator's stack was set."""
+
+from __future__ import annotations
+
+from ..findings import SourceLocation
+from .base import Release
+
+
+def value_source(release: Release, path: tuple[str, ...]) -> SourceLocation | None:
+    """The values file and line that set ``path`` in the operator's stack, else the fleet file's
+    ``anyscale`` block of the region."""
+    rendered = release.anyscale
+    if rendered is not None:
+        found = rendered.values.origin(path)
+        if found is not None:
+            return found
+    fleet, region = release.fleet, release.region
+    if fleet is None or region is None:
+        return None
+    line = fleet.document.line_of(("regions", fleet.regions.index(region), "anyscale")) if fleet.document else None
+    return SourceLocation(str(fleet.path), line)
+
+
+def dotted(path: tuple[str, ...]) -> str:
+    return ".".join(path)
