@@ -19,7 +19,7 @@ from rayfleet.values import fold_values
 
 REPO = Path(__file__).resolve().parents[2]
 UMBRELLA = REPO / "charts" / "ray-aks"
-SUBCHARTS = ("ray-cluster", "blob-storage", "workload-identity", "scheduling")
+SUBCHARTS = ("ray-cluster", "blob-storage", "workload-identity", "scheduling", "admissionPolicies")
 CHART_DIRS = (UMBRELLA, *(UMBRELLA / "charts" / name for name in SUBCHARTS))
 EXAMPLES = REPO / "examples" / "values"
 REGIONS = ("eastus2", "swedencentral", "westus3")  # the GPU regions (Kueue workers)

@@ -29,6 +29,8 @@ SPOT_TOLERATION = {
     "effect": "NoSchedule",
 }
 
+ADMISSION_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+
 
 def ray_pods(cluster: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(group, pod template) for the head and every worker group."""
@@ -81,6 +83,8 @@ def test_no_secret_and_no_credential_env(render_region, region):
     rendered = render_region(region)
     assert rendered.of_kind("Secret") == []
     for _, obj in rendered.objects:
+        if obj["kind"] in ADMISSION_KINDS:
+            continue  # the admission policies name what they forbid
         text = repr(obj)
         for needle in ("AZURE_CLIENT_SECRET", "AZURE_STORAGE_KEY", "AccountKey=", "secretName", "SecretRef"):
             assert needle not in text, f"{obj['kind']} {obj['metadata']['name']} mentions {needle}"
@@ -254,7 +258,7 @@ def test_standard_labels_and_namespace(render_region):
         ):
             assert key in labels, f"{obj['kind']} lacks {key}"
         assert labels["app.kubernetes.io/part-of"] == "ray-aks"
-        if obj["kind"] in CLUSTER_SCOPED:
+        if obj["kind"] in CLUSTER_SCOPED or obj["kind"] in ADMISSION_KINDS:
             assert "namespace" not in obj["metadata"], obj["kind"]
         else:
             assert obj["metadata"]["namespace"] == NAMESPACE

@@ -35,9 +35,10 @@ def test_operator_toggle_renders_without_the_fetched_dependency(render, enabled)
     # simply contributes nothing. `helm install`/`helm template` refuse a declared-but-missing
     # dependency in both cases, so the docs say to run `helm dependency build` first.
     rendered = render(*EASTUS2, {"kuberay-operator": {"enabled": enabled}})
-    assert kinds(rendered) == ["ClusterQueue", "ClusterRole", "ClusterRoleBinding", "LocalQueue",
-                               "PersistentVolumeClaim", "Pod", "RayCluster", "ResourceFlavor", "ResourceFlavor",
-                               "ServiceAccount", "ServiceAccount", "StorageClass"]
+    assert [k for k in kinds(rendered) if not k.startswith("ValidatingAdmissionPolicy")] == [
+        "ClusterQueue", "ClusterRole", "ClusterRoleBinding", "LocalQueue", "PersistentVolumeClaim", "Pod",
+        "RayCluster", "ResourceFlavor", "ResourceFlavor", "ServiceAccount", "ServiceAccount", "StorageClass"]
+    assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= set(kinds(rendered))
     notes = rendered.notes()
     if enabled:
         assert "KubeRay operator: installed by this release" in notes
@@ -113,11 +114,12 @@ def test_components_can_be_turned_off(render):
             "ray-cluster": {"enabled": False},
             "scheduling": {"enabled": False},
             "tests": {"blobAccess": {"enabled": False}},
+            "admissionPolicies": {"enabled": False},
         },
     )
     assert rendered.objects == []
     only_ray = render(*EASTUS2, {"blob-storage": {"enabled": False}, "workload-identity": {"enabled": False},
-                                 "scheduling": {"enabled": False}})
+                                 "scheduling": {"enabled": False}, "admissionPolicies": {"enabled": False}})
     assert kinds(only_ray) == ["Pod", "RayCluster"]
 
 

@@ -28,6 +28,7 @@ FLEET = E2E / "fleet.yaml"
 RUN_SH = E2E / "run.sh"
 # The waivers ci/e2e/fleet.yaml documents, and why they are acceptable there.
 DOCUMENTED_WAIVERS = {"failover-peers-exist"}  # one region: nothing to fail over to
+ADMISSION_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,8 @@ def objects() -> dict[str, dict[str, Any]]:
     assert rendered.findings == []
     by_kind: dict[str, dict[str, Any]] = {}
     for obj in rendered.release.objects:
+        if obj.kind in ADMISSION_KINDS:
+            continue  # one per policy; see test_kind_installs_the_admission_policies_in_warn_mode
         key = f"ServiceAccount/{obj.name}" if obj.kind == "ServiceAccount" else obj.kind
         assert key not in by_kind, f"two {key} objects"
         by_kind[key] = obj.body
@@ -53,6 +56,12 @@ def _run_sh_setting(name: str) -> str:
 def test_kind_values_render_the_ray_cluster_and_identity_only(objects):
     # The operator comes with `helm dependency build` (run.sh), which the embedded engine does not need.
     assert set(objects) == {"RayCluster", "ServiceAccount/ray", "ServiceAccount/ray-worker"}
+
+
+def test_kind_installs_the_admission_policies_in_warn_mode():
+    rendered = render_fleet(load_fleet(FLEET), ["kind"])["kind"]
+    bindings = [o.body for o in rendered.release.objects if o.kind == "ValidatingAdmissionPolicyBinding"]
+    assert bindings and all(b["spec"]["validationActions"] == ["Warn", "Audit"] for b in bindings)
 
 
 def test_workers_are_cpu_only_and_fit_a_kind_node(objects):

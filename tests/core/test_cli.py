@@ -197,7 +197,11 @@ def test_policies_json_lists_the_catalogue():
     assert [p["id"] for p in policies] == [p.id for p in ALL_POLICIES]
     quota = next(p for p in policies if p["id"] == "region-identity-match")
     assert quota["severity"] == "error" and quota["scope"] == "fleet" and quota["references"]
-    assert set(quota) == {"id", "title", "severity", "scope", "rationale", "remediation", "references", "needsFleet"}
+    assert set(quota) == {"id", "title", "severity", "scope", "rationale", "remediation", "references", "needsFleet",
+                          "admission", "admissionNotExported"}
+    assert quota["admission"] == "no" and "fleet policy" in quota["admissionNotExported"]
+    pinned = next(p for p in policies if p["id"] == "no-privileged-containers")
+    assert pinned["admission"] == "yes" and "admissionNotExported" not in pinned
 
 
 def test_shell_completion_as_documented():

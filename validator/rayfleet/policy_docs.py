@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from .admission.docs import admission_column, admission_markdown
+from .admission.twins import why_not_exported
 from .policies.base import Policy, Scope
 from .text import one_line
 
@@ -36,6 +38,7 @@ _ORDER = (Scope.RELEASE, Scope.FLEET, Scope.LIVE, Scope.PIPELINE)
 def render_policy_docs(policies: Iterable[Policy]) -> str:
     """Markdown for every policy, grouped by scope in registry order: a summary table, then one
     section per policy with its severity, scope, rationale, remediation and references."""
+    policies = list(policies)
     by_scope: dict[Scope, list[Policy]] = {}
     for policy in policies:
         by_scope.setdefault(policy.scope, []).append(policy)
@@ -74,6 +77,7 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
             if policy.references:
                 out += ["", "References:"]
                 out += [f"- <{ref}>" for ref in policy.references]
+    out += admission_markdown(policies)
     return "\n".join(out) + "\n"
 
 
@@ -83,5 +87,6 @@ def policies_as_json(policies: Iterable[Policy]) -> str:
     return json.dumps({"policies": [
         {"id": p.id, "title": one_line(p.title), "severity": p.severity.value, "scope": p.scope.value,
          "rationale": one_line(p.rationale), "remediation": one_line(p.remediation),
-         "references": list(p.references), "needsFleet": p.needs_fleet}
+         "references": list(p.references), "needsFleet": p.needs_fleet, "admission": admission_column(p),
+         **({"admissionNotExported": why_not_exported(p)} if admission_column(p) == "no" else {})}
         for p in policies]}, indent=2) + "\n"

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .._version import __version__
+from .admit import admit, export_policies
 from .common import configure_client_logging, fail
 from .core import plan, policies, render, scan, validate
 from .diff import diff
@@ -39,6 +40,8 @@ Examples:
   rayfleet status --from examples/status/snapshot.json
   rayfleet render examples/fleet.yaml --region eastus2 --out out/eastus2
   rayfleet policies show blob-token-only-auth
+  rayfleet policies export --format admission --fleet examples/fleet.yaml --out admission/
+  rayfleet admit rendered/ --fleet examples/fleet.yaml
   rayfleet diff fleet.yaml --base origin/main --format markdown
   rayfleet schema fleet --out fleet.schema.json
 
@@ -77,7 +80,8 @@ def main(verbose: bool) -> None:
 
 
 COMMANDS: list[click.Command] = [validate, scan, render, plan, quota, identity, preflight, rollout, export,
-                                 scheduling, status, policies, diff, schema]
+                               scheduling, status, policies, diff, schema, admit]
+policies.add_command(export_policies)
 
 for command in COMMANDS:
     main.add_command(command)

@@ -9,6 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..admission.docs import admission_column, not_exported
+from ..admission.twins import twins_of, why_not_exported
 from ..findings import Severity
 from ..fleet import load_fleet
 from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
@@ -185,16 +187,27 @@ def policies(ctx: click.Context, output: str) -> None:
     if width < id_width + 40:  # too narrow for a title column: one record per policy
         click.echo(records([(p.id, [(p.severity.value, f"({p.scope.value}) {p.title}")]) for p in ALL_POLICIES],
                            width), nl=False)
+        _print_not_enforced(Console(width=width, highlight=False))
         return
     # Policy IDs are copied into waivers: their column never wraps or truncates; titles wrap.
     table = Table(box=None, show_edge=False, pad_edge=False)
     table.add_column("id", no_wrap=True, min_width=id_width)
     table.add_column("severity", no_wrap=True)
     table.add_column("scope", no_wrap=True)
+    table.add_column("admission", no_wrap=True)
     table.add_column("title", overflow="fold")
     for policy in ALL_POLICIES:
-        table.add_row(policy.id, policy.severity.value, policy.scope.value, policy.title)
-    Console(width=width, highlight=False).print(table)
+        table.add_row(policy.id, policy.severity.value, policy.scope.value, admission_column(policy), policy.title)
+    console = Console(width=width, highlight=False)
+    console.print(table)
+    _print_not_enforced(console)
+
+
+def _print_not_enforced(console: Console) -> None:
+    console.print("\nNot enforced at admission (`rayfleet policies export --format admission`), release policies:")
+    for policy_id, reason in not_exported(ALL_POLICIES):
+        console.print(f"  {policy_id}: {reason}")
+    console.print("  fleet, live and pipeline policies: they need the fleet, live state or the pipeline")
 
 
 @policies.command("show")
@@ -205,6 +218,11 @@ def show_policy(policy_id: str) -> None:
     policy = get_policy(policy_id)
     lines = [f"{policy.id}  ({policy.severity.value}, {policy.scope.value})", policy.title, "",
              f"Why: {policy.rationale}", "", f"Fix: {policy.remediation}"]
+    twins = twins_of(policy.id)
+    admission = (f"exported as {', '.join(t.name for t in twins)}"
+                 + "".join(f"; weaker: {t.weaker}" for t in twins if t.weaker)) if twins else \
+        f"not exported: {why_not_exported(policy)}"
+    lines += ["", f"Admission: {admission}"]
     if policy.references:
         lines += ["", "References:", *(f"  {ref}" for ref in policy.references)]
     click.echo("\n".join(lines))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 from . import (
+    admission_settings_match,
     aks_blob_csi_driver,
     aks_oidc_issuer,
     aks_workload_identity,
@@ -156,6 +157,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     container_resource_requests.POLICY,
     rbac_broad_namespaced.POLICY,
     unknown_vm_size.POLICY,
+    admission_settings_match.POLICY,
     # release policies: the Anyscale operator (rayfleet.anyscale)
     anyscale_no_cli_token.POLICY,
     anyscale_iam_identity.POLICY,

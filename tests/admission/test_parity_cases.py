@@ -1,0 +1,91 @@
+"""Beyond the fixtures: the twins that re-implement parsing (image references, tolerations,
+numbers) against the Python checks on many small cases, one Pod each."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rayfleet.admission.build import AdmissionOptions, admission_objects
+from rayfleet.admission.evaluate import admit, pair_policies
+from rayfleet.admission.twins import twins_of
+from rayfleet.checks import run_release_policies
+from rayfleet.findings import Severity
+from rayfleet.fleet import PolicySettings
+from rayfleet.manifests import objects_from_text
+from rayfleet.policies import get_policy
+from rayfleet.policies.base import Release
+
+
+def verdicts(policy_id: str, spec: dict, settings: PolicySettings) -> tuple[bool, bool]:
+    """(Python flags the Pod, the twin flags the Pod)."""
+    text = json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ray"},
+                       "spec": spec})
+    objects = objects_from_text(text, "pod.yaml")
+    findings = run_release_policies(Release(objects, settings, "1.33"), [get_policy(policy_id)])
+    python = any(f.severity.at_least(Severity.WARNING) for f in findings)
+    policies = pair_policies(admission_objects(settings, AdmissionOptions("ray"), twins_of(policy_id)))
+    return python, bool(admit(objects, policies))
+
+
+IMAGES = ["ray", "ray:2.52.0", "rayproject/ray", "rayproject/ray:latest", "rayproject/ray:2.52.0-gpu",
+          "docker.io/rayproject/ray:2.52.0", "localhost:5000/ray", "localhost:5000/ray:1", "localhost/ray:1",
+          "myacr.azurecr.io/ray/ray:2.52.0", "myacr.azurecr.io/ray@sha256:" + "a" * 64, "myacr.azurecr.io.evil/x:1",
+          "mcr.microsoft.com/oss/ray:1", "mcr.microsoft.com/ossx/ray:1", "busybox:1.37", "myreg:5000",
+          "MyACR.azurecr.io/ray:1", "ray:", "quay.io/rayproject/ray:2@sha256:" + "b" * 64]
+ALLOW = PolicySettings.from_dict({"allowedRegistries": ["myacr.azurecr.io", "docker.io/rayproject",
+                                                        "mcr.microsoft.com/oss/", "docker.io/library/busybox"]})
+# A capitalised registry host is denied by the twin (core CEL has no lowerAscii); docs/policies.md says so.
+STRICTER = {("image-registry-allowed", "MyACR.azurecr.io/ray:1")}
+
+
+@pytest.mark.parametrize("image", IMAGES)
+@pytest.mark.parametrize("policy_id", ["image-registry-allowed", "image-pinned"])
+def test_images(policy_id: str, image: str) -> None:
+    python, twin = verdicts(policy_id, {"containers": [{"name": "c", "image": image}]}, ALLOW)
+    if (policy_id, image) in STRICTER:
+        assert (python, twin) == (False, True)
+    else:
+        assert twin == python
+
+
+GPU = {"name": "c", "image": "x:1", "resources": {"limits": {"nvidia.com/gpu": 1}}}
+TOLERATIONS = [
+    [], [{"key": "nvidia.com/gpu", "operator": "Exists"}], [{"operator": "Exists"}],
+    [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
+    [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoExecute"}],
+    [{"key": "nvidia.com/gpu", "value": "absent"}], [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}],
+    [{"operator": "Exists", "effect": "NoExecute"}], [{"key": "", "operator": "Equal"}],
+]
+
+
+@pytest.mark.parametrize("tolerations", TOLERATIONS, ids=lambda t: json.dumps(t))
+@pytest.mark.parametrize("declared", [True, False])
+def test_gpu_tolerations(tolerations: list, declared: bool) -> None:
+    settings = PolicySettings.from_dict(
+        {"gpuTaint": {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}} if declared else {})
+    python, twin = verdicts("gpu-taint-toleration", {"containers": [GPU], "tolerations": tolerations}, settings)
+    assert twin == python
+
+
+@pytest.mark.parametrize(("request_", "limit"), [(1, 1), ("1", 1), ("2", "2.0"), (1, 2), (1, None), ("1", "1e0")])
+def test_gpu_requests_and_limits(request_, limit) -> None:
+    resources = {"requests": {"nvidia.com/gpu": request_}}
+    if limit is not None:
+        resources["limits"] = {"nvidia.com/gpu": limit}
+    python, twin = verdicts("gpu-resource-limits", {"containers": [{"name": "c", "image": "x:1",
+                                                                    "resources": resources}]}, PolicySettings())
+    assert twin == python
+
+
+@pytest.mark.parametrize("value", ["3600", "86400", "3599", "86401", "abc", "7200", 7200, "99999999999999999999"])
+def test_token_expiration(value) -> None:
+    text = json.dumps({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
+        "name": "sa", "namespace": "ray",
+        "annotations": {"azure.workload.identity/service-account-token-expiration": value}}})
+    objects = objects_from_text(text, "sa.yaml")
+    findings = run_release_policies(Release(objects, PolicySettings(), "1.33"),
+                                    [get_policy("workload-identity-token-expiration")])
+    policies = pair_policies(admission_objects(PolicySettings(), AdmissionOptions("ray"),
+                                               twins_of("workload-identity-token-expiration")))
+    assert bool(admit(objects, policies)) == bool(findings)
