@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from rayfleet.admission.twins import TWINS
 from rayfleet.cli.core import plan, validate
 from rayfleet.cli.preflight import preflight
 from rayfleet.cli.rollout import rollout
