@@ -31,7 +31,7 @@ def to_finding(policy: Policy, violation: Violation, context: FindingContext) ->
     release, obj = context.release, context.obj
     source = violation.source
     if source is None and release is not None and release.values is not None and violation.value is not None:
-        source = release.values.locate_value(violation.value)
+        source = release.values.locate_value(violation.value, obj.template if obj is not None else None)
     if source is None and obj is not None:
         source = obj.origin
     if source is None:
