@@ -93,10 +93,15 @@ def _start_worker(fleet: Fleet, engine: Engine | None, chosen: tuple[Policy, ...
     from .pipeline import region_checker
 
     _worker["fleet"] = fleet
-    _worker["check"], _worker["timings"] = region_checker(fleet, engine, chosen, crds)
+    try:
+        _worker["check"], _worker["timings"] = region_checker(fleet, engine, chosen, crds)
+    except Exception as exc:  # raised with the first chunk: a failing initializer would be restarted forever
+        _worker["error"] = exc
 
 
 def _check_chunk(names: Sequence[str]) -> list[RegionOutcome]:
+    if "error" in _worker:
+        raise _worker["error"]
     fleet: Fleet = _worker["fleet"]
     timings = _worker["timings"]
     by_name = {r.name: r for r in fleet.regions}

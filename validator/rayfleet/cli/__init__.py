@@ -117,7 +117,7 @@ class RayfleetGroup(click.Group):
         # click's own listing, from the summaries: --help imports no command module.
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(n) for n in names)
-        rows = [(n, click.utils.make_default_short_help(_BY_NAME[n].summary, limit)) for n in names]
+        rows = [(n, click.Command(n, help=_BY_NAME[n].summary).get_short_help_str(limit)) for n in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
