@@ -7,14 +7,12 @@ The public API is what this module exports; everything else may change.
     >>> result.exit_code(rayfleet.Severity.ERROR)
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from ._version import __version__
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .errors import EngineError, InputError, LiveCheckError, RayfleetError
     from .findings import Finding, ObjectRef, Severity, SourceLocation, Suppression
     from .fleet import Fleet, Region, load_fleet
@@ -39,17 +37,17 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_EXPORTS} - {"_importlib", "_typing"})
 
 
 __all__ = [

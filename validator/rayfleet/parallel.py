@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -85,16 +85,18 @@ class RegionOutcome:
     release: ReleaseObjects | None = None  # in-process only: a worker leaves it out (it holds the fleet)
 
 
+# (fleet, engine, policies, CRD folder) -> (the per-region check, the Timings it adds to)
+MakeChecker = Callable[..., tuple[Callable[[Any], "RegionOutcome"], Any]]
+
 # A worker's state, set once by ``_start_worker``.
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(fleet: Fleet, engine: Engine | None, chosen: tuple[Policy, ...], crds: Any) -> None:
-    from .pipeline import region_checker
-
+def _start_worker(make_checker: MakeChecker, fleet: Fleet, engine: Engine | None, chosen: tuple[Policy, ...],
+                  crds: Any) -> None:
     _worker["fleet"] = fleet
     try:
-        _worker["check"], _worker["timings"] = region_checker(fleet, engine, chosen, crds)
+        _worker["check"], _worker["timings"] = make_checker(fleet, engine, chosen, crds)
     except Exception as exc:  # raised with the first chunk: a failing initializer would be restarted forever
         _worker["error"] = exc
 
@@ -121,10 +123,13 @@ def chunks(names: Sequence[str], processes: int) -> list[list[str]]:
     return [list(names[i:i + size]) for i in range(0, len(names), size)]
 
 
-def check_in_pool(fleet: Fleet, names: Sequence[str], processes: int, engine: Engine | None,
-                  chosen: tuple[Policy, ...], crds: Any) -> Iterator[RegionOutcome]:
-    """Every region's outcome, in the order of ``names``, checked by ``processes`` workers."""
+def check_in_pool(make_checker: MakeChecker, fleet: Fleet, names: Sequence[str], processes: int,
+                  engine: Engine | None, chosen: tuple[Policy, ...], crds: Any) -> Iterator[RegionOutcome]:
+    """Every region's outcome, in the order of ``names``, checked by ``processes`` workers; each
+    worker builds its checker once with ``make_checker`` (``pipeline.region_checker``, a
+    module-level function, so it is sent by name)."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(processes, initializer=_start_worker, initargs=(fleet, engine, chosen, crds)) as pool:
+    initargs = (make_checker, fleet, engine, chosen, crds)
+    with context.Pool(processes, initializer=_start_worker, initargs=initargs) as pool:
         for outcomes in pool.imap(_check_chunk, chunks(names, processes)):
             yield from outcomes

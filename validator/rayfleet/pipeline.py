@@ -276,7 +276,8 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
     by_name = {r.name: r for r in selected_regions}
     processes = pool_size(jobs, len(selected_regions))
     if processes > 1 and picklable(fleet, engine, chosen):
-        outcomes: Iterable[RegionOutcome] = check_in_pool(fleet, list(by_name), processes, engine, chosen, crds)
+        outcomes: Iterable[RegionOutcome] = check_in_pool(region_checker, fleet, list(by_name), processes, engine,
+                                                          chosen, crds)
     else:
         check_region, _ = region_checker(fleet, engine, chosen, crds, timings)
 

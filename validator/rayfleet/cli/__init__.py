@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from .._version import __version__
+from .process import configure_client_logging, fail
 
 EPILOG = """\b
 Examples:
@@ -127,14 +128,12 @@ class RayfleetGroup(click.Group):
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
-            from .common import fail
-
             hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
             fail(exc.format_message() + hint)
-        except (click.ClickException, click.Abort) as exc:
-            from .common import fail
-
-            fail(exc.format_message() if isinstance(exc, click.ClickException) else "aborted")
+        except click.ClickException as exc:
+            fail(exc.format_message())
+        except click.Abort:
+            fail("aborted")
 
 
 @click.group(cls=RayfleetGroup, epilog=EPILOG,
@@ -146,8 +145,6 @@ class RayfleetGroup(click.Group):
 def main(verbose: bool) -> None:
     """Validate and roll out Ray on AKS across regions: one Helm release per region,
     rendered with Helm's own engine and checked before it ships."""
-    from .common import configure_client_logging
-
     configure_client_logging(verbose)
 
 
