@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .anyscale import AnyscaleRelease
@@ -122,6 +122,10 @@ class ReleaseObjects:
 
     def finding_context(self, violation: Violation) -> FindingContext:
         return FindingContext(self, self.object_for(violation.obj), self.region_name)
+
+    def with_anyscale(self, rendered: AnyscaleRelease) -> ReleaseObjects:
+        """This release with the Anyscale operator's objects added (so every release policy sees them)."""
+        return replace(self, objects=(*self.objects, *rendered.objects), anyscale=rendered)
 
 
 @dataclass(frozen=True)
