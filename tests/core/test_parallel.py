@@ -10,7 +10,7 @@ from rayfleet import parallel
 from rayfleet.errors import InputError
 from rayfleet.pipeline import validate_fleet
 from rayfleet.render import EmbeddedHelm
-from rayfleet.report import render_report
+from rayfleet.report import format_report
 
 from .helpers import REPO, copy_example, run_cli
 from .test_golden import TODAY, normalise
@@ -21,7 +21,7 @@ CRDS = REPO.parent / "shared" / "crds" / "kuberay"
 
 def _reports(jobs: int | None, fleet: Path = FLEET, **kwargs) -> str:
     result = validate_fleet(fleet, jobs=jobs, today=TODAY, crds=CRDS, **kwargs)
-    return normalise("".join(render_report(fmt, result) for fmt in ("text", "json", "sarif", "junit", "markdown")))
+    return normalise("".join(format_report(fmt, result) for fmt in ("text", "json", "sarif", "junit", "markdown")))
 
 
 def test_pool_gives_the_single_process_result_byte_for_byte():

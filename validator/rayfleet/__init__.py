@@ -19,7 +19,7 @@ if _typing.TYPE_CHECKING:
     from .pipeline import RegionRender, render_fleet, render_region, scan_manifests, validate_fleet
     from .plan import helm_command
     from .policies import ALL_POLICIES, Policy
-    from .report import FORMATS, render_report
+    from .report import FORMATS, format_report
     from .result import Result
 
 # Public name -> the module that defines it. Imported on first use, so ``import rayfleet`` (and the
@@ -32,7 +32,7 @@ _EXPORTS = {
                     "pipeline"),
     "helm_command": "plan",
     **dict.fromkeys(("ALL_POLICIES", "Policy"), "policies"),
-    **dict.fromkeys(("FORMATS", "render_report"), "report"),
+    **dict.fromkeys(("FORMATS", "format_report"), "report"),
     "Result": "result",
 }
 
@@ -68,11 +68,11 @@ __all__ = [
     "SourceLocation",
     "Suppression",
     "__version__",
+    "format_report",
     "helm_command",
     "load_fleet",
     "render_fleet",
     "render_region",
-    "render_report",
     "scan_manifests",
     "validate_fleet",
 ]
