@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import shutil
 import sys
@@ -58,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="largest size checkov and kubernetes-validate run at (default: 300; checkov takes "
                              "minutes and gigabytes beyond)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size, after one warm-up")
+    parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per tool and size, dropped (default: 1)")
     parser.add_argument("--quick", action="store_true", help="sizes 3,30 and 1 run: a smoke test")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="results folder")
     parser.add_argument("--checkov", metavar="PATH", default=None,
@@ -73,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes, args.runs = "3,30,60", 1
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
-    if not args.sizes or min(args.sizes) < 1 or args.runs < 1:
+    if not args.sizes or min(args.sizes) < 1 or args.runs < 1 or args.warmup < 0:
         parser.error("--sizes must be positive integers and --runs at least 1")
     return args
 
@@ -116,11 +118,13 @@ class Bench:
                                                                  else "not found") + ").")
         if self.kube_validate is None:
             self.results.notes.append("kubernetes-validate's CLI was not found; its row is missing.")
+        self.results.warmup = args.warmup
         self.rendered: dict[int, list[Path]] = {}
 
     def _repeat(self, tool: str, size: int, objects: int, command: list[str], **kwargs) -> Measurement:
-        log(f"{size} regions: {tool} ({self.args.runs} runs + 1 warm-up)")
-        measurement = repeat_command(tool, size, objects, command, runs=self.args.runs, **kwargs)
+        log(f"{size} regions: {tool} ({self.args.runs} runs + {self.args.warmup} warm-up)")
+        measurement = repeat_command(tool, size, objects, command, runs=self.args.runs, warmup=self.args.warmup,
+                                     **kwargs)
         self.results.measurements.append(measurement)
         log(f"  median wall {measurement.wall_median:.2f} s")
         return measurement
@@ -238,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, work)
         log(f"work folder {work}; rayfleet {bench.rayfleet}; checkov {bench.checkov or 'missing'}; "
             f"CRDs {args.crds or 'none'}")
+        before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         bench.startup()
         for size in args.sizes:
             bench.size(size)
@@ -246,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_profile:
             for size in sorted({min(args.sizes), max(n for n in args.sizes if n <= 300)}):
                 bench.profile(size)
+        after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        bench.results.load = f"{before} before, {after} after"
         for path in write_results(bench.results, args.out):
             log(f"wrote {path}")
     finally:
