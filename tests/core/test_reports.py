@@ -609,3 +609,21 @@ def test_group_by_region_and_summary_helpers():
     assert where(result.findings[1]) == "values/eastus2.yaml:7"
     assert where(Finding("p", Severity.ERROR, "m", "f", template=TEMPLATE)) == TEMPLATE
     assert where(Finding("p", Severity.ERROR, "m", "f")) == ""
+
+
+def test_sarif_of_a_scan_points_at_the_scanned_files():
+    policies = (get_policy("no-secret-objects"),)
+    findings = [Finding("no-secret-objects", Severity.ERROR, "a", "f", obj=SECRET),
+                Finding("no-secret-objects", Severity.ERROR, "b", "f", obj=DEPLOY, source=SourceLocation("<stdin>", 3))]
+    scan = Result("scan", findings, [RegionSummary(None, 2)], policies, inputs=("manifests/a.yaml", "b.yaml"),
+                  stdin_name="k8s/piped.yaml")
+    text = render_report("sarif", scan)
+    assert text.startswith('{\n  "$schema": ') and text.endswith("}\n")  # two-space indents: readable diffs
+    run = json.loads(text)["runs"][0]
+    assert run["automationDetails"] == {"id": "rayfleet/scan/"}
+    locations = {r["message"]["text"]: r["locations"][0]["physicalLocation"] for r in run["results"]}
+    assert locations["b (Deployment/ray/api)"] == _physical("k8s/piped.yaml", 3)
+    assert locations["a (Secret/ray/creds)"] == _physical("manifests/a.yaml", 1)
+    piped = Result("scan", findings[:1], [RegionSummary(None, 1)], policies, inputs=("-",))
+    [only] = json.loads(render_report("sarif", piped))["runs"][0]["results"]
+    assert only["locations"][0]["physicalLocation"] == _physical("rayfleet-stdin.yaml", 1)
