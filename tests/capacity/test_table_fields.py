@@ -1,0 +1,140 @@
+"""The capacity table, failover and quota breaches field by field on a two-region fleet worked
+out by hand: every row's GPUs, vCPUs, quota and headroom, the fleet totals, the notes."""
+
+from __future__ import annotations
+
+from dataclasses import astuple
+
+import pytest
+from rayfleet.capacity import capacity_table, failover_outcomes, quota_breaches, region_demand
+from rayfleet.capacity.quota import REGIONAL, SPOT, quota_families
+from rayfleet.capacity.table import CapacityRow
+from rayfleet.fleet import Quota
+
+from tests.capacity.builders import build, group, ray_cluster, region
+
+H100 = "Standard_NC40ads_H100_v5"  # 40 vCPUs, 1 GPU "H100 NVL 94GB"
+H100_FAMILY = "StandardNCadsH100v5Family"
+T4 = "Standard_NC4as_T4_v3"  # 4 vCPUs, 1 GPU "T4 16GB"
+D8 = "Standard_D8s_v5"  # 8 vCPUs, family standardDSv5Family
+DS = "standardDSv5Family"
+H100_MODEL, T4_MODEL = "H100 NVL 94GB", "T4 16GB"
+
+
+@pytest.fixture(scope="module")
+def view(tmp_path_factory):
+    east = ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=3),
+                               group("t4spot", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=2, spot=True)],
+                       head_vm=D8)
+    west = ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=1),
+                               group("cpu", None, cpu="6", max_replicas=2),
+                               group("odd", "Standard_Nope", cpu="2", max_replicas=1)], head_vm=D8)
+    return build(tmp_path_factory.mktemp("fleet"), [
+        # east sits exactly at its regional quota (128 = 8 + 120): at the limit fits
+        region("east", [east], quota={"families": {H100_FAMILY: 200, DS: 8}, "regionalVCpus": 128, "spotVCpus": 10},
+               peers=["west"]),
+        region("west", [west], quota={"families": {H100_FAMILY: 160, DS: 16}, "regionalVCpus": 200},
+               peers=["east"])])
+
+
+def test_demand_per_group_and_region(view):
+    east = region_demand(view.releases["east"])
+    by_group = {g.group: g for g in east.groups}
+    assert {name: (g.max_pods, g.nodes, g.vcpus, g.gpus, g.spot) for name, g in by_group.items()} == {
+        "head": (1, 1, 8, 0, False), "h": (3, 3, 120, 3, False), "t4spot": (2, 2, 8, 2, True)}
+    assert east.family_vcpus == {DS.lower(): 8, H100_FAMILY.lower(): 120}
+    assert (east.regional_vcpus, east.spot_vcpus, east.gpus) == (128, 8, 5)
+    west = {g.group: g for g in region_demand(view.releases["west"]).groups}
+    assert (west["cpu"].vm, west["cpu"].vm_size_name, west["cpu"].vcpus, west["cpu"].nodes) == (None, None, 12, 0)
+    assert (west["odd"].vm_size_name, west["odd"].vcpus) == ("Standard_Nope", 2)
+    assert west["h"].describe() == "1 x Standard_NC40ads_H100_v5 for worker group 'h' of RayCluster/ray"
+    assert west["cpu"].describe() == "12 vCPUs of CPU requests for worker group 'cpu' of RayCluster/ray"
+    assert by_group["head"].label == "head of RayCluster/ray"
+
+
+def test_failover_outcomes_field_by_field(view):
+    outcomes = failover_outcomes(view)
+    east = outcomes["east"]
+    assert east.absorbed and east.peers == ("west",) and east.unchecked is None and east.unusable_peers == {}
+    # the costliest VM size first
+    assert [(a.group.group, a.placed, a.nodes_short, a.gpus_needed, a.gpus_placed) for a in east.groups] == [
+        ("h", {"west": 3}, 0, 3, 3), ("t4spot", {"west": 2}, 0, 2, 2)]
+    assert (east.gpus_needed, east.gpus_placed) == (5, 5)
+    assert east.vcpus_taken("west") == {(H100_FAMILY.lower(), False): 120, (REGIONAL, False): 120, (SPOT, True): 8}
+    west = outcomes["west"]
+    # east's family has room (200 - 120) but its regional quota is used up to the last vCPU
+    assert not west.absorbed
+    assert [(a.group.group, a.placed, a.nodes_short) for a in west.groups] == [("h", {}, 1)]
+    assert west.vcpus_taken("east") == {}
+    assert west.message == ("if it is lost, its failover peers (east) cannot absorb its GPU demand: 0 of its 1 "
+                            "H100 NVL 94GB GPUs (Standard_NC40ads_H100_v5) fit in the peers' spare quota, 1 short")
+
+
+def test_capacity_rows_totals_and_notes(view):
+    table = capacity_table(view)
+    assert table.quota_source == "fleet file"
+    assert [astuple(r) for r in table.rows] == [
+        ("east", DS, "family", (), 0, 8, 8, 0),
+        ("east", H100_FAMILY, "family", (H100_MODEL,), 3, 120, 200, 80),
+        ("east", REGIONAL, "regional", (H100_MODEL,), 3, 128, 128, 0),
+        ("east", SPOT, "spot", (T4_MODEL,), 2, 8, 10, 2),
+        # west hosts east's H100 nodes and spot nodes if east is lost: its headroom is what is left after
+        ("west", DS, "family", (), 0, 8, 16, 8),
+        ("west", H100_FAMILY, "family", (H100_MODEL,), 1, 40, 160, 0),
+        ("west", REGIONAL, "regional", (H100_MODEL,), 1, 62, 200, 18)]
+    assert [astuple(r) for r in table.totals] == [
+        ("fleet", DS, "family", (), 0, 16, 24, None),
+        ("fleet", H100_FAMILY, "family", (H100_MODEL,), 4, 160, 360, None),
+        ("fleet", REGIONAL, "regional", (H100_MODEL,), 4, 190, 328, None),
+        ("fleet", SPOT, "spot", (T4_MODEL,), 2, 8, 10, None)]
+    assert table.notes == (
+        "west: worker group 'cpu' of RayCluster/ray: it selects no VM size; counted by CPU requests only",
+        "west: worker group 'odd' of RayCluster/ray: VM size 'Standard_Nope' is unknown; counted by CPU requests only")
+    assert capacity_table(view, quota_source="live").quota_source == "live"
+
+
+def test_no_quota_means_no_limit_and_no_fleet_total(tmp_path):
+    cluster = ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=None, replicas=2)])
+    view = build(tmp_path, [region("a", [cluster], quota={"families": {H100_FAMILY: 100}}), region("b", [cluster])])
+    table = capacity_table(view)
+    assert [astuple(r) for r in table.rows] == [
+        ("a", H100_FAMILY, "family", (H100_MODEL,), 2, 80, 100, 20),
+        ("a", REGIONAL, "regional", (H100_MODEL,), 2, 84, None, None),  # the head: 4 CPUs, no VM size
+        ("b", H100_FAMILY, "family", (H100_MODEL,), 2, 80, None, None),
+        ("b", REGIONAL, "regional", (H100_MODEL,), 2, 84, None, None)]
+    assert [(r.quota_name, r.max_vcpus, r.quota) for r in table.totals] == [(H100_FAMILY, 160, None),
+                                                                            (REGIONAL, 168, None)]
+    assert table.notes == ("a: worker group 'h' of RayCluster/ray sets no maxReplicas; counted at 2 pods",
+                           "b: worker group 'h' of RayCluster/ray sets no maxReplicas; counted at 2 pods")
+
+
+@pytest.mark.parametrize(("quota", "vcpus", "pct", "fits"), [
+    (None, 10, None, None), (0, 0, 0.0, True), (0, 1, None, False), (40, 39, 97.5, True), (40, 40, 100.0, True),
+    (40, 41, 102.5, False)])
+def test_used_percent_and_fit_at_the_limit(quota, vcpus, pct, fits):
+    row = CapacityRow("r", REGIONAL, "regional", (), 0, vcpus, quota)
+    assert row.used_pct == pct and row.fits is fits
+
+
+def test_quota_breaches_name_the_quota_the_demand_and_the_excess(view):
+    east = region_demand(view.releases["east"])
+    assert quota_breaches(east, Quota(families={H100_FAMILY: 120, DS: 8}, regional_vcpus=128, spot_vcpus=8)) == []
+    breaches = quota_breaches(east, Quota(families={H100_FAMILY: 119}, regional_vcpus=127, spot_vcpus=7))
+    assert [(b.kind, b.name, b.demand, b.quota, b.excess, b.family_key) for b in breaches] == [
+        ("family", DS, 8, 0, 8, DS.lower()), ("family", H100_FAMILY, 120, 119, 1, H100_FAMILY.lower()),
+        ("regional", REGIONAL, 128, 127, 1, None), ("spot", SPOT, 8, 7, 1, None)]
+    assert breaches[0].message == ("family standardDSv5Family: max 8 vCPUs (1 x Standard_D8s_v5 for head of "
+                                   "RayCluster/ray) exceed no quota (0 vCPUs) by 8")
+    assert breaches[2].message == (
+        "total regional vCPUs: max 128 vCPUs (1 x Standard_D8s_v5 for head of RayCluster/ray; 3 x "
+        "Standard_NC40ads_H100_v5 for worker group 'h' of RayCluster/ray) exceed the quota of 127 by 1")
+    assert breaches[3].message == ("regional spot vCPUs: max 8 vCPUs (2 x Standard_NC4as_T4_v3 for worker group "
+                                   "'t4spot' of RayCluster/ray) exceed the quota of 7 by 1")
+    assert [g.group for g in breaches[2].groups] == ["head", "h"]
+
+
+def test_quota_families_keep_the_larger_of_two_spellings():
+    quota = Quota(families={"Standard NCADS H100 v5 Family": 10, H100_FAMILY: 30, DS: 5})
+    assert quota_families(quota) == {H100_FAMILY.lower(): 30, DS.lower(): 5}
+    assert quota_families(Quota(families={H100_FAMILY: 30, "standard ncadsh100v5 family": 10})) == {
+        H100_FAMILY.lower(): 30}
