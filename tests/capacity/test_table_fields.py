@@ -138,3 +138,30 @@ def test_quota_families_keep_the_larger_of_two_spellings():
     assert quota_families(quota) == {H100_FAMILY.lower(): 30, DS.lower(): 5}
     assert quota_families(Quota(families={H100_FAMILY: 30, "standard ncadsh100v5 family": 10})) == {
         H100_FAMILY.lower(): 30}
+
+
+def test_check_capacity_result_notes_regions_and_live_quota_origins(view):
+    from rayfleet.commands.quota import CAPACITY_POLICIES, check_capacity
+
+    result, table = check_capacity(view)
+    assert result.command == "quota" and [p.id for p in result.policies] == list(CAPACITY_POLICIES)
+    assert [(r.name, r.objects) for r in result.regions] == [("east", 1), ("west", 1)]
+    assert result.capacity is table and table.quota_source == "fleet file"
+    assert result.notes == [*table.notes, "quota from the fleet file"]
+    failover = [f for f in result.findings if f.policy == "failover-headroom"]
+    assert [f.region for f in failover] == ["west"]
+    unknown = [f for f in result.findings if f.policy == "unknown-vm-size"]
+    assert [f.region for f in unknown] == ["west"]
+    tight = build_tight(view)
+    result, table = check_capacity(tight, quota_source="live", quota_origins={"east": "https://arm/usages/east"})
+    assert table.quota_source == "live" and result.notes[-1] == "quota: live"
+    quota = [f for f in result.findings if f.policy == "gpu-quota-fit"]
+    # the live figures replaced east's quota (west's still fits), and east's findings point at where they came from
+    assert {f.region for f in quota} == {"east"} and len(quota) == 3
+    assert {str(f.source) for f in quota} == {"https://arm/usages/east"}
+
+
+def build_tight(view):
+    from rayfleet.capacity import with_quotas
+
+    return with_quotas(view, {"east": Quota(families={H100_FAMILY: 40}, regional_vcpus=50)})
