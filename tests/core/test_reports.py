@@ -346,8 +346,14 @@ def test_json_report_every_field_and_section():
 
     result = _full()
     result.regions.append(RegionSummary(None, 2))  # a scan's pseudo-region: objects count, regions do not
-    document = json.loads(render_report("json", result))
+    text = render_report("json", result)
+    assert text.startswith('{\n  "$schema": ') and text.endswith("}\n")  # two-space indents
+    document = json.loads(text)
     jsonschema.Draft7Validator(load_schema("report.schema.json")).validate(document)
+    # keys in the documented order, not sorted
+    assert list(document) == ["$schema", "tool", "summary", "regions", "skippedPolicies", "findings"]
+    assert list(document["findings"][0]) == ["policy", "severity", "region", "object", "path", "message",
+                                             "remediation", "source", "suppressed"]
     assert document["$schema"] == SCHEMA_ID
     assert document["tool"] == {"name": "rayfleet", "version": result.tool_version, "command": "validate"}
     assert document["summary"] == {"error": 2, "warning": 2, "info": 1, "suppressed": 1, "regions": 3,
