@@ -245,3 +245,67 @@ def test_report_status_for_every_kind_of_run(plans):
                                                   RegionStatus.BLOCKED]
     report = execute_rollout(plans, gate=Gate(raise_at={"a": "crds"}), deployer=Deployer())
     assert report.status == "error" and [o.status for o in report.regions][1:] == [RegionStatus.NOT_STARTED] * 2
+
+
+@pytest.fixture(scope="module")
+def tiny_fleet(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    return load_fleet(write_fleet(folder, [region("a", []), region("b", []), region("c", [])]))
+
+
+def _validation(*findings: Finding):
+    from rayfleet.result import RegionSummary, Result
+
+    def validate(fleet, regions=None):
+        assert regions is not None
+        return Result("validate", list(findings), [RegionSummary(n, 7) for n in regions if n != "c"], (),
+                      notes=["validated"])
+    return validate
+
+
+def test_rollout_fleet_refuses_on_validation_errors(tiny_fleet):
+    from rayfleet.commands.rollout import rollout_fleet
+
+    error = Finding("render-error", Severity.ERROR, "boom", "fix", region="a")
+    deployer = Deployer()
+    result = rollout_fleet(tiny_fleet, deployer=deployer, gate=Gate(), releases={},
+                           validate=_validation(error, _warning("b")))
+    report = result.rollout
+    assert report.status == "refused" and not report.ok and deployer.calls == []
+    assert report.finished == report.started
+    assert [o.status for o in report.regions] == [RegionStatus.NOT_STARTED] * 3
+    assert report.validation == {"info": 0, "warning": 1, "error": 1}
+    assert result.command == "rollout" and result.findings == [error, _warning("b")]
+    assert result.notes == ["validated"]
+    # objects as validate counted them; a region validate did not count shows none
+    assert [(r.name, r.objects) for r in result.regions] == [("a", 7), ("b", 7), ("c", 0)]
+    # a warning alone does not refuse
+    result = rollout_fleet(tiny_fleet, deployer=Deployer(), gate=Gate(), releases={},
+                           validate=_validation(_warning("b")))
+    assert result.rollout.status == "succeeded"
+
+
+def test_rollout_fleet_selects_regions_and_passes_timeout_and_helm(tiny_fleet):
+    from rayfleet.commands.rollout import rollout_fleet
+    from rayfleet.errors import EngineError
+
+    deployer = Deployer()
+    deployer.executable, deployer.helm4 = "/opt/helm4", True
+    gate = Gate(findings={"b": [_warning("b")]})
+    result = rollout_fleet(tiny_fleet, regions=["b", "c"], timeout=300, deployer=deployer, gate=gate, releases={},
+                           validate=_validation())
+    report = result.rollout
+    assert [o.name for o in report.regions] == ["b", "c"] and deployer.calls == ["b", "c"]
+    assert (report.helm, report.helm4, report.status) == ("/opt/helm4", True, "succeeded")
+    assert result.findings == [_warning("b")]  # preflight findings join the validation's
+    command = result.regions[0].helm_command
+    assert command.startswith("/opt/helm4 upgrade --install ray ") and "--timeout 300s" in command
+    assert "--rollback-on-failure" in command
+    assert [p.timeout for p in (o.plan for o in report.regions)] == [300, 300]
+    with pytest.raises(EngineError, match="needs a Helm deployer"):
+        rollout_fleet(tiny_fleet, gate=Gate(), releases={}, validate=_validation())
+    # an offline dry run needs neither a deployer nor a gate: nothing is read
+    result = rollout_fleet(tiny_fleet, dry_run=True, preflight=False, releases={}, validate=_validation())
+    assert result.rollout.status == "planned" and result.rollout.dry_run
+    assert result.regions[0].helm_command.startswith("helm upgrade --install ray ")
+    assert "--timeout 600s" in result.regions[0].helm_command  # the default --timeout
