@@ -141,3 +141,19 @@ def test_selected_regions_only(fleet_and_releases):
         ("eastus2-copy", "ray", "rg-given"), ("eastus2-copy", "stranger", None), ("eastus2-copy", "ext", None)]
     assert not any("norender" in n for n in plan.notes)
     assert plan_credentials(fleet, releases, regions=[]).credentials == ()
+
+
+def test_identity_check_without_live_keeps_the_selected_regions(fleet_and_releases):
+    from rayfleet.commands.identity import run_identity_check
+
+    fleet, releases = fleet_and_releases
+    result = run_identity_check(fleet, releases, regions=["westus3", "norender"])
+    assert result.command == "identity check"
+    assert [p.id for p in result.policies] == ["federated-credential-limit"]
+    assert [(r.name, r.objects, r.rendered) for r in result.regions] == [("westus3", 5, True), ("norender", 0, False)]
+    plan = plan_credentials(fleet, releases)
+    assert result.identity_plan.credentials == tuple(c for c in plan.credentials if c.region == "westus3")
+    assert result.identity_plan.notes == plan.notes  # the plan's notes are the whole fleet's
+    assert result.notes[:len(plan.notes)] == list(plan.notes)
+    assert result.notes[-1].startswith("live checks skipped: add --live")
+    assert result.findings == [] and result.role_assignments == () and result.clusters is None
