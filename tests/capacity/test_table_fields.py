@@ -165,3 +165,23 @@ def build_tight(view):
     from rayfleet.capacity import with_quotas
 
     return with_quotas(view, {"east": Quota(families={H100_FAMILY: 40}, regional_vcpus=50)})
+
+
+def test_a_peer_quota_is_used_up_group_by_group(tmp_path):
+    lost = ray_cluster("ray", [group("big", H100, gpus=1, cpu="36", max_replicas=2),
+                               group("small", H100, gpus=1, cpu="36", max_replicas=1),
+                               group("s1", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=2, spot=True),
+                               group("s2", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=1, spot=True)])
+    idle = ray_cluster("ray", [group("cpu", D8, cpu="4", max_replicas=1)])
+    view = build(tmp_path, [
+        region("lost", [lost], peers=["peer"]),
+        # room for exactly two H100 nodes and two spot T4 nodes after its own demand (8 + 4 head vCPUs)
+        region("peer", [idle], quota={"families": {H100_FAMILY: 80, DS: 8}, "spotVCpus": 8})])
+    outcome = failover_outcomes(view)["lost"]
+    assert [(a.group.group, a.placed, a.nodes_short) for a in outcome.groups] == [
+        ("big", {"peer": 2}, 0), ("small", {}, 1), ("s1", {"peer": 2}, 0), ("s2", {}, 1)]
+    assert not outcome.absorbed
+    assert outcome.message == (
+        "if it is lost, its failover peers (peer) cannot absorb its GPU demand: 2 of its 3 H100 NVL 94GB GPUs "
+        "(Standard_NC40ads_H100_v5) fit in the peers' spare quota, 1 short; 2 of its 3 T4 16GB spot GPUs "
+        "(Standard_NC4as_T4_v3) fit in the peers' spare spot vCPUs, 1 short")

@@ -513,6 +513,7 @@ def test_text_report_lines_columns_and_wrapping(monkeypatch: pytest.MonkeyPatch)
         "  warning waiver-unmatched  waiver #1 matches no finding",
     ]
     assert lines[20:23] == ["          fleets/prod.yaml:40", "          fix: Remove it.", ""]
+    assert [line.split(" ")[0] for line in lines[24:28]] == ["region", "eastus2", "westus3", "centralus"]  # flush left
     table = [line.split() for line in lines[23:28]]
     assert table[0] == ["rayfleet", "validate"]
     assert table[1] == ["region", "objects", "errors", "warnings", "info", "waived"]
