@@ -185,3 +185,50 @@ def test_a_peer_quota_is_used_up_group_by_group(tmp_path):
         "if it is lost, its failover peers (peer) cannot absorb its GPU demand: 2 of its 3 H100 NVL 94GB GPUs "
         "(Standard_NC40ads_H100_v5) fit in the peers' spare quota, 1 short; 2 of its 3 T4 16GB spot GPUs "
         "(Standard_NC4as_T4_v3) fit in the peers' spare spot vCPUs, 1 short")
+
+
+def _groups(tmp_path, groups):
+    view = build(tmp_path, [region("r", [ray_cluster("ray", groups)])])
+    return {g.group: g for g in region_demand(view.releases["r"]).groups}
+
+
+def _spot_affinity(*values: str) -> dict:
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "In",
+                               "values": list(values)}]}]}}}
+
+
+def _with_affinity(g: dict, affinity: dict) -> dict:
+    g["template"]["spec"]["affinity"] = affinity
+    return g
+
+
+@pytest.mark.parametrize(("values", "spot"), [(("spot",), True), (("Spot", "spot"), True),
+                                              (("spot", "regular"), False), ((), False)])
+def test_spot_by_node_affinity_only_when_every_value_is_spot(tmp_path, values, spot):
+    demand = _groups(tmp_path, [_with_affinity(group("g", T4, gpus=1, cpu="3", memory="8Gi"), _spot_affinity(*values))])
+    assert demand["g"].spot is spot
+
+
+def test_spot_by_node_selector_ignores_case(tmp_path):
+    g = group("g", T4, gpus=1, cpu="3", memory="8Gi", extra_selector={"kubernetes.azure.com/scalesetpriority": "Spot"})
+    assert _groups(tmp_path, [g])["g"].spot is True
+
+
+@pytest.mark.parametrize(("hosts", "pods"), [(2**62, 2**62), (2**63, 1), (-(2**63), 1), (3, 3)])
+def test_num_of_hosts_beyond_int64_is_not_a_count(tmp_path, hosts, pods):
+    g = group("g", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=1, numOfHosts=hosts)
+    assert _groups(tmp_path, [g])["g"].max_pods == pods
+
+
+def test_negative_max_replicas_is_no_pods_and_no_nodes(tmp_path):
+    g = _groups(tmp_path, [group("g", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=-1)])["g"]
+    assert (g.max_pods, g.nodes, g.vcpus, g.gpus, g.unbounded) == (0, 0, 0, 0, False)
+
+
+def test_a_fleet_vm_size_without_memory_packs_by_cpu_only(tmp_path):
+    sizes = {"Standard_Custom_Big": {"vcpus": 16, "gpus": 0, "family": "customFamily"}}
+    view = build(tmp_path, [region("r", [ray_cluster("ray", [group("g", "Standard_Custom_Big", cpu="4", memory="900Gi",
+                                                                     max_replicas=8)])])], vm_sizes=sizes)
+    g = {d.group: d for d in region_demand(view.releases["r"]).groups}["g"]
+    assert (g.pods_per_node, g.nodes, g.vcpus, g.problem) == (4, 2, 32, None)
