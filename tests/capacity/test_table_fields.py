@@ -232,3 +232,96 @@ def test_a_fleet_vm_size_without_memory_packs_by_cpu_only(tmp_path):
                                                                      max_replicas=8)])])], vm_sizes=sizes)
     g = {d.group: d for d in region_demand(view.releases["r"]).groups}["g"]
     assert (g.pods_per_node, g.nodes, g.vcpus, g.problem) == (4, 2, 32, None)
+
+
+# --- the capacity table as JSON, text and Markdown (report/capacity.py)
+
+def _report_table():
+    from rayfleet.capacity.table import CapacityTable
+
+    rows = (CapacityRow("east", "FamA", "family", ("H100",), 3, 120, 100, -20),  # over its quota
+            CapacityRow("east", REGIONAL, "regional", (), 0, 8, None, None),  # no quota
+            CapacityRow("east", SPOT, "spot", ("A10", "T4"), 2, 0, 0, 0),  # 0 of 0: fits
+            CapacityRow("west", "FamA", "family", (), 0, 5, 0, None),  # 5 of 0: over, no percentage
+            CapacityRow("west", REGIONAL, "regional", (), 0, 91, 100, 9),  # above 90%: a warning colour
+            CapacityRow("west", SPOT, "spot", (), 0, 1, 3, 2))  # 33.3%
+    totals = (CapacityRow("fleet", "FamA", "family", ("H100",), 3, 125, 100, None),)
+    return CapacityTable(rows, totals, ("a note " + "word " * 30,), "live")
+
+
+def test_capacity_as_json_every_field():
+    from rayfleet.report.capacity import capacity_to_dict
+
+    data = capacity_to_dict(_report_table())
+    assert data["quotaSource"] == "live" and data["notes"] == list(_report_table().notes)
+    assert data["rows"][0] == {"region": "east", "quota": "FamA", "kind": "family", "gpuModels": ["H100"],
+                               "maxGpus": 3, "maxVCpus": 120, "limit": 100, "usedPercent": 120.0,
+                               "headroomAfterFailover": -20}
+    assert [r["usedPercent"] for r in data["rows"]] == [120.0, None, 0.0, None, 91.0, 33.3]
+    assert [r["limit"] for r in data["rows"]] == [100, None, 0, 0, 100, 3]
+    assert data["totals"] == [{"region": "fleet", "quota": "FamA", "kind": "family", "gpuModels": ["H100"],
+                               "maxGpus": 3, "maxVCpus": 125, "limit": 100, "usedPercent": 125.0,
+                               "headroomAfterFailover": None}]
+
+
+def test_capacity_as_markdown_marks_what_is_over():
+    from rayfleet.capacity.table import CapacityTable
+    from rayfleet.report.capacity import capacity_markdown
+
+    lines = capacity_markdown(_report_table())
+    assert lines[:4] == ["### GPU capacity (quota: live)", "",
+                         "| Region | Quota | GPU | Max GPUs | Max vCPUs | Quota vCPUs | Used | After failover |",
+                         "|---|---|---|---:|---:|---:|---:|---:|"]
+    assert lines[4:] == [
+        "| east | FamA | H100 | 3 | 120 | 100 | **120% over** | -20 |",
+        f"| east | {REGIONAL} | - | 0 | 8 | - | - | - |",
+        f"| east | {SPOT} | A10, T4 | 2 | 0 | 0 | 0% | 0 |",
+        "| west | FamA | - | 0 | 5 | 0 | **- over** | - |",
+        f"| west | {REGIONAL} | - | 0 | 91 | 100 | 91% | 9 |",
+        f"| west | {SPOT} | - | 0 | 1 | 3 | 33% | 2 |",
+        "| fleet | FamA | H100 | 3 | 125 | 100 | **125% over** | - |", ""]
+    assert capacity_markdown(CapacityTable((), ())) == []
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("│┃").replace("┃", "│").split("│")]
+
+
+def test_capacity_as_text_grid_colours_and_records():
+    from rayfleet.report.capacity import capacity_table_text
+
+    text = capacity_table_text(_report_table(), width=200)
+    lines = text.splitlines()
+    assert lines[0].rstrip() == "GPU capacity (quota: live)"
+    header = next(line for line in lines if "region" in line and "after failover" in line)
+    assert _cells(header) == ["region", "quota", "GPU", "max GPUs", "max vCPUs", "quota vCPUs", "used",
+                              "after failover"]
+    rows = [_cells(line) for line in lines if line.strip().startswith("│")]
+    assert rows == [
+        ["east", "FamA", "H100", "3", "120", "100", "120%", "-20"],
+        ["east", REGIONAL, "-", "0", "8", "-", "-", "-"],
+        ["east", SPOT, "A10, T4", "2", "0", "0", "0%", "0"],
+        ["west", "FamA", "-", "0", "5", "0", "over", "-"],
+        ["west", REGIONAL, "-", "0", "91", "100", "91%", "9"],
+        ["west", SPOT, "-", "0", "1", "3", "33%", "2"],
+        ["fleet", "FamA", "H100", "3", "125", "100", "125%", "-"]]
+    # the totals are a section of their own: a rule between the last region row and the fleet row
+    fleet_at = next(i for i, line in enumerate(lines) if "│ fleet" in line)
+    assert lines[fleet_at - 1].startswith("├─") and "│ west" in lines[fleet_at - 2]
+    # names left-aligned, numbers right-aligned
+    east = next(line for line in lines if "│ east " in line and "FamA" in line)
+    assert east.startswith("│ east   │ FamA      ") and "│        3 │       120 │" in east
+    notes = [line for line in lines if line.startswith("note: ")]
+    assert notes and all(len(line) <= 200 for line in lines)
+    coloured = capacity_table_text(_report_table(), width=200, color=True).splitlines()
+    red = [line for line in coloured if "\x1b[31m" in line]
+    yellow = [line for line in coloured if "\x1b[33m" in line]
+    assert len(red) == 3 and len(yellow) == 1 and "91" in yellow[0]
+    # too narrow for the grid: one record per row, nothing cut
+    narrow = capacity_table_text(_report_table(), width=60).splitlines()
+    assert narrow[0] == "GPU capacity (quota: live)"
+    assert narrow[1] == "east  FamA"
+    assert narrow[2].startswith("  GPU H100 · max GPUs 3 · max vCPUs 120 · quota vCPUs 100")
+    assert "used 120%" in " ".join(narrow[2:4]) and all(len(line) <= 60 for line in narrow)
+    note = next(i for i, line in enumerate(narrow) if line.startswith("note: a note"))
+    assert narrow[note + 1].startswith("      word") and not narrow[note + 1].startswith("       ")
