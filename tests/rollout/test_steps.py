@@ -309,3 +309,71 @@ def test_rollout_fleet_selects_regions_and_passes_timeout_and_helm(tiny_fleet):
     assert result.rollout.status == "planned" and result.rollout.dry_run
     assert result.regions[0].helm_command.startswith("helm upgrade --install ray ")
     assert "--timeout 600s" in result.regions[0].helm_command  # the default --timeout
+
+
+# --- the rollout report as JSON (report/rollout.py)
+
+@pytest.mark.parametrize(("statuses", "state"), [
+    ({RegionStatus.PLANNED}, "planned"), (set(), "planned"),
+    ({RegionStatus.SUCCEEDED}, "succeeded"), ({RegionStatus.CHECKED}, "checked"),
+    ({RegionStatus.SUCCEEDED, RegionStatus.FAILED}, "failed"), ({RegionStatus.CHECKED, RegionStatus.BLOCKED}, "failed"),
+    ({RegionStatus.NOT_STARTED}, "not-started"), ({RegionStatus.SUCCEEDED, RegionStatus.NOT_STARTED}, "partial"),
+    ({RegionStatus.SUCCEEDED, RegionStatus.CHECKED}, "partial")])
+def test_wave_state(statuses, state):
+    from rayfleet.report.rollout import _wave_state
+
+    assert _wave_state(statuses) == state
+
+
+def test_rollout_report_every_field(plans):
+    from datetime import timedelta
+
+    from rayfleet.report.rollout import REPORT_SCHEMA, rollout_json, rollout_to_dict
+
+    gate = Gate(findings={"b": [Finding("p", Severity.ERROR, "no", "fix", region="b", path="spec.x"),
+                                _warning("b", waived=True)]})
+    report = execute_rollout(plans, gate=gate, deployer=Deployer(), fleet_path="f.yaml", helm="h")
+    report.finished = report.started + timedelta(seconds=1.23456)
+    report.validation = {"error": 0, "warning": 2, "info": 0}
+    text = rollout_json(report)
+    assert text.startswith('{\n  "schema": ') and text.endswith("}\n")
+    import json as _json
+    data = _json.loads(text)
+    assert data == rollout_to_dict(report)
+    assert (data["schema"], data["tool"]["name"], data["fleet"], data["dryRun"], data["status"], data["error"]) == (
+        REPORT_SCHEMA, "rayfleet", "f.yaml", False, "failed", None)
+    assert data["startedAt"] == report.started.isoformat(timespec="seconds")
+    assert data["durationSeconds"] == 1.235 and data["validation"] == {"error": 0, "warning": 2, "info": 0}
+    assert data["stoppedAt"] == {"wave": 2, "region": "b", "step": "preflight"}
+    assert data["waves"] == [{"wave": 1, "status": "succeeded", "regions": ["a"]},
+                             {"wave": 2, "status": "failed", "regions": ["b", "c"]}]
+    a, b, c = data["regions"]
+    assert (a["name"], a["wave"], a["status"], a["message"], a["release"], a["namespace"]) == (
+        "a", 1, "succeeded", "", "ray", "ray")
+    assert a["revision"] == 4 and a["helmStatus"] == "deployed"
+    assert a["rayCluster"] == {"name": "rc", "ready": True, "found": True, "state": "ready", "conditions": {},
+                               "reason": "", "waitedSeconds": 0.0}
+    assert a["command"] == plans[0].command(helm="h")  # the deployer gave no command: the plan's, with the helm used
+    assert [s["name"] for s in a["steps"]] == ["preflight", "crds", "deploy", "readiness"]
+    assert a["steps"][2] == {"name": "deploy", "status": "passed", "durationSeconds": round(
+        report.regions[0].steps[2].seconds, 3), "message": "revision 4"}
+    assert b["status"] == "failed" and b["revision"] is None and b["helmStatus"] is None
+    assert b["rayCluster"] == {"name": "rc"}  # not waited for: only its name
+    assert b["findings"] == [
+        {"policy": "p", "severity": "error", "message": "no", "region": "b", "object": None, "path": "spec.x",
+         "waived": False},
+        {"policy": "preflight-x", "severity": "warning", "message": "a warning", "region": "b", "object": None,
+         "path": None, "waived": True}]
+    assert c["status"] == "not-started" and c["steps"] == []
+    from dataclasses import replace
+    bare = execute_rollout([replace(plans[0], raycluster=None)], gate=None, deployer=None, dry_run=True,
+                           preflight=False)
+    assert rollout_to_dict(bare)["regions"][0]["rayCluster"] is None
+    assert rollout_to_dict(bare)["stoppedAt"] is None
+    deployed = execute_rollout(plans[:1], gate=Gate(), deployer=CommandDeployer())
+    assert rollout_to_dict(deployed)["regions"][0]["command"] == ["helm", "as", "run"]
+
+
+class CommandDeployer(Deployer):
+    def upgrade_install(self, plan):
+        return DeployOutcome(True, "done", revision=1, status="deployed", command=["helm", "as", "run"])
