@@ -325,3 +325,32 @@ def test_capacity_as_text_grid_colours_and_records():
     assert "used 120%" in " ".join(narrow[2:4]) and all(len(line) <= 60 for line in narrow)
     note = next(i for i, line in enumerate(narrow) if line.startswith("note: a note"))
     assert narrow[note + 1].startswith("      word") and not narrow[note + 1].startswith("       ")
+
+
+def test_capacity_results_are_immutable_values():
+    """Demand is cached per release and shared by three policies and the table: none of the
+    results may be changed in place by whoever reads them."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from rayfleet.capacity.demand import GroupDemand, RegionDemand
+    from rayfleet.capacity.failover import Absorbed, FailoverOutcome
+    from rayfleet.capacity.quota import QuotaBreach
+    from rayfleet.capacity.table import CapacityTable
+
+    for cls in (GroupDemand, RegionDemand, Absorbed, FailoverOutcome, QuotaBreach, CapacityRow, CapacityTable):
+        assert cls.__dataclass_params__.frozen, cls.__name__
+    row = CapacityRow("r", REGIONAL, "regional", (), 0, 1, 2)
+    with pytest.raises(FrozenInstanceError):
+        row.quota = 3  # type: ignore[misc]
+    assert [f.name for f in fields(row)][-1] == "headroom_after_failover"
+
+
+def test_a_group_without_nodes_places_no_gpus(view):
+    from dataclasses import replace
+
+    from rayfleet.capacity.failover import Absorbed
+
+    h = next(g for g in region_demand(view.releases["east"]).groups if g.group == "h")
+    assert Absorbed(h, {"west": 2}).gpus_placed == 2 and Absorbed(h, {"west": 9}).gpus_placed == 3
+    assert Absorbed(replace(h, nodes=0), {"west": 2}).gpus_placed == 0
+    assert Absorbed(h, {"west": 1, "x": 1}).nodes_short == 1

@@ -406,6 +406,7 @@ def test_json_report_every_field_and_section():
 def _junit(result: Result) -> ET.Element:
     text = render_report("junit", result)
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    assert "\n  <testsuite " in text and text.endswith("</testsuites>\n")  # indented, one element a line
     return ET.fromstring(text.split("\n", 1)[1])
 
 
