@@ -354,3 +354,18 @@ def test_a_group_without_nodes_places_no_gpus(view):
     assert Absorbed(h, {"west": 2}).gpus_placed == 2 and Absorbed(h, {"west": 9}).gpus_placed == 3
     assert Absorbed(replace(h, nodes=0), {"west": 2}).gpus_placed == 0
     assert Absorbed(h, {"west": 1, "x": 1}).nodes_short == 1
+
+
+def test_unbounded_gpu_demand_and_unusable_peers_are_named(tmp_path):
+    lost = ray_cluster("ray", [group("u", H100, gpus=1, cpu="36", max_replicas=None, replicas=1)])
+    view = build(tmp_path, [
+        region("lost", [lost], peers=["nq", "peer"]),
+        region("nq", [ray_cluster("ray", [])]),
+        region("peer", [ray_cluster("ray", [])], quota={"families": {H100_FAMILY: 400}})])
+    outcome = failover_outcomes(view)["lost"]
+    assert [g.group for g in outcome.unbounded] == ["u"] and not outcome.absorbed
+    assert [(a.group.group, a.placed) for a in outcome.groups] == [("u", {"peer": 1})]
+    assert outcome.unusable_peers == {"nq": "declares no quota"}
+    assert outcome.message == (
+        "if it is lost, its failover peers (nq, peer) cannot absorb its GPU demand: its GPU demand has no bound "
+        "(worker group 'u' of RayCluster/ray sets no maxReplicas) (nq declares no quota)")
