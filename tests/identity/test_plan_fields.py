@@ -157,3 +157,46 @@ def test_identity_check_without_live_keeps_the_selected_regions(fleet_and_releas
     assert result.notes[:len(plan.notes)] == list(plan.notes)
     assert result.notes[-1].startswith("live checks skipped: add --live")
     assert result.findings == [] and result.role_assignments == () and result.clusters is None
+
+
+def test_plan_table_json_and_az_for_what_the_fleet_file_does_not_say(fleet_and_releases):
+    from rayfleet.report.identity import az_commands, credential_to_dict, format_table
+
+    fleet, releases = fleet_and_releases
+    plan = plan_credentials(fleet, releases, regions=["westus3"])
+    lines = format_table(plan).splitlines()
+    assert lines[0].split() == ["REGION", "IDENTITY", "SUBJECT", "ISSUER", "NAME"]
+    assert lines[1].split() == ["westus3", "id-b", "system:serviceaccount:ray:ray", "(unknown)", "westus3-ray-ray"]
+    assert lines[2].split() == ["westus3", CLIENT_X, "system:serviceaccount:jobs:stranger", "(unknown)",
+                                "westus3-jobs-stranger"]
+    # columns line up: each starts where its header starts
+    assert lines[1].index("system:") == lines[0].index("SUBJECT") == lines[2].index("system:")
+    assert lines[3].split()[:2] == ["westus3", CLIENT_EXT] and lines[4] == ""
+    assert lines[5:8] == [f"id-b ({CLIENT_A}): 1 of 20 federated credentials",
+                          f"{CLIENT_X}: 1 of 20 federated credentials",
+                          f"{CLIENT_EXT}: 1 of 20 federated credentials"]
+    assert lines[8:] == [f"note: {n}" for n in plan.notes]
+    assert credential_to_dict(plan.credentials[1]) == {
+        "region": "westus3", "identityName": None, "clientId": CLIENT_X, "resourceId": None, "resourceGroup": None,
+        "subscriptionId": None, "name": "westus3-jobs-stranger", "issuer": None,
+        "subject": "system:serviceaccount:jobs:stranger", "audiences": ["api://AzureADTokenExchange"],
+        "namespace": "jobs", "serviceAccount": "stranger", "source": str(plan.credentials[1].source)}
+    script = az_commands(plan, fleet)
+    stranger = script[script.index("# westus3: system:serviceaccount:jobs:stranger"):].split("\n\n")[0]
+    assert stranger.splitlines() == [
+        f"# westus3: system:serviceaccount:jobs:stranger -> {CLIENT_X}",
+        "az identity federated-credential create \\",
+        "  --name westus3-jobs-stranger \\",
+        f"  --identity-name \"$(az identity list --query '[?clientId=='\"'\"'{CLIENT_X}'\"'\"'].name | [0]' "
+        "-o tsv)\" \\",
+        f"  --resource-group \"$(az identity list --query '[?clientId=='\"'\"'{CLIENT_X}'\"'\"'].resourceGroup | [0]' "
+        "-o tsv)\" \\",
+        "  --issuer \"$(az aks show --resource-group rg-c2 --name c2 --query oidcIssuerProfile.issuerUrl -o tsv)\" \\",
+        "  --subject system:serviceaccount:jobs:stranger \\",
+        "  --audiences api://AzureADTokenExchange"]
+    ray = script[script.index("# westus3: system:serviceaccount:ray:ray"):].split("\n\n")[0]
+    assert f"--subscription {SUB_REGION}" in ray and "--identity-name id-b" in ray and "--resource-group rg-b" in ray
+    assert script.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in script
+    empty = format_table(plan_credentials(fleet, releases, regions=[])).splitlines()
+    assert empty == ["REGION  IDENTITY  SUBJECT  ISSUER  NAME",
+                     "(no ServiceAccount carries an azure.workload.identity/client-id annotation)"]
