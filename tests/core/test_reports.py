@@ -185,6 +185,11 @@ def _policies():
                                          "waiver-unmatched", "kubernetes-schema"))
 
 
+def _report(name: str, result: Result, *, color: bool = False) -> str:
+    """The report in format ``name``, through the registry the CLI uses."""
+    return FORMATS[name](result, color=color) if name == "text" else FORMATS[name](result)
+
+
 def _full() -> Result:
     findings = [
         Finding("kubernetes-schema", Severity.INFO, "just so you know", "Nothing to do.", "eastus2",
@@ -225,7 +230,7 @@ def test_sarif_every_result_field_against_the_schema(in_tmp: Path, shared_dir: P
     fleet = _fleet(["eastus2", "westus3", "centralus"],
                    {("regions", 0, "name"): 11, ("regions", 1, "name"): 22})
     result.releases = _releases(["eastus2", "westus3", "centralus"], fleet)
-    document = json.loads(render_report("sarif", result))
+    document = json.loads(_report("sarif", result))
     schema = json.loads((shared_dir / "schemas" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(document)
     assert document["version"] == "2.1.0" and len(document["runs"]) == 1
@@ -302,7 +307,7 @@ def test_sarif_category_names_the_selection():
     assert category(result) == "rayfleet/eastus2+westus3"
     result.releases = _releases(["westus3"], fleet)
     assert category(result) == "rayfleet/westus3"
-    assert json.loads(render_report("sarif", result))["runs"][0]["automationDetails"] == {"id": "rayfleet/westus3/"}
+    assert json.loads(_report("sarif", result))["runs"][0]["automationDetails"] == {"id": "rayfleet/westus3/"}
     result.releases = _releases(["centralus", "westus3", "eastus2"], fleet)
     assert category(result) == "rayfleet"
     assert category(Result("scan")) == "rayfleet/scan"
@@ -315,14 +320,14 @@ def test_sarif_without_a_fleet_points_at_the_file_most_findings_name():
                 Finding("gpu-quota-fit", Severity.ERROR, "m2", "r", "centralus"),
                 Finding("gpu-quota-fit", Severity.ERROR, "m3", "r", "eastus2", source=SourceLocation("<live>"))]
     result = Result("quota", findings, [], (get_policy("gpu-quota-fit"),))
-    results = json.loads(render_report("sarif", result))["runs"][0]["results"]
+    results = json.loads(_report("sarif", result))["runs"][0]["results"]
     # sorted: centralus, eastus2 (b:4, b:9, <live>), westus3
     uris = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
              r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results]
     assert uris == [("b.yaml", 1), ("b.yaml", 4), ("b.yaml", 9), ("b.yaml", 1), ("a.yaml", 3)]
     assert [r["ruleIndex"] for r in results] == [0] * 5
     empty = Result("quota", [Finding("gpu-quota-fit", Severity.ERROR, "m", "r", "x")], [], ())
-    [only] = json.loads(render_report("sarif", empty))["runs"][0]["results"]
+    [only] = json.loads(_report("sarif", empty))["runs"][0]["results"]
     assert only["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "fleet.yaml"
     assert "ruleIndex" not in only  # the policy did not run: no rule to point at
 
@@ -332,7 +337,7 @@ def test_sarif_info_rules_are_notes_with_low_security_severity():
 
     info_policy = replace(get_policy("no-secret-objects"), severity=Severity.INFO)
     result = Result("validate", [], [], (info_policy,))
-    [rule] = json.loads(render_report("sarif", result))["runs"][0]["tool"]["driver"]["rules"]
+    [rule] = json.loads(_report("sarif", result))["runs"][0]["tool"]["driver"]["rules"]
     assert rule["defaultConfiguration"] == {"level": "note"} and rule["properties"]["security-severity"] == "2.0"
 
 
@@ -346,7 +351,7 @@ def test_json_report_every_field_and_section():
 
     result = _full()
     result.regions.append(RegionSummary(None, 2))  # a scan's pseudo-region: objects count, regions do not
-    text = render_report("json", result)
+    text = _report("json", result)
     assert text.startswith('{\n  "$schema": ') and text.endswith("}\n")  # two-space indents
     document = json.loads(text)
     jsonschema.Draft7Validator(load_schema("report.schema.json")).validate(document)
@@ -384,7 +389,7 @@ def test_json_report_every_field_and_section():
     result = Result("scan", skipped_policies=("gpu-quota-fit",), capacity=CapacityTable((), (), ("n",), "live"),
                     clusters={"eastus2": settings}, storage_accounts={"/sub/acct": {"kind": "StorageV2"}},
                     identity_plan=plan, role_assignments=(), inputs=("a.yaml", "-"))
-    document = json.loads(render_report("json", result))
+    document = json.loads(_report("json", result))
     assert document["skippedPolicies"] == ["gpu-quota-fit"]
     assert document["data"] == {
         "capacity": {"quotaSource": "live", "rows": [], "totals": [], "notes": ["n"]},
@@ -394,17 +399,17 @@ def test_json_report_every_field_and_section():
         "identityPlan": {"credentials": [], "notes": ["a note"], "roleAssignments": []},
         "inputs": ["a.yaml", "-"]}
     result = Result("identity", identity_plan=plan)
-    assert json.loads(render_report("json", result))["data"] == {"identityPlan": {"credentials": [],
+    assert json.loads(_report("json", result))["data"] == {"identityPlan": {"credentials": [],
                                                                                   "notes": ["a note"]}}
     rollout = RolloutReport("fleets/prod.yaml", True, [])
     result = Result("rollout", rollout=rollout)
-    assert json.loads(render_report("json", result))["data"]["rollout"]["dryRun"] is True
+    assert json.loads(_report("json", result))["data"]["rollout"]["dryRun"] is True
     result.update_run = UpdateRunReport("run-1", "ray-aks", "staged", [])
-    assert json.loads(render_report("json", result))["data"]["rollout"]["engine"] == "fleet-manager"
+    assert json.loads(_report("json", result))["data"]["rollout"]["engine"] == "fleet-manager"
 
 
 def _junit(result: Result) -> ET.Element:
-    text = render_report("junit", result)
+    text = _report("junit", result)
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
     assert "\n  <testsuite " in text and text.endswith("</testsuites>\n")  # indented, one element a line
     return ET.fromstring(text.split("\n", 1)[1])
@@ -487,7 +492,7 @@ def test_junit_fleet_suite_and_skipped_policies():
 
 def test_text_report_lines_columns_and_wrapping(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("COLUMNS", "100")
-    text = render_report("text", _full(), color=False)
+    text = _report("text", _full(), color=False)
     lines = text.splitlines()
     assert lines[:9] == [
         "eastus2",
@@ -531,7 +536,7 @@ def test_text_report_hanging_indents_at_a_narrow_width(monkeypatch: pytest.Monke
     waived = Finding("no-secret-objects", Severity.ERROR, "m", "f", None).suppress(
         Suppression(long, "o@example.com", date(2027, 1, 1), 0))
     result = Result("scan", [finding, waived], [RegionSummary(None, 1)], notes=[long])
-    lines = render_report("text", result).splitlines()
+    lines = _report("text", result).splitlines()
 
     def block(start: str) -> list[str]:
         i = next(n for n, line in enumerate(lines) if line.startswith(start))
@@ -571,15 +576,15 @@ def test_text_report_colours_severity_policy_and_waiver(monkeypatch: pytest.Monk
         Finding("no-secret-objects", Severity.ERROR, "m 12", "f", "r"),
         Finding("gpu-quota-fit", Severity.WARNING, "m", "f", "r").suppress(WAIVER),
         Finding("kubernetes-schema", Severity.INFO, "m", "f", "r")], [RegionSummary("r", 12)])
-    text = render_report("text", result, color=True)
+    text = _report("text", result, color=True)
     assert "\x1b[1;4mr\x1b[0m" in text  # the region heading, bold and underlined
     assert "  \x1b[1;31merror\x1b[0m   \x1b[1mno-secret-objects\x1b[0m  m 12" in text
     assert "  \x1b[33mwarning\x1b[0m \x1b[1mgpu-quota-fit\x1b[0m\x1b[2m (waived)\x1b[0m  m" in text
     assert "  \x1b[36minfo\x1b[0m    \x1b[1mkubernetes-schema\x1b[0m  m" in text
     assert "\x1b[32m          fix: f\x1b[0m" in text
     assert "\x1b[1;31mFAILED\x1b[0m: 1 errors" in text
-    assert "\x1b[1;32mPASSED\x1b[0m" in render_report("text", Result("validate"), color=True)
-    plain = render_report("text", result, color=False)
+    assert "\x1b[1;32mPASSED\x1b[0m" in _report("text", Result("validate"), color=True)
+    plain = _report("text", result, color=False)
     assert "\x1b" not in plain
     # numbers are not highlighted: the table cell "12" is plain in colour too
     assert not any("\x1b" in line for line in text.splitlines() if line.split()[:1] == ["r"] and "12" in line)
@@ -587,7 +592,7 @@ def test_text_report_colours_severity_policy_and_waiver(monkeypatch: pytest.Monk
 
 def test_markdown_counts_marks_sources_and_notes():
     result = _full()
-    lines = render_report("markdown", result).splitlines()
+    lines = _report("markdown", result).splitlines()
     assert lines[0] == "## rayfleet validate: ❌ failed"
     assert lines[2] == "2 errors, 2 warnings, 1 info, 1 waived · 3 regions · 8 objects"
     headings = [line for line in lines if line.startswith("### ")]
@@ -599,11 +604,11 @@ def test_markdown_counts_marks_sources_and_notes():
     assert "| ⚠️ warning | `waiver-unmatched` |  | waiver #1 matches no finding | `fleets/prod.yaml:40` |" in lines
     assert lines[-1] == "> first note"
     only_waived = Result("validate", [result.findings[3]], [RegionSummary("westus3", 3)])
-    text = render_report("markdown", only_waived)
+    text = _report("markdown", only_waived)
     assert "### ✅ westus3" in text and text.startswith("## rayfleet validate: ✅ passed")
     assert "1 waived · 1 regions · 3 objects" in text
     template_only = Finding("no-secret-objects", Severity.WARNING, "m", "f", "r", template=TEMPLATE)
-    text = render_report("markdown", Result("validate", [template_only], [RegionSummary("r", 1)]))
+    text = _report("markdown", Result("validate", [template_only], [RegionSummary("r", 1)]))
     assert f"| ⚠️ warning | `no-secret-objects` |  | m | `{TEMPLATE}` |" in text.splitlines()
     assert "### ⚠️ r" in text
 
@@ -628,7 +633,7 @@ def test_sarif_of_a_scan_points_at_the_scanned_files():
                 Finding("no-secret-objects", Severity.ERROR, "b", "f", obj=DEPLOY, source=SourceLocation("<stdin>", 3))]
     scan = Result("scan", findings, [RegionSummary(None, 2)], policies, inputs=("manifests/a.yaml", "b.yaml"),
                   stdin_name="k8s/piped.yaml")
-    text = render_report("sarif", scan)
+    text = _report("sarif", scan)
     assert text.startswith('{\n  "$schema": ') and text.endswith("}\n")  # two-space indents: readable diffs
     run = json.loads(text)["runs"][0]
     assert run["automationDetails"] == {"id": "rayfleet/scan/"}
@@ -636,5 +641,5 @@ def test_sarif_of_a_scan_points_at_the_scanned_files():
     assert locations["b (Deployment/ray/api)"] == _physical("k8s/piped.yaml", 3)
     assert locations["a (Secret/ray/creds)"] == _physical("manifests/a.yaml", 1)
     piped = Result("scan", findings[:1], [RegionSummary(None, 1)], policies, inputs=("-",))
-    [only] = json.loads(render_report("sarif", piped))["runs"][0]["results"]
+    [only] = json.loads(_report("sarif", piped))["runs"][0]["results"]
     assert only["locations"][0]["physicalLocation"] == _physical("rayfleet-stdin.yaml", 1)
