@@ -643,3 +643,32 @@ def test_sarif_of_a_scan_points_at_the_scanned_files():
     piped = Result("scan", findings[:1], [RegionSummary(None, 1)], policies, inputs=("-",))
     [only] = json.loads(_report("sarif", piped))["runs"][0]["results"]
     assert only["locations"][0]["physicalLocation"] == _physical("rayfleet-stdin.yaml", 1)
+
+
+def test_markdown_whole_document_in_order():
+    from rayfleet.capacity.table import CapacityRow, CapacityTable
+
+    result = _full()
+    result.regions = result.regions[1:]  # eastus2 has findings but was not checked: after the checked regions
+    result.capacity = CapacityTable((CapacityRow("westus3", "FamA", "family", (), 0, 8, 16, 8),), ())
+    text = _report("markdown", result)
+    assert text.endswith("> first note\n") and not text.endswith("\n\n")
+    header, rule = "| Severity | Policy | Object | Message | Source |", "|---|---|---|---|---|"
+    assert text.splitlines() == [
+        "## rayfleet validate: ❌ failed", "",
+        "2 errors, 2 warnings, 1 info, 1 waived · 2 regions · 3 objects", "",
+        "### ❌ westus3", "", header, rule,
+        "| ❌ error | `gpu-quota-fit` |  | needs 96 vCPUs, quota 48 | `fleets/prod.yaml` |",
+        "| ❌ error (waived) | `no-secret-objects` | `Secret/ray/vendor` | vendor Secret |  |",
+        "| ⚠️ warning | `workload-identity-env-override` | `Deployment/ray/api` | AZURE_CLIENT_ID set |  |", "",
+        "### ✅ centralus", "", "No findings.", "",
+        "### ❌ eastus2", "", header, rule,
+        "| ❌ error | `no-secret-objects` | `Secret/ray/creds` | a Secret with a key | `values/eastus2.yaml:7` |",
+        "| \N{INFORMATION SOURCE}\ufe0f info | `kubernetes-schema` | `ConfigMap/cm` | just so you know |  |", "",
+        "### ⚠️ (fleet)", "", header, rule,
+        "| ⚠️ warning | `waiver-unmatched` |  | waiver #1 matches no finding | `fleets/prod.yaml:40` |", "",
+        "### GPU capacity (quota: fleet file)", "",
+        "| Region | Quota | GPU | Max GPUs | Max vCPUs | Quota vCPUs | Used | After failover |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| westus3 | FamA | - | 0 | 8 | 16 | 50% | 8 |", "",
+        "> first note"]
