@@ -289,9 +289,9 @@ def _cells(line: str) -> list[str]:
 
 
 def test_capacity_as_text_grid_colours_and_records():
-    from rayfleet.report.capacity import capacity_table_text
+    from rayfleet.report.capacity import format_capacity_table
 
-    text = capacity_table_text(_report_table(), width=200)
+    text = format_capacity_table(_report_table(), width=200)
     lines = text.splitlines()
     assert lines[0].rstrip() == "GPU capacity (quota: live)"
     header = next(line for line in lines if "region" in line and "after failover" in line)
@@ -314,12 +314,12 @@ def test_capacity_as_text_grid_colours_and_records():
     assert east.startswith("│ east   │ FamA      ") and "│        3 │       120 │" in east
     notes = [line for line in lines if line.startswith("note: ")]
     assert notes and all(len(line) <= 200 for line in lines)
-    coloured = capacity_table_text(_report_table(), width=200, color=True).splitlines()
+    coloured = format_capacity_table(_report_table(), width=200, color=True).splitlines()
     red = [line for line in coloured if "\x1b[31m" in line]
     yellow = [line for line in coloured if "\x1b[33m" in line]
     assert len(red) == 3 and len(yellow) == 1 and "91" in yellow[0]
     # too narrow for the grid: one record per row, nothing cut
-    narrow = capacity_table_text(_report_table(), width=60).splitlines()
+    narrow = format_capacity_table(_report_table(), width=60).splitlines()
     assert narrow[0] == "GPU capacity (quota: live)"
     assert narrow[1] == "east  FamA"
     assert narrow[2].startswith("  GPU H100 · max GPUs 3 · max vCPUs 120 · quota vCPUs 100")

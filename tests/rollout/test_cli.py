@@ -120,12 +120,12 @@ def _plans_for_report(tmp_path):
             RegionPlan(b, "charts/ray-aks", ("values/shared.yaml",))]
 
 
-def test_plan_as_json_every_field(tmp_path):
+def test_format_plan_json_every_field(tmp_path):
     from rayfleet.plan import format_command
-    from rayfleet.report.plan import plan_as_json
+    from rayfleet.report.plan import format_plan_json
 
     plans = _plans_for_report(tmp_path)
-    text = plan_as_json(plans)
+    text = format_plan_json(plans)
     assert text.startswith('{\n  "regions": [') and text.endswith("}\n")
     data = json.loads(text)
     assert list(data) == ["regions"]  # no capacity table given: no capacity key
@@ -136,17 +136,17 @@ def test_plan_as_json_every_field(tmp_path):
     assert "--timeout 300s" in data["regions"][0]["command"]
     assert data["regions"][1]["kubeContext"] is None and data["regions"][1]["failoverPeers"] == []
     from rayfleet.capacity.table import CapacityTable
-    with_capacity = json.loads(plan_as_json(plans, CapacityTable((), (), (), "live")))
+    with_capacity = json.loads(format_plan_json(plans, CapacityTable((), (), (), "live")))
     assert with_capacity["capacity"] == {"quotaSource": "live", "rows": [], "totals": [], "notes": []}
 
 
-def test_plan_as_text_table_then_commands(tmp_path):
+def test_format_plan_text_table_then_commands(tmp_path):
     from rayfleet.capacity.table import CapacityTable
     from rayfleet.plan import format_command
-    from rayfleet.report.plan import plan_as_text
+    from rayfleet.report.plan import format_plan_text
 
     plans = _plans_for_report(tmp_path)
-    lines = plan_as_text(plans, width=120).splitlines()
+    lines = format_plan_text(plans, width=120).splitlines()
     assert lines[0].rstrip() == "rollout plan"
     assert lines[1].split() == ["wave", "region", "cluster", "context", "values", "(in", "order)"]
     assert lines[1].startswith("wave ")  # flush left
@@ -156,12 +156,12 @@ def test_plan_as_text_table_then_commands(tmp_path):
     assert lines[5:10] == ["", "# wave 1: a", format_command(plans[0].command()), "# wave 2: b",
                            format_command(plans[1].command())]
     # narrow: records, and the commands are still whole lines
-    narrow = plan_as_text(plans, width=40).splitlines()
+    narrow = format_plan_text(plans, width=40).splitlines()
     assert narrow[:5] == ["rollout plan", "wave 1  a", "  cluster: aks-a", "  context: ctx-a",
                           "  values:  values/shared.yaml,"]
     assert format_command(plans[0].command()) in narrow
     assert "  context: -" in narrow
-    with_capacity = plan_as_text(plans, CapacityTable((), (), ("n1",), "live"), width=120)
+    with_capacity = format_plan_text(plans, CapacityTable((), (), ("n1",), "live"), width=120)
     assert "\nGPU capacity (quota: live)" in with_capacity and with_capacity.rstrip().endswith("note: n1")
-    coloured = plan_as_text(plans, width=120, color=True).splitlines()
+    coloured = format_plan_text(plans, width=120, color=True).splitlines()
     assert next(line for line in coloured if "# wave" in line).startswith("\x1b[1m# wave")  # bold headings

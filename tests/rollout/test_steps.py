@@ -328,14 +328,14 @@ def test_wave_state(statuses, state):
 def test_rollout_report_every_field(plans):
     from datetime import timedelta
 
-    from rayfleet.report.rollout import REPORT_SCHEMA, rollout_json, rollout_to_dict
+    from rayfleet.report.rollout import REPORT_SCHEMA, format_rollout_json, rollout_to_dict
 
     gate = Gate(findings={"b": [Finding("p", Severity.ERROR, "no", "fix", region="b", path="spec.x"),
                                 _warning("b", waived=True)]})
     report = execute_rollout(plans, gate=gate, deployer=Deployer(), fleet_path="f.yaml", helm="h")
     report.finished = report.started + timedelta(seconds=1.23456)
     report.validation = {"error": 0, "warning": 2, "info": 0}
-    text = rollout_json(report)
+    text = format_rollout_json(report)
     assert text.startswith('{\n  "schema": ') and text.endswith("}\n")
     import json as _json
     data = _json.loads(text)
