@@ -20,6 +20,8 @@ EXPORTED = sorted({t.policy for t in TWINS})
 WEAKER = {
     # Two PVs sharing a volumeHandle: admission sees one object at a time.
     "blob-volume-handle": {"PersistentVolume/blob-data-copy"},
+    # A Secret in kueue-system: bindings select the release namespace, where the umbrella runs Kueue.
+    "kueue-no-kubeconfig-secret": {"Secret/westus3-kubeconfig"},
 }
 
 

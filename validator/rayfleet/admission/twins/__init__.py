@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ...policies import ALL_POLICIES, Policy, Scope
 from ..twin import Twin
-from . import blob, files, objects, pods, ray
+from . import blob, files, kueue, objects, pods, ray
 
-TWINS: tuple[Twin, ...] = (*objects.TWINS, *pods.TWINS, *ray.TWINS, *blob.TWINS, *files.TWINS)
+TWINS: tuple[Twin, ...] = (*objects.TWINS, *pods.TWINS, *ray.TWINS, *blob.TWINS, *files.TWINS, *kueue.TWINS)
 
 ONE_OBJECT = "admission sees one object at a time"
 NOT_EXPORTED: dict[str, str] = {
@@ -37,9 +37,6 @@ NOT_EXPORTED: dict[str, str] = {
     "anyscale-iam-identity": "compares with the region's identities in the fleet file (needs the fleet)",
     "anyscale-audience": "reads the operator's Helm values and the fleet file (needs the fleet)",
     "anyscale-operator-workload-identity": "needs the fleet file's identities for the operator's region",
-    "kueue-no-kubeconfig-secret": "landed with the admission export; a CEL twin is not written yet (expressible: "
-                                  "it looks at one MultiKueueCluster or Secret at a time)",
-    "kueue-ray-limits": "landed with the admission export; a CEL twin is not written yet",
     "kueue-flavors-match-node-pools": f"joins ResourceFlavors with the RayCluster worker groups; {ONE_OBJECT}",
     "unknown-vm-size": "compares VM sizes with rayfleet's VM catalogue and the fleet file's vmSizes, which are "
                        "not policy settings",
