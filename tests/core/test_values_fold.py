@@ -105,3 +105,24 @@ def test_values_inside_lists_are_traced_to_their_line(tmp_path: Path):
     assert location.file.endswith("b.yaml") and location.line == 3
     assert stack.locate_value("old-value-1") is None  # the list was replaced whole
     assert stack.origin(("env", 0, "name")).line == 2
+
+
+def test_locate_all_lists_places_in_stack_then_line_order(tmp_path: Path):
+    a = load_values_file(_write(tmp_path, "a.yaml", "px: same-value\npy: same-value\npz: other\n"))
+    b = load_values_file(_write(tmp_path, "b.yaml", "py: same-value\npx: Same-Value\n"))
+    c = load_values_file(_write(tmp_path, "c.yaml", "pw: same-value\n"))
+    stack = ValuesStack([a, b, c])
+    found = [(path, loc.file.rsplit("/", 1)[-1], loc.line) for path, loc in stack.locate_all(" SAME-value ")]
+    assert found == [(("py",), "b.yaml", 1), (("px",), "b.yaml", 2), (("pw",), "c.yaml", 1)]
+    assert stack.locate_all("  ") == [] and stack.locate_all("absent") == []
+
+
+@pytest.mark.parametrize(("value", "traced"), [("abc", False), ("abcd", True), ("abcde", True), (1234, True),
+                                               (123, False), ("None", False), (True, False)])
+def test_values_of_four_characters_or_more_are_traced(tmp_path: Path, value, traced: bool):
+    text = f"x: {value!r}\n" if isinstance(value, str) else f"x: {str(value).lower()}\n"
+    stack = ValuesStack([load_values_file(_write(tmp_path, "a.yaml", text))])
+    located = stack.locate_value(value)
+    assert (located is not None) is traced
+    if traced:
+        assert located.file.endswith("a.yaml") and located.line == 1

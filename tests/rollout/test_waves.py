@@ -223,17 +223,19 @@ def test_pyhelm3_deployer_needs_a_binary():
 HELM = shutil.which("helm")
 
 
-@pytest.mark.skipif(HELM is None, reason="no helm binary on PATH: the pyhelm3 deploy step is tested where helm exists")
 def test_pyhelm3_deployer_reports_an_unreachable_cluster(example, releases, tmp_path):
+    """With a real helm where there is one, else the stand-in of test_helm_standin failing as helm does."""
     from rayfleet.rollout import PyHelm3Deployer
 
     from tests.kube.fake_kube import write_kubeconfig
+    from tests.rollout.test_helm_standin import stand_in
 
+    helm = HELM or stand_in(tmp_path, "fail")[0]
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"rayfleet-eus2": ("https://127.0.0.1:1", "/dev/null")})
-    deployer = PyHelm3Deployer(HELM, kubeconfig=str(kubeconfig))
+    deployer = PyHelm3Deployer(helm, kubeconfig=str(kubeconfig))
     plan = plan_region(example, example.region("eastus2"), releases["eastus2"], timeout=5)
     outcome = deployer.upgrade_install(plan)
-    assert not outcome.ok and outcome.message and outcome.command[0] == HELM
+    assert not outcome.ok and outcome.message and outcome.command[0] == helm
 
 
 def test_live_rollout_applies_the_pinned_crds_server_side_before_helm(tmp_path, fake_aks, shared_dir):
