@@ -113,7 +113,25 @@ def region_values(region: SyntheticRegion) -> dict:
     }
     if p.spot:  # the example's T4 region: file cache on the temp disk
         values["blob-storage"] = {"cache": {"mode": "file", "fileCacheSizeMb": 20480}}
+    values["scheduling"] = {"flavors": _flavors(region)}
     return values
+
+
+def _flavors(region: SyntheticRegion) -> list[dict]:
+    """Kueue flavors like the example regions': the GPU pool (one GPU of queue quota) and the CPU pool."""
+    p = region.profile
+    labels = {"kubernetes.azure.com/agentpool": p.node_pool, "node.kubernetes.io/instance-type": p.vm_size}
+    tolerations = [{"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
+    if p.spot:
+        labels["kubernetes.azure.com/scalesetpriority"] = "spot"
+        tolerations.append({"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                            "effect": "NoSchedule"})
+    gpu = {"name": "gpu", "nodeLabels": labels, "nodeTaints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}],
+           "tolerations": tolerations, "quota": {"cpu": p.cpu, "memory": p.memory, "gpu": 1}}
+    cpu = {"name": "cpu", "quota": {"cpu": "16", "memory": "64Gi", "gpu": 0},
+           "nodeLabels": {"kubernetes.azure.com/agentpool": "raycpu",
+                          "node.kubernetes.io/instance-type": "Standard_D16ds_v5"}}
+    return [gpu, cpu]
 
 
 def _fleet_region(region: SyntheticRegion, regions: list[SyntheticRegion]) -> dict:

@@ -19,10 +19,11 @@ from rayfleet.values import fold_values
 
 REPO = Path(__file__).resolve().parents[2]
 UMBRELLA = REPO / "charts" / "ray-aks"
-SUBCHARTS = ("ray-cluster", "blob-storage", "workload-identity", "admissionPolicies")
+SUBCHARTS = ("ray-cluster", "blob-storage", "workload-identity", "scheduling", "admissionPolicies")
 CHART_DIRS = (UMBRELLA, *(UMBRELLA / "charts" / name for name in SUBCHARTS))
 EXAMPLES = REPO / "examples" / "values"
-REGIONS = ("eastus2", "swedencentral", "westus3")
+REGIONS = ("eastus2", "swedencentral", "westus3")  # the GPU regions (Kueue workers)
+MANAGER = "manager"  # the MultiKueue manager's values file
 RELEASE = "rayfleet"
 NAMESPACE = "ray"
 
@@ -67,18 +68,19 @@ class Rendered:
         return next((text for path, text in self.manifests.items() if path.endswith("NOTES.txt")), "")
 
 
-def _chart() -> helm_python.Chart:
-    """A freshly loaded umbrella chart.
+def _chart(path: Path = UMBRELLA) -> helm_python.Chart:
+    """A freshly loaded umbrella chart (``path``: a copy with the upstream charts unpacked).
 
     Not cached on purpose: Helm's dependency processing drops disabled subcharts from the loaded
     chart object in place, so a chart that rendered with ``blob-storage.enabled: false`` would
     render without blob-storage from then on.
     """
-    return helm_python.Chart.load(UMBRELLA)
+    return helm_python.Chart.load(path)
 
 
-def render_values(values: dict[str, Any], *, name: str = RELEASE, namespace: str = NAMESPACE) -> Rendered:
-    manifests = _chart().render(values, name=name, namespace=namespace)
+def render_values(values: dict[str, Any], *, name: str = RELEASE, namespace: str = NAMESPACE,
+                  chart: Path = UMBRELLA) -> Rendered:
+    manifests = _chart(chart).render(values, name=name, namespace=namespace)
     objects: list[tuple[str, dict[str, Any]]] = []
     for path, text in sorted(manifests.items()):
         if path.endswith("NOTES.txt"):

@@ -13,6 +13,9 @@ from rayfleet.findings import SourceLocation
 from .chartkit import NAMESPACE, REGIONS, region_layers
 
 K8S_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
+CUSTOM_GROUPS = ("ray.io/", "kueue.x-k8s.io/", "multicluster.x-k8s.io/")
+CLUSTER_SCOPED = ("StorageClass", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "ClusterQueue",
+                  "ResourceFlavor", "AdmissionCheck", "MultiKueueConfig", "MultiKueueCluster")
 VM_SIZES = {
     "eastus2": "Standard_NC40ads_H100_v5",
     "swedencentral": "Standard_NC24ads_A100_v4",
@@ -46,7 +49,7 @@ def test_objects_validate_against_kubernetes_schemas(render_region, region, vers
     rendered = render_region(region)
     checked = 0
     for template, obj in rendered.objects:
-        if obj["apiVersion"].startswith("ray.io/"):
+        if obj["apiVersion"].startswith(CUSTOM_GROUPS):  # checked against their CRDs
             continue
         try:
             kubernetes_validate.validate(obj, version, strict=True)
@@ -255,7 +258,9 @@ def test_standard_labels_and_namespace(render_region):
         ):
             assert key in labels, f"{obj['kind']} lacks {key}"
         assert labels["app.kubernetes.io/part-of"] == "ray-aks"
-        if obj["kind"] not in ("StorageClass", "PersistentVolume", *ADMISSION_KINDS):  # cluster-scoped
+        if obj["kind"] in CLUSTER_SCOPED or obj["kind"] in ADMISSION_KINDS:
+            assert "namespace" not in obj["metadata"], obj["kind"]
+        else:
             assert obj["metadata"]["namespace"] == NAMESPACE
 
 

@@ -36,7 +36,8 @@ def test_operator_toggle_renders_without_the_fetched_dependency(render, enabled)
     # dependency in both cases, so the docs say to run `helm dependency build` first.
     rendered = render(*EASTUS2, {"kuberay-operator": {"enabled": enabled}})
     assert [k for k in kinds(rendered) if not k.startswith("ValidatingAdmissionPolicy")] == [
-        "PersistentVolumeClaim", "Pod", "RayCluster", "ServiceAccount", "ServiceAccount", "StorageClass"]
+        "ClusterQueue", "ClusterRole", "ClusterRoleBinding", "LocalQueue", "PersistentVolumeClaim", "Pod",
+        "RayCluster", "ResourceFlavor", "ResourceFlavor", "ServiceAccount", "ServiceAccount", "StorageClass"]
     assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= set(kinds(rendered))
     notes = rendered.notes()
     if enabled:
@@ -111,13 +112,14 @@ def test_components_can_be_turned_off(render):
             "blob-storage": {"enabled": False},
             "workload-identity": {"enabled": False},
             "ray-cluster": {"enabled": False},
+            "scheduling": {"enabled": False},
             "tests": {"blobAccess": {"enabled": False}},
             "admissionPolicies": {"enabled": False},
         },
     )
     assert rendered.objects == []
     only_ray = render(*EASTUS2, {"blob-storage": {"enabled": False}, "workload-identity": {"enabled": False},
-                                 "admissionPolicies": {"enabled": False}})
+                                 "scheduling": {"enabled": False}, "admissionPolicies": {"enabled": False}})
     assert kinds(only_ray) == ["Pod", "RayCluster"]
 
 

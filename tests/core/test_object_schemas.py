@@ -149,3 +149,19 @@ def test_parsed_crds_are_cached_on_disk_by_content(tmp_path: Path, monkeypatch, 
     monkeypatch.setenv("RAYFLEET_CACHE_DIR", "off")
     assert schemas_check.cache_dir() is None
     assert len(load_crds_folder(folder)) == 3
+
+
+def test_go_inline_flags_after_the_anchor_are_moved_for_python():
+    # Kueue 0.19's AdmissionCheck CRD has "^(?i)[a-z]([-a-z0-9]*[a-z0-9])?$": valid RE2, an error in
+    # Python's re unless the flag comes first. Case-insensitivity must survive the move.
+    import jsonschema
+
+    schema = openapi_to_jsonschema({"type": "object", "properties": {
+        "name": {"type": "string", "pattern": "^(?i)[a-z]([-a-z0-9]*[a-z0-9])?$"},
+        "pattern": {"type": "string", "pattern": "^[a-z]+$"}}})
+    assert schema["properties"]["name"]["pattern"] == "(?i)^[a-z]([-a-z0-9]*[a-z0-9])?$"
+    assert schema["properties"]["pattern"]["pattern"] == "^[a-z]+$"  # a field called "pattern" is a field
+    validator = jsonschema.Draft4Validator(schema)
+    assert list(validator.iter_errors({"name": "MultiKueue-1", "pattern": "abc"})) == []
+    [error] = validator.iter_errors({"name": "-bad"})
+    assert error.message == "'-bad' does not match '(?i)^[a-z]([-a-z0-9]*[a-z0-9])?$'"

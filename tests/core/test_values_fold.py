@@ -107,6 +107,22 @@ def test_values_inside_lists_are_traced_to_their_line(tmp_path: Path):
     assert stack.origin(("env", 0, "name")).line == 2
 
 
+def test_a_value_set_under_two_subcharts_is_traced_through_the_rendering_template(tmp_path: Path):
+    # The example regions name each node pool twice: for the RayCluster and for Kueue's flavor.
+    text = ("ray-cluster:\n  workerGroups:\n    gpu:\n      nodePool: h100-pool\n"
+            "scheduling:\n  flavors:\n    - name: gpu\n      nodeLabels:\n        agentpool: h100-pool\n"
+            "global:\n  clusterName: shared-name\n")
+    stack = ValuesStack([load_values_file(_write(tmp_path, "r.yaml", text))])
+    assert stack.locate_value("h100-pool") is None  # ambiguous without the template
+    ray = stack.locate_value("h100-pool", "charts/ray-aks/charts/ray-cluster/templates/ray-cluster.yaml")
+    assert ray.line == 4
+    kueue = stack.locate_value("h100-pool", "charts/ray-aks/charts/scheduling/templates/resource-flavors.yaml")
+    assert kueue.line == 9
+    # Globals reach every template; a template no key feeds falls back to the unscoped answer.
+    assert stack.locate_value("shared-name", "charts/ray-aks/charts/ray-cluster/templates/x.yaml").line == 11
+    assert stack.locate_value("h100-pool", "charts/ray-aks/templates/test-pod.yaml") is None
+
+
 def test_locate_all_lists_places_in_stack_then_line_order(tmp_path: Path):
     a = load_values_file(_write(tmp_path, "a.yaml", "px: same-value\npy: same-value\npz: other\n"))
     b = load_values_file(_write(tmp_path, "b.yaml", "py: same-value\npx: Same-Value\n"))

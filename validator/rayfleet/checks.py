@@ -54,7 +54,7 @@ def to_finding(policy: Policy, violation: Violation, release: Release | None, ob
     value when it can be traced, else the manifest line or the template."""
     source = violation.source
     if source is None and release is not None and release.values is not None and violation.value is not None:
-        source = release.values.locate_value(violation.value)
+        source = release.values.locate_value(violation.value, obj.template if obj is not None else None)
     if source is None and obj is not None:
         source = obj.origin
     if source is None:

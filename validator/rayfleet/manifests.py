@@ -93,7 +93,11 @@ _CLUSTER_SCOPED = {
     "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "ClusterRole",
     "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration", "APIService", "IngressClass", "RuntimeClass", "VolumeAttachment",
-    "CSINode", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "CSINode", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "FlowSchema",
+    "PriorityLevelConfiguration",
+    # Kueue (kueue.x-k8s.io): every kind but LocalQueue and Workload is cluster-scoped.
+    "AdmissionCheck", "ClusterQueue", "Cohort", "MultiKueueCluster", "MultiKueueConfig", "ProvisioningRequestConfig",
+    "ResourceFlavor", "Topology", "WorkloadPriorityClass",
 }
 
 

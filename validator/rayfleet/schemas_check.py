@@ -86,6 +86,15 @@ def _group_matches(schema: dict[str, Any], api_version: str, kind: str) -> bool:
     return any(g.get("group", "") == group and g.get("version") == version and g.get("kind") == kind for g in gvks)
 
 
+# Go's RE2 takes inline flags anywhere; Python's re only at the very start. Kueue's CRDs use
+# "^(?i)[a-z]...": the same expression with the flag first.
+_ANCHORED_FLAGS = re.compile(r"^\^\(\?([ims]+)\)")
+
+
+def _python_pattern(pattern: str) -> str:
+    return _ANCHORED_FLAGS.sub(r"(?\1)^", pattern)
+
+
 def openapi_to_jsonschema(node: Any) -> Any:
     """A CRD's openAPIV3Schema as a JSON Schema the API server would enforce: int-or-string,
     nullable, and pruning (unknown fields are dropped by the server: we report them)."""
@@ -101,6 +110,8 @@ def openapi_to_jsonschema(node: Any) -> Any:
             out[key] = openapi_to_jsonschema(value)
         elif key.startswith("x-kubernetes-") or key in ("nullable", "format", "description", "example"):
             continue
+        elif key == "pattern" and isinstance(value, str):
+            out[key] = _python_pattern(value)
         else:
             out[key] = value
     if node.get("x-kubernetes-int-or-string"):

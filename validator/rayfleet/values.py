@@ -105,10 +105,13 @@ class ValuesStack:
         """Which file (and line) set ``key_path`` last."""
         return self._origin.get(tuple(key_path))
 
-    def locate_value(self, value: object) -> SourceLocation | None:
+    def locate_value(self, value: object, template: str | None = None) -> SourceLocation | None:
         """Where a rendered value came from, when exactly one values key set that value.
 
         Only distinctive values are traced: short or boolean-like strings would match by chance.
+        With the ``template`` that rendered the object, keys that feed that template's subchart
+        (its own key, or ``global``) are preferred: the same node pool named under ``ray-cluster``
+        and under ``scheduling`` still traces a RayCluster finding to the ``ray-cluster`` key.
         """
         if not isinstance(value, str | int) or isinstance(value, bool):
             return None
@@ -122,6 +125,8 @@ class ValuesStack:
                 if isinstance(leaf, str | int) and not isinstance(leaf, bool):
                     self._by_value.setdefault(str(leaf), []).append((path, location))
         matches = self._by_value.get(text, [])
+        if template is not None:
+            matches = [m for m in matches if _feeds(m[0], template)] or matches
         return matches[-1][1] if len({m[1] for m in matches}) == 1 else None
 
     def leaves(self) -> Iterator[tuple[KeyPath, SourceLocation, Any]]:
@@ -139,6 +144,12 @@ class ValuesStack:
         found = [(path, loc) for path, loc, leaf in self.leaves()
                  if isinstance(leaf, str) and leaf.strip().lower() == wanted]
         return sorted(found, key=lambda item: (order.get(item[1].file, 0), item[1].line or 0))
+
+
+def _feeds(path: KeyPath, template: str) -> bool:
+    """Whether the values key ``path`` reaches ``template``: Helm hands a subchart only the values
+    under its own name, plus ``global``."""
+    return bool(path) and (path[0] == "global" or f"charts/{path[0]}/templates/" in template)
 
 
 def _lookup(data: Any, path: KeyPath) -> Any:
