@@ -58,9 +58,10 @@ def test_rollout_dry_run_prints_the_plan(fake_aks, tmp_path):
     assert lines[0] == "# wave 1" and lines[1].startswith("helm upgrade --install ray ")
     assert "--kube-context rayfleet-eus2" in lines[1] and "--timeout 120s" in lines[1]
     assert lines[2] == "# wave 2" and "rayfleet-sdc" in lines[3] and "rayfleet-wus3" in lines[4]
+    assert lines[5] == "# wave 3" and "--kube-context rayfleet-manager" in lines[6]  # the MultiKueue manager
     data = json.loads(report.read_text())["data"]["rollout"]
     assert data["dryRun"] is True and data["status"] == "checked"
-    assert [r["status"] for r in data["regions"]] == ["checked"] * 3
+    assert [r["status"] for r in data["regions"]] == ["checked"] * 4
 
 
 def test_rollout_dry_run_with_a_blocked_region_exits_1(fake_aks):
@@ -79,7 +80,7 @@ def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkey
     assert result.exit_code == 0, result.output
     document = json.loads(report.read_text())
     data = document["data"]["rollout"]
-    assert data["status"] == "planned" and [r["status"] for r in data["regions"]] == ["planned"] * 3
+    assert data["status"] == "planned" and [r["status"] for r in data["regions"]] == ["planned"] * 4
     assert all(r["steps"][0]["status"] == "skipped" for r in data["regions"])
     validated = json.loads(CliRunner().invoke(validate, [FLEET, "--report", "json"]).output)
     assert {r["name"]: r["objects"] for r in document["regions"]} == \
