@@ -9,12 +9,16 @@ import pytest
 from rayfleet.admission.build import AdmissionOptions, admission_objects
 from rayfleet.admission.evaluate import admit, pair_policies
 from rayfleet.admission.twins import twins_of
-from rayfleet.checks import run_release_policies
 from rayfleet.findings import Severity
 from rayfleet.fleet import PolicySettings
 from rayfleet.manifests import objects_from_text
 from rayfleet.policies import get_policy
-from rayfleet.policies.base import Release
+from rayfleet.runner import check
+from rayfleet.subjects import ReleaseObjects
+
+
+def check_release(release: ReleaseObjects, policies: list) -> list:
+    return check(policies, release)
 
 
 def verdicts(policy_id: str, spec: dict, settings: PolicySettings) -> tuple[bool, bool]:
@@ -22,7 +26,7 @@ def verdicts(policy_id: str, spec: dict, settings: PolicySettings) -> tuple[bool
     text = json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ray"},
                        "spec": spec})
     objects = objects_from_text(text, "pod.yaml")
-    findings = run_release_policies(Release(objects, settings, "1.33"), [get_policy(policy_id)])
+    findings = check_release(ReleaseObjects(objects, settings, "1.33"), [get_policy(policy_id)])
     python = any(f.severity.at_least(Severity.WARNING) for f in findings)
     policies = pair_policies(admission_objects(settings, AdmissionOptions("ray"), twins_of(policy_id)))
     return python, bool(admit(objects, policies))
@@ -84,7 +88,7 @@ def test_token_expiration(value) -> None:
         "name": "sa", "namespace": "ray",
         "annotations": {"azure.workload.identity/service-account-token-expiration": value}}})
     objects = objects_from_text(text, "sa.yaml")
-    findings = run_release_policies(Release(objects, PolicySettings(), "1.33"),
+    findings = check_release(ReleaseObjects(objects, PolicySettings(), "1.33"),
                                     [get_policy("workload-identity-token-expiration")])
     policies = pair_policies(admission_objects(PolicySettings(), AdmissionOptions("ray"),
                                                twins_of("workload-identity-token-expiration")))

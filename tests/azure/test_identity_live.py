@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rayfleet.azure.arm import ArmClient
-from rayfleet.azure.identity import check_identity_live, run_identity_check
 from rayfleet.cli.identity import identity
+from rayfleet.commands.identity import check_identity_live, run_identity_check
 from rayfleet.errors import LiveCheckError
 from rayfleet.fleet import load_fleet
 from rayfleet.identity import plan_credentials

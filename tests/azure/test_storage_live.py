@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from rayfleet.azure.arm import ArmClient
-from rayfleet.azure.identity import run_identity_check
+from rayfleet.commands.identity import run_identity_check
 from rayfleet.fleet import load_fleet
 from rayfleet.pipeline import render_fleet
 
@@ -52,7 +52,7 @@ def test_granted_role_and_flat_accounts_pass(azure):
     result = check(azure)
     assert storage_findings(result) == []
     assert {"blob-provisioner-role", "blob-adls-matches-account"} <= {p.id for p in result.policies}
-    accounts = result.extra["storageAccounts"]
+    accounts = result.storage_accounts
     assert set(accounts) == {account_id(r) for r in REGIONS}
     assert all(a["dynamic"] and a["isHnsEnabled"] is False for a in accounts.values())
     listing = [r for r in azure.server.requests
@@ -99,7 +99,7 @@ def test_static_volumes_need_no_provisioner_role(azure, tmp_path):
     result = check(azure, fleet, releases)
     assert storage_findings(result) == []
     assert not [r for r in azure.server.requests if "roleAssignments" in r.path]
-    assert all(a["dynamic"] is False for a in result.extra["storageAccounts"].values())
+    assert all(a["dynamic"] is False for a in result.storage_accounts.values())
 
 
 @pytest.mark.parametrize(("adls", "hns", "fires"), [(False, True, True), (True, False, True), (True, True, False)])

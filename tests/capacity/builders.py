@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from rayfleet.fleet import load_fleet
 from rayfleet.manifests import objects_from_text
-from rayfleet.policies.base import FleetView, Release
+from rayfleet.subjects import FleetView, ReleaseObjects
 
 
 def group(name: str, vm: str | None, *, gpus: int = 0, cpu: str = "8", memory: str = "32Gi",
@@ -94,7 +94,7 @@ def fleet_view(path: Path) -> FleetView:
     for r in fleet.regions:
         assert r.manifests is not None
         objects = objects_from_text(r.manifests.read_text(), str(r.manifests), default_namespace=r.namespace)
-        releases[r.name] = Release(objects, fleet.settings, r.cluster.kubernetes_version, r, fleet)
+        releases[r.name] = ReleaseObjects(objects, fleet.settings, r.cluster.kubernetes_version, r, fleet)
     return FleetView(fleet, releases)
 
 

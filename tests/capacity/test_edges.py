@@ -4,9 +4,11 @@ a family quota of 0, unknown VM sizes, and where a quota finding points in the f
 from __future__ import annotations
 
 import pytest
-from rayfleet.capacity import KUBERAY_UNBOUNDED, quota_breaches, region_demand
+from rayfleet.capacity import quota_breaches, region_demand
 from rayfleet.fleet import Quota
 from rayfleet.policies import get_policy
+from rayfleet.report.capacity import row_to_dict
+from rayfleet.wellknown import KUBERAY_UNBOUNDED
 
 from tests.capacity.builders import build, group, ray_cluster, region, write_fleet
 
@@ -162,11 +164,11 @@ def test_capacity_table_notes_and_rounding(tmp_path):
     notes = [n for n in table.notes if "maxReplicas" in n]
     assert notes == ["eastus2: worker group 'open' of RayCluster/ray sets no maxReplicas; counted at 2 pods"]
     [row] = [r for r in table.rows if r.quota == 300]
-    assert row.to_dict()["usedPercent"] == 40.0  # 120 of 300
+    assert row_to_dict(row)["usedPercent"] == 40.0  # 120 of 300
     view = build(tmp_path / "b", [region("eastus2", [ray_cluster("ray", groups[1:])],
                                          quota={"families": {H100_FAMILY: 120}})])
     [row] = [r for r in capacity_table(view).rows if r.quota == 120]
-    assert row.to_dict()["usedPercent"] == 33.3  # 40 of 120, one decimal
+    assert row_to_dict(row)["usedPercent"] == 33.3  # 40 of 120, one decimal
 
 
 def test_a_peer_that_takes_nothing_gives_no_vcpus(tmp_path):

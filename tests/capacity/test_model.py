@@ -180,8 +180,8 @@ def test_spot_quota_is_separate(tmp_path):
 def test_region_demand_is_worked_out_once_per_release():
     from rayfleet.capacity import region_demand
     from rayfleet.fleet import PolicySettings
-    from rayfleet.policies.base import Release
+    from rayfleet.subjects import ReleaseObjects
 
-    release = Release([], PolicySettings(), "1.33")
+    release = ReleaseObjects([], PolicySettings(), "1.33")
     first = region_demand(release)
     assert region_demand(release) is first  # shared by the policies and the capacity table

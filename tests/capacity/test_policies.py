@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from rayfleet.capacity import capacity_table, check_capacity, failover_outcomes, with_quotas
-from rayfleet.checks import run_fleet_policies
+from rayfleet.capacity import capacity_table, failover_outcomes, with_quotas
+from rayfleet.commands.quota import check_capacity
 from rayfleet.findings import Severity
 from rayfleet.fleet import Quota
 from rayfleet.policies import get_policy
-from rayfleet.policies.base import Release
+from rayfleet.report.capacity import capacity_to_dict
+from rayfleet.runner import check
+from rayfleet.subjects import ReleaseObjects
 
 from tests.capacity.builders import build, group, ray_cluster, region
 
@@ -24,7 +26,7 @@ def h100_cluster(max_replicas, *, spot=0):
 
 
 def findings(view, policy_id):
-    return run_fleet_policies(view, [get_policy(policy_id)])
+    return check([get_policy(policy_id)], view)
 
 
 def summary(view, policy_id):
@@ -167,7 +169,7 @@ def test_peer_not_checked_in_this_run_gives_info(tmp_path):
 
 
 def release_findings(view, name):
-    release: Release = view.releases[name]
+    release: ReleaseObjects = view.releases[name]
     return [(v.path, v.message) for v in get_policy("unknown-vm-size").check(release)]
 
 
@@ -221,7 +223,7 @@ def test_capacity_table_rows_totals_and_headroom_after_failover(tmp_path):
     totals = {(r.kind, r.quota_name): r for r in table.totals}
     assert (totals[("family", H100_FAMILY)].max_gpus, totals[("family", H100_FAMILY)].quota) == (6, 720)
     assert totals[("regional", "total regional vCPUs")].quota is None  # eastus2 declares none
-    assert table.to_dict()["rows"][0]["usedPercent"] == 20.0
+    assert capacity_to_dict(table)["rows"][0]["usedPercent"] == 20.0
 
 
 def test_live_quotas_replace_the_fleet_file_figures(tmp_path):
@@ -237,5 +239,5 @@ def test_check_capacity_runs_the_three_policies_and_keeps_the_table(tmp_path):
     view = two_regions(tmp_path, east_max=12, west_max=4, west_quota={"families": {H100_FAMILY: 320}})
     result, table = check_capacity(view)
     assert {f.policy for f in result.findings} == {"gpu-quota-fit", "failover-headroom"}
-    assert result.command == "quota" and result.extra["capacity"] == table.to_dict()
+    assert result.command == "quota" and result.capacity == table
     assert [p.id for p in result.policies] == ["unknown-vm-size", "gpu-quota-fit", "failover-headroom"]

@@ -20,13 +20,13 @@ import pytest
 import yaml
 
 from rayfleet.capacity import lookup_vm_size, normalise_family, parse_quantity
-from rayfleet.checks import run_release_policies
 from rayfleet.findings import SourceLocation
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import KubeObject
 from rayfleet.pipeline import scan_manifests
 from rayfleet.policies import get_policy
-from rayfleet.policies.base import Release
+from rayfleet.runner import check
+from rayfleet.subjects import ReleaseObjects
 from rayfleet.schemas_check import CustomResourceSchemas, ObjectSchemas, load_crds_folder
 
 from .chartkit import EXAMPLES, MANAGER, NAMESPACE, REGIONS, REPO, UMBRELLA, Rendered, fold, region_layers, render_values
@@ -365,8 +365,7 @@ def test_no_secret_holds_a_credential(rendered, region):
     assert [(s["metadata"]["name"], s.get("data"), s.get("stringData")) for s in secrets] == [
         ("kueue-webhook-server-cert", None, None)]
     objects = [KubeObject(obj, SourceLocation(path)) for path, obj in release.objects]
-    found = run_release_policies(Release(objects, PolicySettings(), "1.33"),
-                                 [get_policy("no-secret-objects"), get_policy("no-credential-secrets")])
+    found = check([get_policy("no-secret-objects"), get_policy("no-credential-secrets")], ReleaseObjects(objects, PolicySettings(), "1.33"))
     assert [f.message for f in found] == []
     assert not [c for c in release.of_kind("MultiKueueCluster") if "kubeConfig" in c["spec"]["clusterSource"]]
 

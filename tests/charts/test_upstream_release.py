@@ -35,21 +35,21 @@ def test_example_fleet_passes_with_the_upstream_charts(shipped, shared_dir):
     result = validate_fleet(root / "examples" / "fleet.yaml", crds=shared_dir / "crds" / "kuberay")
     errors = [f for f in result.findings if f.counts and f.severity.value == "error"]
     assert errors == []
-    renders = result.extra["renders"]
-    for region, render in renders.items():
-        templates = {o.template or "" for o in render.release.objects}
-        merged = render.release.values.merged
+    for region, release in result.releases.items():
+        assert release.values is not None
+        templates = {o.template or "" for o in release.objects}
+        merged = release.values.merged
         for name in upstream:  # an enabled upstream chart's objects are in the release (and checked)
             enabled = (merged.get(name) or {}).get("enabled", True) is not False
             present = any(f"ray-aks/charts/{name}/templates/" in t for t in templates)
             assert present == enabled, (region, name)
-        kinds = {(o.kind, o.name) for o in render.release.objects}
+        kinds = {(o.kind, o.name) for o in release.objects}
         assert ("Deployment", "kuberay-operator") in kinds and ("Role", "kuberay-operator") in kinds
     # The operator's objects went through the policies: its Role's broad grants are found (and
     # waived in the example with a reason), its image is on the allowlist.
     operator_rbac = [f for f in result.findings if f.policy == "rbac-broad-namespaced"
                      and f.obj is not None and f.obj.name == "kuberay-operator"]
-    assert {f.region for f in operator_rbac} == set(renders) and all(not f.counts for f in operator_rbac)
+    assert {f.region for f in operator_rbac} == set(result.releases) and all(not f.counts for f in operator_rbac)
     assert not [f for f in result.findings if f.policy == "image-registry-allowed"]
 
 

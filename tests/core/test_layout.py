@@ -11,11 +11,12 @@ from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation
 from rayfleet.fleet import load_fleet
 from rayfleet.identity import plan_credentials
 from rayfleet.pipeline import render_fleet
-from rayfleet.plan import build_plan, plan_as_text
+from rayfleet.plan import build_plan, format_command
 from rayfleet.policies import ALL_POLICIES, FleetView, get_policy
 from rayfleet.report.capacity import capacity_table_text
 from rayfleet.report.identity_table import identity_table_text
 from rayfleet.report.layout import hanging
+from rayfleet.report.plan import plan_as_text
 from rayfleet.report.text import render as render_text
 from rayfleet.result import RegionSummary, Result
 
@@ -113,8 +114,9 @@ def test_plan_text_fits_and_keeps_commands_whole(example_view, width: int):
     fleet, releases = example_view
     plan = build_plan(fleet)
     text = plan_as_text(plan, capacity_table(FleetView(fleet, releases)), width=width)
-    commands = {p.command for p in plan}
-    assert [line for line in text.splitlines() if line in commands] == [p.command for p in plan]
+    shown = [format_command(p.command()) for p in plan]
+    commands = set(shown)
+    assert [line for line in text.splitlines() if line in commands] == shown
     assert overflowing("\n".join(line for line in text.splitlines() if line not in commands), width) == []
 
 

@@ -33,14 +33,14 @@ def test_example_fleet_renders_every_region_with_no_errors(example_result):
 
 
 def test_every_rendered_object_keeps_its_template(example_result):
-    renders = example_result.extra["renders"]
-    for name, render in renders.items():
-        kinds = {o.kind for o in render.release.objects}
+    releases = example_result.releases
+    for name, release in releases.items():
+        kinds = {o.kind for o in release.objects}
         if name == "manager":  # the MultiKueue manager runs no Ray pods: only Kueue's objects
             assert {"ClusterQueue", "MultiKueueConfig", "ClusterProfile"} <= kinds and "RayCluster" not in kinds
         else:
             assert {"RayCluster", "ServiceAccount", "StorageClass", "PersistentVolumeClaim"} <= kinds
-        for obj in render.release.objects:
+        for obj in release.objects:
             assert obj.template and obj.template.startswith("charts/ray-aks/"), obj.template
             assert obj.template.endswith(".yaml")
 
@@ -58,7 +58,8 @@ def test_helm_command_lists_values_in_helms_order(example_fleet: Path):
 def test_override_wins_over_region_and_shared_values(example_fleet: Path):
     renders = render_fleet(load_fleet(example_fleet), ["eastus2"])
     cluster = next(o for o in renders["eastus2"].release.objects if o.kind == "RayCluster")
-    images = {c["image"] for t in cluster.pod_templates for c, _ in t.containers()}
+    templates = renders["eastus2"].release.templates_of(cluster)
+    images = {c["image"] for t in templates for c, _ in t.containers()}
     # the override's tag, in head (its CPU variant) and workers
     assert images == {"rayproject/ray:2.53.0-py311-gpu", "rayproject/ray:2.53.0-py311-cpu"}
     gpu = next(g for g in cluster.body["spec"]["workerGroupSpecs"] if g["groupName"] == "gpu")

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from rayfleet.checks import run_fleet_policies, run_release_policies
 from rayfleet.fleet import load_fleet
 from rayfleet.manifests import KubeObject, load_manifest_paths, objects_from_text
 from rayfleet.policies import ALL_POLICIES
-from rayfleet.policies.base import FleetView, Release, Scope
+from rayfleet.policies.base import FleetView, ReleaseObjects, Scope
+from rayfleet.runner import check
 from rayfleet.values import ValuesFile, ValuesStack, load_values_file
 
 from ..policies.fixturekit import fixture_dirs, is_fleet_fixture, settings_from
@@ -67,10 +67,10 @@ def test_release_policies_survive_mutated_objects():
             if values_file is not None:  # values a file set reach policies too (no-literal-credentials)
                 values = ValuesStack([ValuesFile(values_file.path, mutate(values_file.data, rng),
                                                  values_file.document)])
-            release = Release(mutated, settings_from(folder), "1.33", values=values)
+            release = ReleaseObjects(mutated, settings_from(folder), "1.33", values=values)
             for policy in RELEASE_POLICIES:
                 try:
-                    list(run_release_policies(release, [policy]))
+                    list(check([policy], release))
                 except Exception as exc:
                     bodies = "\n".join(repr(o.body) for o in mutated)
                     pytest.fail(f"{policy.id} raised {type(exc).__name__}: {exc} on {name} round {round_}:\n"
@@ -87,14 +87,14 @@ def test_fleet_and_release_policies_survive_mutated_regions():
         originals = {r.name: load_manifest_paths([str(r.manifests)]) if r.manifests else [] for r in fleet.regions}
         for round_ in range(ROUNDS):
             releases = {
-                region.name: Release(_mutated(originals[region.name], rng), fleet.settings,
+                region.name: ReleaseObjects(_mutated(originals[region.name], rng), fleet.settings,
                                      region.cluster.kube_minor, region=region, fleet=fleet)
                 for region in fleet.regions
             }
             try:
                 for release in releases.values():
-                    run_release_policies(release, RELEASE_POLICIES)
-                run_fleet_policies(FleetView(fleet, releases), FLEET_POLICIES)
+                    check(RELEASE_POLICIES, release)
+                check(FLEET_POLICIES, FleetView(fleet, releases))
             except Exception as exc:
                 pytest.fail(f"{type(exc).__name__}: {exc} on {name} round {round_}")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from rayfleet.azure.arm import ArmClient
-from rayfleet.azure.identity import check_identity_live, run_identity_check
+from rayfleet.commands.identity import check_identity_live, run_identity_check
+from rayfleet.commands.preflight import preflight_region
 from rayfleet.fleet import load_fleet
 from rayfleet.identity import plan_credentials
-from rayfleet.kube.preflight import preflight_region
 from rayfleet.pipeline import render_fleet
 
 from tests.azure.fake_identity import FakeIdentityAzure, make_jwt
@@ -129,8 +129,9 @@ def test_issuer_read_live_is_used_for_the_credentials(azure, tmp_path):
         result = run_identity_check(fleet, releases, arm=arm)
     assert [(f.policy, f.region, f.severity.value) for f in result.findings] == [
         ("arc-oidc-issuer", "amsdc1", "warning")]
-    planned = [c for c in result.extra["identityPlan"]["credentials"] if c["region"] == "amsdc1"]
-    assert planned and {c["issuer"] for c in planned} == {ARC_ISSUER}
+    assert result.identity_plan is not None
+    planned = [c for c in result.identity_plan.credentials if c.region == "amsdc1"]
+    assert planned and {c.issuer for c in planned} == {ARC_ISSUER}
     # and a wrong live credential on the Arc identity is found against the live issuer
     next(i for i in azure.identities if i.name == "id-rayfleet-ams").credentials.pop("amsdc1-ray-ray-worker")
     with ArmClient.for_fleet(fleet, endpoint=azure.server.url, retries=0) as arm:

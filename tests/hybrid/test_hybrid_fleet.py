@@ -123,9 +123,11 @@ def test_inventory_counts_in_quota_fit_and_failover(hybrid: Path, crds_dir: Path
 
 def test_capacity_table_shows_the_inventory():
     from rayfleet.pipeline import validate_fleet
+    from rayfleet.report.capacity import capacity_to_dict
 
-    rows = validate_fleet(EXAMPLE).extra["capacity"]
-    text = json.dumps(rows)
+    table = validate_fleet(EXAMPLE).capacity
+    assert table is not None
+    text = json.dumps(capacity_to_dict(table))
     assert "amsdc1" in text and "StandardNCADSA100v4Family" in text
 
 

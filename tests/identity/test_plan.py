@@ -14,18 +14,9 @@ import pytest
 from click.testing import CliRunner
 from rayfleet.cli.identity import identity
 from rayfleet.fleet import load_fleet
-from rayfleet.identity import (
-    AUDIENCE,
-    IdentityPlan,
-    PlannedCredential,
-    az_commands,
-    bicep,
-    bicep_files,
-    credential_name,
-    format_table,
-    plan_credentials,
-)
+from rayfleet.identity import AUDIENCE, IdentityPlan, PlannedCredential, credential_name, plan_credentials
 from rayfleet.pipeline import render_fleet
+from rayfleet.report.identity import az_commands, bicep, bicep_files, format_table, plan_to_dict
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet.yaml"
@@ -88,7 +79,7 @@ def test_example_fleet_plan_object_by_object(example_plan):
 
 def test_example_plan_as_json(example_plan):
     _, plan = example_plan
-    record = plan.to_dict()["credentials"][0]
+    record = plan_to_dict(plan)["credentials"][0]
     assert record.pop("source").startswith("charts/ray-aks/charts/workload-identity/templates/service-account.yaml")
     assert record == {
         "region": "eastus2", "identityName": "id-rayfleet-eus2", "clientId": "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61",

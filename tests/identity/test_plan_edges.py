@@ -14,12 +14,11 @@ from rayfleet.identity import (
     MAX_CREDENTIALS_PER_IDENTITY,
     IdentityPlan,
     PlannedCredential,
-    az_commands,
-    bicep,
     credential_name,
     plan_credentials,
 )
 from rayfleet.pipeline import render_fleet
+from rayfleet.report.identity import az_commands, bicep
 
 ISSUER = "https://eastus2.oic.prod-aks.azure.com/0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01/aaaaaaaa-0000-4000-8000-000000000001/"
 CLIENT_A = "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61"

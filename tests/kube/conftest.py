@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rayfleet.fleet import Fleet, load_fleet
 from rayfleet.pipeline import render_fleet
-from rayfleet.policies.base import Release
+from rayfleet.subjects import ReleaseObjects
 
 from tests.kube.fake_kube import FakeCluster, write_kubeconfig
 from tests.support.https_server import HttpsServer
@@ -36,7 +36,7 @@ def example() -> Fleet:
 
 
 @pytest.fixture(scope="session")
-def releases(example: Fleet) -> dict[str, Release]:
+def releases(example: Fleet) -> dict[str, ReleaseObjects]:
     return {name: r.release for name, r in render_fleet(example).items()}
 
 

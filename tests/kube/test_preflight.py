@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 import trustme
+from rayfleet.commands.preflight import preflight_region, run_preflight
 from rayfleet.errors import LiveCheckError
 from rayfleet.findings import Severity
-from rayfleet.kube.preflight import preflight_region, run_preflight, tolerates
+from rayfleet.nodes import tolerates
 
 from tests.kube.fake_kube import GPU_TAINT, aks_node, kuberay_crd, namespace, other_webhook, write_kubeconfig
 
@@ -49,7 +50,7 @@ def test_missing_crds_are_an_error_without_the_operator(fake_aks, example, relea
     release = releases["eastus2"]
     values = replace(release.values)
     values.merged = {**values.merged, "kuberay-operator": {"enabled": False}}
-    no_operator = replace(release, values=values, _by_kind=None)
+    no_operator = replace(release, values=values)
     findings = preflight_region(example.region("eastus2"), fleet=example, release=no_operator,
                                 kubeconfig=fake_aks.kubeconfig)
     finding = _by_policy(findings)["preflight-kuberay-crds"]

@@ -8,8 +8,8 @@ import copy
 from pathlib import Path
 
 import pytest
+from rayfleet.commands.preflight import preflight_region
 from rayfleet.findings import Severity
-from rayfleet.kube.preflight import preflight_region
 from rayfleet.policies.preflight_blob_csi_version import floor_for
 from rayfleet.policies.preflight_kuberay_crd_version import missing_fields
 from rayfleet.schemas_check import load_crds_folder

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rayfleet.commands.fleet_manager import HubApi, LiveStageGate, RegionCheck, drive_update_run, helmrelease_ready
 from rayfleet.delivery.fleet_manager import stages
 from rayfleet.delivery.settings import require_delivery
 from rayfleet.fleet import Fleet, Region
-from rayfleet.kube.update_run import HubApi, LiveStageGate, RegionCheck, drive_update_run, helmrelease_ready
 
 from tests.kube.conftest import CONTEXTS
 from tests.kube.fake_kube import FakeCluster, FakeHub, helmrelease, member_cluster, raycluster, write_kubeconfig

@@ -6,7 +6,7 @@ A fixture folder ``fixtures/<policy-id>/`` holds either
   externalServiceAccounts, allowCrossRegionStorage, failover) and optional ``pass.values.yaml`` /
   ``fail.values.yaml`` (a values file handed to the policy as ``release.values``); or
 - fleet fixtures: ``pass/fleet.yaml`` and ``fail/fleet.yaml`` whose regions use ``manifests:``, and
-  ``expected.yaml``. Release policies run per region, fleet policies over all regions. A region
+  ``expected.yaml``. ReleaseObjects policies run per region, fleet policies over all regions.
   with ``anyscale:`` gets its Anyscale operator chart rendered and attached, as validate does.
 
 ``expected.yaml`` is the exact list of findings from the fail case, order-insensitive. Each entry
@@ -22,12 +22,12 @@ from typing import Any
 
 import yaml
 from rayfleet.anyscale import attach, render_operator
-from rayfleet.checks import run_fleet_policies, run_release_policies
 from rayfleet.findings import Finding
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import load_manifest_paths, objects_from_text
-from rayfleet.policies.base import FleetView, Policy, Release, Scope
+from rayfleet.policies.base import FleetView, Policy, ReleaseObjects, Scope
 from rayfleet.render import EmbeddedHelm
+from rayfleet.runner import check
 from rayfleet.values import ValuesStack, load_values_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -59,28 +59,29 @@ def run_release_fixture(policy: Policy, folder: Path, case: str) -> list[Finding
     objects = objects_from_text(manifest.read_text(), str(manifest))
     values_path = folder / f"{case}.values.yaml"
     values = ValuesStack([load_values_file(values_path, display=values_path.name)]) if values_path.exists() else None
-    release = Release(objects=objects, settings=settings_from(folder), kube_version=KUBE_VERSION, values=values)
-    return run_release_policies(release, [policy])
+    release = ReleaseObjects(objects=objects, settings=settings_from(folder), kube_version=KUBE_VERSION, values=values)
+    return check([policy], release)
 
 
 def run_fleet_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
     fleet = load_fleet(folder / case / "fleet.yaml")
-    releases: dict[str, Release] = {}
+    releases: dict[str, ReleaseObjects] = {}
     for region in fleet.regions:
         objects = load_manifest_paths([str(region.manifests)]) if region.manifests else []
         # Values files shown relative to the fleet file, so messages do not depend on the checkout.
         files = [load_values_file(p, display=str(p.relative_to(fleet.base_dir)))
                  for p in fleet.values_stack_paths(region) if p.exists()]
-        releases[region.name] = Release(objects=objects, settings=fleet.settings,
+        releases[region.name] = ReleaseObjects(objects=objects, settings=fleet.settings,
                                         kube_version=region.cluster.kube_minor, region=region, fleet=fleet,
                                         values=ValuesStack(files) if files else None)
         if region.anyscale is not None:  # the region's Anyscale operator chart, rendered as validate does
-            attach(releases[region.name], render_operator(fleet, region, EmbeddedHelm(), load_values_file))
+            releases[region.name] = attach(releases[region.name],
+                                           render_operator(fleet, region, EmbeddedHelm(), load_values_file))
     if policy.scope is Scope.FLEET:
-        return run_fleet_policies(FleetView(fleet, releases), [policy])
+        return check([policy], FleetView(fleet, releases))
     findings: list[Finding] = []
     for release in releases.values():
-        findings += run_release_policies(release, [policy])
+        findings += check([policy], release)
     return findings
 
 

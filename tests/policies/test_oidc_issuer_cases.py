@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rayfleet.azure.identity import ClusterSettings, ClusterView
 from rayfleet.findings import Severity
 from rayfleet.fleet import load_fleet
 from rayfleet.policies import get_policy
+from rayfleet.subjects import AksCluster as ClusterView
+from rayfleet.subjects import AksSettings as ClusterSettings
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet.yaml"

@@ -8,20 +8,19 @@ import shutil
 from dataclasses import dataclass, field
 
 import pytest
+from rayfleet.commands.rollout import LiveClusterGate, rollout_fleet
 from rayfleet.errors import LiveCheckError
 from rayfleet.findings import Finding, Severity
 from rayfleet.kube.readiness import Readiness
+from rayfleet.report.rollout import rollout_json, rollout_to_dict
 from rayfleet.result import Result
 from rayfleet.rollout import (
     DeployOutcome,
-    LiveClusterGate,
     RegionPlan,
     RegionStatus,
     RolloutObserver,
     execute_rollout,
     plan_region,
-    rollout_fleet,
-    rollout_json,
 )
 
 from tests.kube.fake_kube import raycluster
@@ -135,7 +134,7 @@ def test_stops_at_the_first_failed_region(example, releases, where, step):
     assert report.status == "failed"
     assert "westus3" not in [p.name for p in deployer.calls]
     assert ("preflight", "westus3") not in gate.log
-    data = report.to_dict()
+    data = rollout_to_dict(report)
     assert data["stoppedAt"] == {"wave": 2, "region": "swedencentral", "step": step}
     assert [w["status"] for w in data["waves"]] == ["succeeded", "failed", "not-started"]
 
@@ -179,9 +178,9 @@ def test_rollout_refuses_when_validation_fails(example, releases):
     deployer = RecordingDeployer()
     result = rollout_fleet(example, deployer=deployer, gate=ScriptedGate(), releases=releases,
                            validate=failing_validation)
-    report = result.extra["rollout_report"]
+    report = result.rollout
     assert report.status == "refused" and deployer.calls == []
-    assert result.extra["rollout"]["validation"]["error"] == 1
+    assert rollout_to_dict(result.rollout)["validation"]["error"] == 1
     assert result.findings[0].policy == "render-error"
 
 
@@ -194,7 +193,7 @@ def test_rollout_against_the_fake_clusters(example, fake_aks):
     # swedencentral has no A100 nodes in the default fake: the rollout stops there.
     deployer = RecordingDeployer()
     result = rollout_fleet(example, deployer=deployer, kubeconfig=str(fake_aks.kubeconfig), timeout=5)
-    report = result.extra["rollout_report"]
+    report = result.rollout
     assert [p.name for p in deployer.calls] == ["eastus2"]
     assert {o.name: o.status.value for o in report.regions} == {
         "eastus2": "succeeded", "swedencentral": "failed", "westus3": "not-started", "manager": "not-started"}
@@ -261,8 +260,8 @@ def test_live_rollout_applies_the_pinned_crds_server_side_before_helm(tmp_path, 
 
     result = rollout_fleet(fleet, regions=["eastus2"], deployer=Deployer(), kubeconfig=str(fake_aks.kubeconfig),
                            timeout=5)
-    report = result.extra["rollout_report"]
-    assert report.status == "succeeded", report.to_dict()
+    report = result.rollout
+    assert report.status == "succeeded", rollout_to_dict(report)
     names = [name for name, _, _ in cluster.applied]
     assert sorted(names) == ["rayclusters.ray.io", "raycronjobs.ray.io", "rayjobs.ray.io", "rayservices.ray.io"]
     assert applied_before_helm == [len(names)]
@@ -287,7 +286,7 @@ def test_forbidden_crd_apply_stops_the_rollout_before_helm(tmp_path, fake_aks, s
     deployer = RecordingDeployer()
     result = rollout_fleet(fleet, regions=["eastus2"], deployer=deployer, kubeconfig=str(fake_aks.kubeconfig),
                            timeout=5)
-    report = result.extra["rollout_report"]
+    report = result.rollout
     assert deployer.calls == [] and report.status == "error"
     step = report.regions[0].step("crds")
     assert step.status.value == "failed" and "forbidden" in step.message

@@ -59,7 +59,7 @@ def test_validate_with_both_upstream_charts_passes(upstream_result) -> None:
     assert [f.message for f in result.findings if f.policy.startswith("kueue-")] == []
     # every Kueue and ClusterProfile object was checked against its CRD (none is an unknown kind)
     assert [f.message for f in result.findings if f.policy == "unknown-kind"] == []
-    manager = result.extra["renders"]["manager"].release
+    manager = result.releases["manager"]
     kinds = {o.kind for o in manager.objects}
     assert {"MultiKueueConfig", "MultiKueueCluster", "ClusterProfile", "AdmissionCheck", "Deployment"} <= kinds
 

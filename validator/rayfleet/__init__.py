@@ -11,7 +11,8 @@ from ._version import __version__
 from .errors import EngineError, InputError, LiveCheckError, RayfleetError
 from .findings import Finding, ObjectRef, Severity, SourceLocation, Suppression
 from .fleet import Fleet, Region, load_fleet
-from .pipeline import RegionRender, helm_command, render_fleet, render_region, scan_manifests, validate_fleet
+from .pipeline import RegionRender, render_fleet, render_region, scan_manifests, validate_fleet
+from .plan import helm_command
 from .policies import ALL_POLICIES, Policy
 from .report import FORMATS, render_report
 from .result import Result

@@ -6,7 +6,7 @@ The operator chart is not ours and may not be modified beyond values, so rayflee
 the chart the user points at, with the user's values files, through the same engine as the
 umbrella chart. Its objects join the region's release, so every release policy (no secrets, pinned
 images, workload identity) checks them too, and the ``anyscale-*`` policies read
-``Release.anyscale`` for the values the chart was given. The identity plan picks up the operator's
+``ReleaseObjects.anyscale`` for the values the chart was given. The identity plan picks up the operator's
 ServiceAccount like any other annotated one (the chart annotates it with ``global.auth.iamIdentity``).
 
 Value names follow the chart's documented values (``global.auth.iamIdentity``, ``global.auth.audience``,
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +25,13 @@ import yaml
 
 from .errors import InputError
 from .findings import SourceLocation
+from .manifests import KubeObject, objects_from_text
+from .values import ValuesFile, ValuesStack
 
 if TYPE_CHECKING:
     from .fleet import AnyscaleOperator, Fleet, Region
-    from .manifests import KubeObject
-    from .policies.base import Release
     from .render import Engine
-    from .values import ValuesFile, ValuesStack
+    from .subjects import ReleaseObjects
 
 CLI_TOKEN_VALUE = ("global", "auth", "anyscaleCliToken")
 IAM_IDENTITY_VALUE = ("global", "auth", "iamIdentity")
@@ -113,9 +113,6 @@ def render_operator(fleet: Fleet, region: Region, engine: Engine,
 
     Raises ``InputError`` for a missing chart or a version other than the pinned one, and the
     engine's ``ValuesSchemaError``/``TemplateError`` for a chart that does not render."""
-    from .manifests import objects_from_text
-    from .values import ValuesStack
-
     operator = region.anyscale
     assert operator is not None
     _check_pin(fleet, region, operator)
@@ -133,15 +130,12 @@ def render_operator(fleet: Fleet, region: Region, engine: Engine,
     return result
 
 
-def attach(release: Release, rendered: AnyscaleRelease) -> None:
-    """Add the operator's objects to the region's release (so every release policy sees them)."""
-    release.anyscale = rendered
-    release.objects.extend(rendered.objects)
-    release._by_kind = None
-    release._by_ref_id = None
+def attach(release: ReleaseObjects, rendered: AnyscaleRelease) -> ReleaseObjects:
+    """The region's release with the operator's objects added (so every release policy sees them)."""
+    return replace(release, objects=(*release.objects, *rendered.objects), anyscale=rendered)
 
 
-def operator_pods(release: Release) -> list[Any]:
+def operator_pods(release: ReleaseObjects) -> list[Any]:
     """The pod templates of the operator release that run as the operator's ServiceAccount."""
     rendered = release.anyscale
     if rendered is None:

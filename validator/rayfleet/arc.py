@@ -15,10 +15,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .errors import InputError
+from .quotas import Quota
+from .vm_sizes import VmSize, VmSizeSpec, lookup_vm_size, vm_catalogue
 
 if TYPE_CHECKING:
-    from .capacity import VmSize
-    from .fleet import Fleet, NodePool, Quota, Region, VmSizeSpec
+    from .fleet import Fleet, NodePool, Region
     from .yamlio import LoadedDocument
 
 CONNECTED_CLUSTERS_API_VERSION = "2024-07-15-preview"  # the first with properties.oidcIssuerProfile
@@ -44,8 +45,6 @@ def pool_problem(pool: NodePool) -> str | None:
 
 def pool_size(pool: NodePool, fleet: Fleet) -> VmSize | None:
     """The VM size a pool's nodes count as (None when unknown or the pool is malformed)."""
-    from .capacity import lookup_vm_size
-
     if pool_problem(pool):
         return None
     return lookup_vm_size(pool.vm_size or pool.instance_type or pool.name, fleet)
@@ -65,9 +64,6 @@ def with_inventory_quotas(regions: list[Region], vm_sizes: dict[str, VmSizeSpec]
     """Regions with each Arc member's inventory as its quota, and the VM sizes with the explicit
     shapes added. Raises ``InputError`` for an inventory on an AKS region, a quota on an Arc
     member, or an explicit shape that reuses a known VM size name."""
-    from .capacity import vm_catalogue
-    from .fleet import VmSizeSpec
-
     sizes = dict(vm_sizes)
     out: list[Region] = []
     for index, region in enumerate(regions):
@@ -100,9 +96,6 @@ def with_inventory_quotas(regions: list[Region], vm_sizes: dict[str, VmSizeSpec]
 
 
 def _quota(region: Region, sizes: dict[str, VmSizeSpec]) -> Quota:
-    from .capacity import vm_catalogue
-    from .fleet import Quota
-
     families: dict[str, int] = {}
     total = 0
     by_name = {n.lower(): s for n, s in sizes.items()}

@@ -20,6 +20,7 @@ from typing import Any
 from .errors import InputError
 from .findings import Finding
 from .fingerprints import stable_key
+from .fleet import load_fleet
 from .manifests import KubeObject
 from .pipeline import validate_fleet
 from .render import Engine
@@ -205,17 +206,18 @@ def _finding_delta(before: list[Finding], after: list[Finding]) -> tuple[list[Fi
 def _region_objects(result: Result | None, name: str) -> tuple[list[KubeObject], bool] | None:
     if result is None:
         return None
-    render = (result.extra.get("renders") or {}).get(name)
-    if render is None:
+    release = result.releases.get(name)
+    if release is None:
         return None
-    return render.release.objects, render.rendered
+    rendered = next((r.rendered for r in result.regions if r.name == name), True)
+    return list(release.objects), rendered
 
 
 def compare(base: Result | None, head: Result, base_label: str) -> FleetDiff:
     """Compare two ``validate_fleet`` results (``base`` None: the fleet file is new)."""
     diff = FleetDiff(base_label)
-    base_names = list((base.extra.get("renders") or {}) if base else {})
-    head_names = list(head.extra.get("renders") or {})
+    base_names = list(base.releases if base else {})
+    head_names = list(head.releases)
     for name in [*head_names, *(n for n in base_names if n not in head_names)]:
         old, new = _region_objects(base, name), _region_objects(head, name)
         region = RegionDiff(name, "changed")
@@ -291,11 +293,9 @@ def _against(base_fleet: Path, head: Result, label: str, regions: Sequence[str] 
         diff = compare(None, head, label)
         diff.notes.append("the fleet file does not exist at the base: every region is new")
         return diff
-    head_names = set(head.extra.get("renders") or {})
+    head_names = set(head.releases)
     base_regions = None
     if regions:  # a region may not exist yet at the base: select only those it has
-        from .fleet import load_fleet
-
         known = {r.name for r in load_fleet(base_fleet).regions}
         base_regions = [r for r in regions if r in known] or None
         if base_regions is None:
@@ -305,5 +305,5 @@ def _against(base_fleet: Path, head: Result, label: str, regions: Sequence[str] 
     except InputError as exc:
         raise InputError(f"at the base ({label}): {exc}") from None
     if regions:
-        base.extra["renders"] = {k: v for k, v in base.extra["renders"].items() if k in head_names or k in regions}
+        base.releases = {k: v for k, v in base.releases.items() if k in head_names or k in regions}
     return compare(base, head, label)

@@ -10,10 +10,13 @@ from typing import Any
 
 import jsonschema
 
+from .arc import with_inventory_quotas
 from .errors import InputError
 from .fleet_scheduling import MANAGER, WORKER, Scheduling, check_roles, parse_scheduling
+from .quotas import Quota
 from .resources import load_schema
 from .secrets import redact_text
+from .vm_sizes import VmSizeSpec
 from .yamlio import LoadedDocument, load_document, read_text
 
 AZURE_CLOUDS = {
@@ -30,15 +33,6 @@ class Identity:
     resource_id: str | None = None
     resource_group: str | None = None
     principal_id: str | None = None  # Entra object ID (role assignments, Kubernetes username on AKS)
-
-
-@dataclass(frozen=True)
-class Quota:
-    """vCPUs the release may use in a region, as declared in the fleet file (or read live)."""
-
-    families: dict[str, int] = field(default_factory=dict)
-    regional_vcpus: int | None = None
-    spot_vcpus: int | None = None
 
 
 @dataclass(frozen=True)
@@ -164,15 +158,6 @@ class PolicySettings:
 
 
 @dataclass(frozen=True)
-class VmSizeSpec:
-    vcpus: int
-    gpus: int
-    family: str
-    memory_gib: float | None = None
-    gpu_model: str | None = None
-
-
-@dataclass(frozen=True)
 class Fleet:
     path: Path
     chart: Path
@@ -269,7 +254,6 @@ def load_fleet(path: str | Path) -> Fleet:
         name: VmSizeSpec(spec["vcpus"], spec["gpus"], spec["family"], spec.get("memoryGiB"), spec.get("gpuModel"))
         for name, spec in data.get("vmSizes", {}).items()
     }
-    from .arc import with_inventory_quotas  # Arc members: the declared inventory stands in for quota
 
     regions, vm_sizes = with_inventory_quotas(regions, vm_sizes, document, shown)
     scheduling = parse_scheduling(data.get("scheduling"), regions)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .vm_sizes import normalise_family, vm_catalogue
 
 if TYPE_CHECKING:
     from .fleet import Region, VmSizeSpec
@@ -60,8 +61,6 @@ def parse_scheduling(raw: dict[str, Any] | None, regions: Sequence[Region]) -> S
 
 def gpu_families(vm_sizes: dict[str, VmSizeSpec]) -> set[str]:
     """Normalised quota families that hold GPU VM sizes (catalogue and the fleet's ``vmSizes``)."""
-    from .capacity import normalise_family, vm_catalogue
-
     families = {vm.family_key for vm in vm_catalogue().values() if vm.gpus > 0}
     families |= {normalise_family(spec.family) for spec in vm_sizes.values() if spec.gpus > 0}
     return families
@@ -71,8 +70,6 @@ def check_roles(data: dict[str, Any], regions: Sequence[Region], scheduling: Sch
                 vm_sizes: dict[str, VmSizeSpec], document: LoadedDocument) -> None:
     """Exactly one CPU-only manager when there is a scheduling section, none without; a dispatch
     order that names every worker once and nothing else. Raises ``InputError``."""
-    from .capacity import normalise_family
-
     def error(message: str, *path: str | int) -> InputError:
         field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         return InputError(message, file=document.path, line=document.line_of(tuple(path)), field=field)

@@ -5,79 +5,34 @@ needs one federated identity credential (FIC) on that managed identity: issuer =
 AKS OIDC issuer URL (with the trailing ``/`` AKS gives it), subject =
 ``system:serviceaccount:<namespace>:<name>``, audience ``api://AzureADTokenExchange``.
 
-Pure functions: the plan from a fleet and its rendered releases, and the plan as a table, JSON,
-an ``az`` script (serial: concurrent writes to one identity fail with 409) and Bicep (chained
-with ``dependsOn`` for the same reason).
+A pure function of a fleet and its rendered releases; the plan's formats (table, JSON, ``az``
+script, Bicep) are in ``rayfleet.report.identity``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from .findings import SourceLocation
+from .fleet import Fleet, Identity, Region
+from .fleet_scheduling import KUEUE_SERVICE_ACCOUNT
+from .identity_rbac import manager_identity
+from .subjects import PlannedCredential, ReleaseObjects, subject_for
+from .wellknown import TOKEN_AUDIENCE, WI_CLIENT_ID
 
-if TYPE_CHECKING:
-    from .fleet import Fleet, Identity, Region
-    from .policies.base import Release
-
-AUDIENCE = "api://AzureADTokenExchange"
-CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+AUDIENCE = TOKEN_AUDIENCE
+CLIENT_ID_ANNOTATION = WI_CLIENT_ID
 MAX_CREDENTIALS_PER_IDENTITY = 20  # Entra ID limit per user-assigned identity or app
-FIC_API_VERSION = "2023-01-31"
 CREDENTIAL_NAME_MAX = 120
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
 _NAME_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 _RESOURCE_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resource[gG]roups/(?P<rg>[^/]+)/providers/"
     r"Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[^/]+)$")
-
-
-@dataclass(frozen=True)
-class PlannedCredential:
-    """One federated identity credential one region needs on one managed identity.
-
-    ``identity_name``, ``resource_group`` and ``subscription_id`` are None when the fleet file
-    does not say (the identity is not listed under the region's ``identities``); ``issuer`` is
-    None when the region has no ``cluster.oidcIssuerUrl``.
-    """
-
-    region: str
-    client_id: str
-    identity_name: str | None
-    resource_id: str | None
-    resource_group: str | None
-    subscription_id: str | None
-    issuer: str | None
-    namespace: str
-    service_account: str
-    name: str
-    audience: str = AUDIENCE
-    source: SourceLocation | None = field(default=None, compare=False)
-
-    @property
-    def subject(self) -> str:
-        return subject_for(self.namespace, self.service_account)
-
-    @property
-    def identity_label(self) -> str:
-        """How messages name the identity: ``name (client ID)`` or the client ID alone."""
-        return f"{self.identity_name} ({self.client_id})" if self.identity_name else self.client_id
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, camelCase like every rayfleet report."""
-        return {
-            "region": self.region, "identityName": self.identity_name, "clientId": self.client_id,
-            "resourceId": self.resource_id, "resourceGroup": self.resource_group,
-            "subscriptionId": self.subscription_id, "name": self.name, "issuer": self.issuer,
-            "subject": self.subject, "audiences": [self.audience], "namespace": self.namespace,
-            "serviceAccount": self.service_account, "source": str(self.source) if self.source else None,
-        }
 
 
 @dataclass(frozen=True)
@@ -97,13 +52,6 @@ class IdentityPlan:
     def over_limit(self, limit: int = MAX_CREDENTIALS_PER_IDENTITY) -> dict[str, list[PlannedCredential]]:
         """Identities that would need more than ``limit`` credentials."""
         return {cid: creds for cid, creds in self.by_identity().items() if len(creds) > limit}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"credentials": [c.to_dict() for c in self.credentials], "notes": list(self.notes)}
-
-
-def subject_for(namespace: str, service_account: str) -> str:
-    return f"system:serviceaccount:{namespace}:{service_account}"
 
 
 def credential_name(region: str, namespace: str, service_account: str) -> str:
@@ -138,7 +86,7 @@ def _identity_location(identity: Identity | None, region: Region,
     return name, group, subscription
 
 
-def annotated_service_accounts(release: Release, default_namespace: str) -> list[tuple[str, str, str, Any]]:
+def annotated_service_accounts(release: ReleaseObjects, default_namespace: str) -> list[tuple[str, str, str, Any]]:
     """(namespace, name, client ID, origin) of every ServiceAccount with a client ID annotation."""
     found = []
     for obj in release.of_kind("ServiceAccount"):
@@ -152,7 +100,7 @@ def annotated_service_accounts(release: Release, default_namespace: str) -> list
     return found
 
 
-def kueue_controller_account(fleet: Fleet, region: Region, release: Release,
+def kueue_controller_account(fleet: Fleet, region: Region, release: ReleaseObjects,
                              accounts: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:
     """The MultiKueue manager's Kueue controller ServiceAccount, when the release does not annotate it.
 
@@ -161,9 +109,6 @@ def kueue_controller_account(fleet: Fleet, region: Region, release: Release,
     federated credential for the ServiceAccount (in Kueue's namespace, the release's when Kueue is
     a dependency of the umbrella chart).
     """
-    from .fleet_scheduling import KUEUE_SERVICE_ACCOUNT
-    from .identity_rbac import manager_identity
-
     if fleet.manager is None or region.name != fleet.manager.name:
         return []
     namespaces = [o.namespace for o in release.of_kind("ServiceAccount", "Deployment")
@@ -177,7 +122,7 @@ def kueue_controller_account(fleet: Fleet, region: Region, release: Release,
     return [(namespace, KUEUE_SERVICE_ACCOUNT, identity.client_id, SourceLocation(str(fleet.path)))]
 
 
-def plan_credentials(fleet: Fleet, releases: Mapping[str, Release],
+def plan_credentials(fleet: Fleet, releases: Mapping[str, ReleaseObjects],
                      regions: Iterable[str] | None = None) -> IdentityPlan:
     """The FIC every annotated ServiceAccount of every region needs.
 
@@ -229,183 +174,5 @@ def plan_credentials(fleet: Fleet, releases: Mapping[str, Release],
     return IdentityPlan(tuple(credentials), tuple(dict.fromkeys(notes)))
 
 
-# --- output formats -----------------------------------------------------------------------------
-
-
-def format_table(plan: IdentityPlan) -> str:
-    """A plain-text table, one credential per line."""
-    headers = ("REGION", "IDENTITY", "SUBJECT", "ISSUER", "NAME")
-    rows = [(c.region, c.identity_name or c.client_id, c.subject, c.issuer or "(unknown)", c.name)
-            for c in plan.credentials]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-             for row in (headers, *rows)]
-    if not rows:
-        lines.append("(no ServiceAccount carries an azure.workload.identity/client-id annotation)")
-    counts = plan.by_identity()
-    if counts:
-        lines.append("")
-        for creds in counts.values():
-            lines.append(f"{creds[0].identity_label}: {len(creds)} of {MAX_CREDENTIALS_PER_IDENTITY} "
-                         "federated credentials")
-    lines.extend(f"note: {n}" for n in plan.notes)
-    return "\n".join(lines) + "\n"
-
-
-def format_json(plan: IdentityPlan) -> str:
-    return json.dumps(plan.to_dict(), indent=2) + "\n"
-
-
-def _identity_list_query(client_id: str, attribute: str) -> str:
-    query = f"[?clientId=='{client_id}'].{attribute} | [0]"
-    return f'"$(az identity list --query {shlex.quote(query)} -o tsv)"'
-
-
-def az_commands(plan: IdentityPlan, fleet: Fleet) -> str:
-    """A bash script of ``az identity federated-credential create`` commands, run one at a time.
-
-    Values the fleet file does not give (issuer, identity name or resource group) are looked up
-    with ``az aks show`` / ``az identity list`` in a command substitution.
-    """
-    lines = [
-        "#!/usr/bin/env bash",
-        "# Federated identity credentials for the rayfleet fleet "
-        f"{fleet.relative(fleet.path)} (rayfleet identity plan --format az).",
-        "# One command at a time: concurrent writes to one managed identity fail with 409 Conflict.",
-        "# Creating a credential that exists updates it (same name).",
-        "set -euo pipefail",
-        "",
-    ]
-    regions = {r.name: r for r in fleet.regions}
-    for cred in plan.credentials:
-        region = regions[cred.region]
-        lines.append(f"# {cred.region}: {cred.subject} -> {cred.identity_label}")
-        args = ["az identity federated-credential create", f"--name {shlex.quote(cred.name)}"]
-        args.append(f"--identity-name {shlex.quote(cred.identity_name)}" if cred.identity_name
-                    else f"--identity-name {_identity_list_query(cred.client_id, 'name')}")
-        args.append(f"--resource-group {shlex.quote(cred.resource_group)}" if cred.resource_group
-                    else f"--resource-group {_identity_list_query(cred.client_id, 'resourceGroup')}")
-        if cred.subscription_id:
-            args.append(f"--subscription {shlex.quote(cred.subscription_id)}")
-        if cred.issuer:
-            args.append(f"--issuer {shlex.quote(cred.issuer)}")
-        else:
-            aks = (f"az aks show --resource-group {shlex.quote(region.cluster.resource_group or '<cluster-rg>')} "
-                   f"--name {shlex.quote(region.cluster.name)} --query oidcIssuerProfile.issuerUrl -o tsv")
-            args.append(f'--issuer "$({aks})"')
-        args.append(f"--subject {shlex.quote(cred.subject)}")
-        args.append(f"--audiences {shlex.quote(cred.audience)}")
-        lines.append(" \\\n  ".join(args))
-        lines.append("")
-    lines.append("# Entra ID takes from a few seconds to several minutes to propagate new credentials;")
-    lines.append("# until then token exchanges fail with AADSTS70021. Verify with: rayfleet identity check --live")
-    return "\n".join(lines) + "\n"
-
-
-def _bicep_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${")
-    return f"'{escaped}'"
-
-
-def _bicep_symbol(*parts: str, taken: set[str] | None = None) -> str:
-    """A Bicep identifier from ``parts``, made unique against ``taken`` (which it joins)."""
-    symbol = re.sub(r"[^A-Za-z0-9_]+", "_", "_".join(parts)).strip("_")
-    symbol = symbol if symbol and not symbol[0].isdigit() else f"r_{symbol}"
-    if taken is not None:
-        base, n = symbol, 2
-        while symbol in taken:
-            symbol, n = f"{base}_{n}", n + 1
-        taken.add(symbol)
-    return symbol
-
-
-def bicep(plan: IdentityPlan, fleet: Fleet) -> str:
-    """Bicep for the plan on one stream: every file of ``bicep_files``, one after another."""
-    files = bicep_files(plan, fleet)
-    if not files:
-        return "// No ServiceAccount carries an azure.workload.identity/client-id annotation: nothing to create.\n"
-    return "\n".join(files.values())
-
-
-def bicep_files(plan: IdentityPlan, fleet: Fleet) -> dict[str, str]:
-    """Bicep for the plan: one file per (subscription, resource group) of the identities, by name.
-
-    Each file is complete for ``az deployment group create``: the identities as ``existing``
-    resources and one ``federatedIdentityCredentials`` child per credential, each depending on
-    the previous one so ARM creates them one at a time.
-    """
-    groups: dict[tuple[str | None, str | None], list[PlannedCredential]] = {}
-    for cred in plan.credentials:
-        groups.setdefault((cred.subscription_id, cred.resource_group), []).append(cred)
-    files: dict[str, str] = {}
-    for (subscription, group), creds in groups.items():
-        file_name = f"federated-credentials-{group or 'UNKNOWN-GROUP'}.bicep"
-        if file_name in files:  # the same resource group name in two subscriptions
-            file_name = file_name.replace(".bicep", f"-{(subscription or 'default')[:8]}.bicep")
-        out = [
-            f"// ---- {file_name} "
-            f"(rayfleet identity plan --format bicep, fleet {fleet.relative(fleet.path)})",
-            "// Deploy with: az deployment group create "
-            + (f"--subscription {subscription} " if subscription else "")
-            + f"--resource-group {group or '<identity-resource-group>'} --template-file <this file>",
-            "// Writes to one managed identity must be serial (409 Conflict otherwise): every credential",
-            "// depends on the one before it.",
-            "",
-        ]
-        taken: set[str] = set()
-        params: list[str] = []
-        identities: dict[str, str] = {}  # client ID -> bicep symbol
-        declarations: list[str] = []
-        for cred in creds:
-            key = cred.client_id.lower()
-            if key in identities:
-                continue
-            symbol = _bicep_symbol("identity", cred.identity_name or cred.client_id, taken=taken)
-            identities[key] = symbol
-            if cred.identity_name:
-                name_expr = _bicep_string(cred.identity_name)
-            else:
-                param = _bicep_symbol("identityName", cred.client_id, taken=taken)
-                params.append(f"@description('Name of the managed identity with client ID {cred.client_id}')\n"
-                              f"param {param} string")
-                name_expr = param
-            declarations.append(f"resource {symbol} 'Microsoft.ManagedIdentity/userAssignedIdentities@"
-                                f"{FIC_API_VERSION}' existing = {{\n  name: {name_expr}\n}}")
-        issuer_params: dict[str, str] = {}
-        resources: list[str] = []
-        previous: str | None = None
-        for cred in creds:
-            if cred.issuer:
-                issuer_expr = _bicep_string(cred.issuer)
-            elif cred.region in issuer_params:
-                issuer_expr = issuer_params[cred.region]
-            else:
-                issuer_expr = _bicep_symbol("issuer", cred.region, taken=taken)
-                issuer_params[cred.region] = issuer_expr
-                params.append(f"@description('OIDC issuer URL of the AKS cluster of region {cred.region} "
-                              "(with the trailing slash)')\n"
-                              f"param {issuer_expr} string")
-            symbol = _bicep_symbol("fic", cred.name, taken=taken)
-            body = [
-                f"resource {symbol} 'Microsoft.ManagedIdentity/userAssignedIdentities/"
-                f"federatedIdentityCredentials@{FIC_API_VERSION}' = {{",
-                f"  parent: {identities[cred.client_id.lower()]}",
-                f"  name: {_bicep_string(cred.name)}",
-                "  properties: {",
-                f"    issuer: {issuer_expr}",
-                f"    subject: {_bicep_string(cred.subject)}",
-                "    audiences: [",
-                f"      {_bicep_string(cred.audience)}",
-                "    ]",
-                "  }",
-            ]
-            if previous:
-                body += ["  dependsOn: [", f"    {previous}", "  ]"]
-            body.append("}")
-            resources.append("\n".join(body))
-            previous = symbol
-        out.extend(p + "\n" for p in params)
-        out.extend(d + "\n" for d in declarations)
-        out.extend(r + "\n" for r in resources)
-        files[file_name] = "\n".join(out)
-    return files
+__all__ = ["AUDIENCE", "CLIENT_ID_ANNOTATION", "MAX_CREDENTIALS_PER_IDENTITY", "IdentityPlan", "PlannedCredential",
+           "credential_name", "plan_credentials", "subject_for"]

@@ -14,7 +14,8 @@ narrowed to API groups by an ABAC condition (``customResources:group``). So the 
 custom role with those data actions and, per worker, one assignment of it to the manager identity
 at the cluster, limited to the ``ray.io`` and ``kueue.x-k8s.io`` groups.
 
-Pure functions; ``rayfleet.azure.role_assignments`` checks the plan against ARM.
+Pure functions; ``rayfleet.azure.role_assignments`` reads what ARM holds into ``RoleAssignmentView``s
+(the subject of ``kueue-manager-role-assignment``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from fnmatch import fnmatchcase
+from typing import Any
 
+from .findings import Violation
+from .fleet import Fleet, Identity
 from .fleet_scheduling import KUEUE_SERVICE_ACCOUNT
-from .identity import CLIENT_ID_ANNOTATION
-
-if TYPE_CHECKING:
-    from .fleet import Fleet, Identity
-    from .policies.base import Release
+from .subjects import FindingContext, ReleaseObjects
+from .wellknown import WI_CLIENT_ID as CLIENT_ID_ANNOTATION
 
 ROLE_NAME = "rayfleet MultiKueue manager"
 ROLE_DESCRIPTION = ("Lets the MultiKueue manager create, read and delete RayJobs, RayClusters, RayServices and "
@@ -39,6 +40,45 @@ DATA_ACTIONS = tuple(f"Microsoft.ContainerService/managedClusters/customresource
 API_GROUPS = ("ray.io", "kueue.x-k8s.io")
 GROUP_ATTRIBUTE = "Microsoft.ContainerService/managedClusters/customResources:group"
 ROLE_ASSIGNMENT_API_VERSION = "2022-04-01"
+
+
+@dataclass(frozen=True)
+class ExistingAssignment:
+    """A role assignment as ARM lists it, with what its role definition grants."""
+
+    id: str
+    scope: str
+    role_name: str
+    data_actions: tuple[str, ...]
+    not_data_actions: tuple[str, ...]
+    condition: str | None
+
+    def missing(self) -> list[str]:
+        """The planned data actions this assignment does not grant (for the manager's API groups)."""
+        out = []
+        for action in DATA_ACTIONS:
+            granted = any(fnmatchcase(action.lower(), a.lower()) for a in self.data_actions)
+            denied = any(fnmatchcase(action.lower(), a.lower()) for a in self.not_data_actions)
+            if not granted or denied:
+                out.append(action.rsplit("/", 1)[1])
+        if self.condition and not all(g in self.condition.lower() for g in API_GROUPS):
+            out.extend(f"group {g}" for g in API_GROUPS if g not in self.condition.lower())
+        return out
+
+
+@dataclass
+class RoleAssignmentView:
+    """What ``kueue-manager-role-assignment`` looks at: one worker, the manager principal, and the
+    role assignments that apply at the worker cluster."""
+
+    fleet: Fleet
+    planned: PlannedRoleAssignment
+    principal_id: str
+    scope: str
+    existing: list[ExistingAssignment] = field(default_factory=list)
+
+    def finding_context(self, violation: Violation) -> FindingContext:
+        return FindingContext(region=violation.region)
 
 
 def abac_condition(groups: tuple[str, ...] = API_GROUPS) -> str:
@@ -87,7 +127,7 @@ class RbacPlan:
                 "roleAssignments": [a.to_dict() for a in self.assignments], "notes": list(self.notes)}
 
 
-def manager_identity(fleet: Fleet, releases: Mapping[str, Release]) -> tuple[Identity | None, str | None]:
+def manager_identity(fleet: Fleet, releases: Mapping[str, ReleaseObjects]) -> tuple[Identity | None, str | None]:
     """The identity the manager's Kueue controller runs as, and a note when it had to be guessed.
 
     The rendered ServiceAccount ``kueue-controller-manager`` names its client ID; without it (the
@@ -117,7 +157,7 @@ def manager_identity(fleet: Fleet, releases: Mapping[str, Release]) -> tuple[Ide
                   f"{KUEUE_SERVICE_ACCOUNT} ServiceAccount with a client ID, and not exactly one identity)")
 
 
-def plan_role_assignments(fleet: Fleet, releases: Mapping[str, Release]) -> RbacPlan:
+def plan_role_assignments(fleet: Fleet, releases: Mapping[str, ReleaseObjects]) -> RbacPlan:
     """One assignment per worker region (fleet order); empty without a scheduling section."""
     if fleet.scheduling is None or fleet.manager is None:
         return RbacPlan()

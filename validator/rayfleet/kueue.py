@@ -8,7 +8,7 @@ Both served API versions are read: ``v1beta2`` (MultiKueueCluster ``spec.cluster
 ClusterQueue ``admissionChecksStrategy``) and ``v1beta1`` (``spec.kubeConfig`` /
 ``spec.clusterProfileRef``, ClusterQueue ``admissionChecks``).
 
-Pure functions of a ``Release``; nothing here judges.
+Pure functions of a ``ReleaseObjects``; nothing here judges.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .capacity import parse_quantity
+from .quantities import parse_quantity
 
 if TYPE_CHECKING:
     from .fleet import Fleet, Region
     from .manifests import KubeObject
-    from .policies.base import FleetView, Release
+    from .subjects import FleetView, ReleaseObjects
 
 KUEUE_GROUP = "kueue.x-k8s.io"
 MULTIKUEUE_CONTROLLER = "kueue.x-k8s.io/multikueue"
@@ -42,7 +42,7 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _kueue(release: Release, kind: str) -> list[KubeObject]:
+def _kueue(release: ReleaseObjects, kind: str) -> list[KubeObject]:
     return [o for o in release.of_kind(kind) if o.group == KUEUE_GROUP]
 
 
@@ -87,7 +87,7 @@ def format_quantity(value: float, like: Any = None) -> str:
     return text + suffix
 
 
-def cluster_queues(release: Release) -> dict[str, ClusterQueue]:
+def cluster_queues(release: ReleaseObjects) -> dict[str, ClusterQueue]:
     """Every ClusterQueue by name, with its quotas and admission checks."""
     out: dict[str, ClusterQueue] = {}
     for obj in _kueue(release, "ClusterQueue"):
@@ -118,7 +118,7 @@ class LocalQueue:
     cluster_queue: str | None
 
 
-def local_queues(release: Release) -> dict[tuple[str, str], LocalQueue]:
+def local_queues(release: ReleaseObjects) -> dict[tuple[str, str], LocalQueue]:
     """Every LocalQueue by (namespace, name); a LocalQueue without a namespace is in the release's."""
     default = release.region.namespace if release.region is not None else "default"
     out: dict[tuple[str, str], LocalQueue] = {}
@@ -129,13 +129,13 @@ def local_queues(release: Release) -> dict[tuple[str, str], LocalQueue]:
     return out
 
 
-def multikueue_checks(release: Release) -> dict[str, KubeObject]:
+def multikueue_checks(release: ReleaseObjects) -> dict[str, KubeObject]:
     """AdmissionChecks run by the MultiKueue controller, by name."""
     return {o.name: o for o in _kueue(release, "AdmissionCheck")
             if _dict(o.body.get("spec")).get("controllerName") == MULTIKUEUE_CONTROLLER}
 
 
-def dispatching_queues(release: Release) -> list[ClusterQueue]:
+def dispatching_queues(release: ReleaseObjects) -> list[ClusterQueue]:
     """ClusterQueues that dispatch to workers (they carry a MultiKueue AdmissionCheck)."""
     checks = multikueue_checks(release)
     return [cq for cq in cluster_queues(release).values() if any(c in checks for c in cq.admission_checks)]
@@ -147,7 +147,7 @@ class MultiKueueConfig:
     clusters: tuple[str, ...]
 
 
-def multikueue_configs(release: Release) -> dict[str, MultiKueueConfig]:
+def multikueue_configs(release: ReleaseObjects) -> dict[str, MultiKueueConfig]:
     out: dict[str, MultiKueueConfig] = {}
     for obj in _kueue(release, "MultiKueueConfig"):
         clusters = tuple(str(c) for c in _list(_dict(obj.body.get("spec")).get("clusters")))
@@ -175,7 +175,7 @@ class MultiKueueCluster:
         return self.obj.name
 
 
-def multikueue_clusters(release: Release) -> dict[str, MultiKueueCluster]:
+def multikueue_clusters(release: ReleaseObjects) -> dict[str, MultiKueueCluster]:
     out: dict[str, MultiKueueCluster] = {}
     for obj in _kueue(release, "MultiKueueCluster"):
         spec = _dict(obj.body.get("spec"))
@@ -188,13 +188,13 @@ def multikueue_clusters(release: Release) -> dict[str, MultiKueueCluster]:
     return out
 
 
-def cluster_profiles(release: Release) -> dict[tuple[str, str], KubeObject]:
+def cluster_profiles(release: ReleaseObjects) -> dict[tuple[str, str], KubeObject]:
     """ClusterProfiles by (namespace, name)."""
     return {(o.namespace or "", o.name): o for o in release.of_kind("ClusterProfile")
             if o.group == CLUSTER_PROFILE_GROUP}
 
 
-def kueue_namespaces(release: Release) -> set[str]:
+def kueue_namespaces(release: ReleaseObjects) -> set[str]:
     """Where the release's Kueue runs, which is the only namespace it reads ClusterProfiles from:
     the namespace of the rendered Kueue controller (Deployment or ServiceAccount
     ``kueue-controller-manager``); when Kueue is not rendered (the upstream chart is not unpacked,
@@ -221,7 +221,7 @@ class ResourceFlavor:
     node_taints: tuple[dict[str, Any], ...]
 
 
-def resource_flavors(release: Release) -> dict[str, ResourceFlavor]:
+def resource_flavors(release: ReleaseObjects) -> dict[str, ResourceFlavor]:
     out: dict[str, ResourceFlavor] = {}
     for obj in _kueue(release, "ResourceFlavor"):
         spec = _dict(obj.body.get("spec"))
@@ -234,7 +234,7 @@ def resource_flavors(release: Release) -> dict[str, ResourceFlavor]:
 # --- what a region is in the fleet's scheduling --------------------------------------------------
 
 
-def queue_targets(release: Release, queues: list[tuple[str, str]]) -> dict[str, ClusterQueue]:
+def queue_targets(release: ReleaseObjects, queues: list[tuple[str, str]]) -> dict[str, ClusterQueue]:
     """The ClusterQueues the given LocalQueues point at (those rendered), by name."""
     cqs = cluster_queues(release)
     lqs = local_queues(release)
@@ -250,7 +250,7 @@ def scheduling_queue_keys(fleet: Fleet) -> list[tuple[str, str]]:
     return [(q.namespace, q.name) for q in fleet.scheduling.queues] if fleet.scheduling else []
 
 
-def worker_quotas(release: Release, fleet: Fleet) -> dict[tuple[str, str], tuple[float, list[Quota]]]:
+def worker_quotas(release: ReleaseObjects, fleet: Fleet) -> dict[tuple[str, str], tuple[float, list[Quota]]]:
     """(flavor, resource) -> (summed nominal quota, the entries) over the ClusterQueues a worker's
     scheduling LocalQueues point at."""
     out: dict[tuple[str, str], tuple[float, list[Quota]]] = {}
@@ -266,8 +266,8 @@ class SchedulingView:
     """The manager's and the workers' releases of a fleet with a scheduling section."""
 
     manager: Region
-    manager_release: Release
-    workers: dict[str, Release] = field(default_factory=dict)  # rendered workers, fleet order
+    manager_release: ReleaseObjects
+    workers: dict[str, ReleaseObjects] = field(default_factory=dict)  # rendered workers, fleet order
 
 
 def scheduling_view(view: FleetView) -> SchedulingView | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import InputError
 from .findings import ObjectRef, SourceLocation
+from .locations import helm_template_sources, template_for_line
 from .yamlio import MAX_MANIFEST_FILE_BYTES, decode_text, iter_manifest_files, load_manifests, read_text
 
 
@@ -64,13 +65,6 @@ class KubeObject:
     @cached_property
     def ref(self) -> ObjectRef:
         return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
-
-    @cached_property
-    def pod_templates(self) -> tuple:
-        """Every pod template in this object, found once (see ``rayfleet.workloads``)."""
-        from .workloads import find_pod_templates
-
-        return tuple(find_pod_templates(self))
 
 
 def objects_from_text(text: str, origin: str, *, template: str | None = None,
@@ -157,8 +151,6 @@ def load_manifest_paths(paths: Iterable[str], *, stdin: Any = None, stdin_name: 
 def _templates_from_helm_sources(objects: list[KubeObject], text: str, chart_dir: str) -> None:
     """``helm template CHART | rayfleet scan - --stdin-name CHART``: each object's template is
     the file its ``# Source:`` comment names, so findings point at template lines."""
-    from .locations import helm_template_sources, template_for_line
-
     sources = helm_template_sources(text, chart_dir)
     for obj in objects:
         template = template_for_line(sources, obj.origin.line or 0) if sources else None

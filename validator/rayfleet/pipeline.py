@@ -1,32 +1,32 @@
 """The validation pipeline: fleet → values → render → object schemas → policies → waivers.
 
 Public entry points (re-exported by ``rayfleet``): ``validate_fleet``, ``scan_manifests``,
-``render_region``, ``render_fleet``, ``helm_command``.
+``render_region``, ``render_fleet``. Policies run through ``rayfleet.runner``.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .capacity import capacity_table
-from .checks import run_fleet_policies, run_release_policies, to_finding
+from .anyscale import attach, render_operator
+from .capacity.table import CapacityTable, capacity_table
 from .errors import InputError
 from .findings import Finding, SourceLocation
 from .fleet import Fleet, PolicySettings, Region, load_fleet
-from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .manifests import KubeObject, load_manifest_paths, objects_from_text
-from .policies import ALL_POLICIES, FleetView, Policy, Release, Scope, get_policy
+from .plan import format_command, helm_command
+from .policies import ALL_POLICIES, Policy, Scope, get_policy
 from .render import EmbeddedHelm, Engine, TemplateError, ValuesSchemaError, engine_for
 from .result import RegionSummary, Result, Timings
+from .runner import Waivers, check, finish, to_finding
 from .schemas_check import CustomResourceSchemas, ObjectSchemas, crds_from_chart_files, load_crds_folder
+from .subjects import FindingContext, FleetView, ReleaseObjects
 from .values import ValuesFile, ValuesStack, load_values_file
-from .waivers import apply_waivers
 from .yamlio import MAX_MANIFEST_FILE_BYTES, iter_manifest_files, read_text
 
 Progress = Callable[[str], None]
@@ -37,7 +37,7 @@ class RegionRender:
     """One region's rendered release, and what went wrong while rendering it."""
 
     region: Region
-    release: Release
+    release: ReleaseObjects
     findings: list[Finding] = field(default_factory=list)
     command: list[str] = field(default_factory=list)
     rendered: bool = True
@@ -58,18 +58,6 @@ class _Session:
         if key not in self._values:
             self._values[key] = load_values_file(path, display=self.fleet.relative(path))
         return self._values[key]
-
-
-def helm_command(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
-    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order:
-    the command ``rayfleet rollout`` runs (``rayfleet.helm_args``)."""
-    values = [fleet.relative(p) for p in fleet.values_stack_paths(region)]
-    return ["helm", *upgrade_args(region.release_name, fleet.relative(fleet.chart), region.namespace, values,
-                                  timeout=timeout), *kube_flags(region.cluster.kube_context)]
-
-
-def format_command(command: Sequence[str]) -> str:
-    return shlex.join(command)
 
 
 def _template_path(fleet: Fleet, template: str) -> str:
@@ -95,7 +83,6 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
         files = [session.values_file(p) for p in fleet.values_stack_paths(region)]
     with timings.stage("merge"):
         stack = ValuesStack(files)
-    release = _release(fleet, region, [], stack)
     with timings.stage("render"):
         try:
             rendered = session.engine.render(fleet.chart, fleet.values_stack_paths(region), stack.merged,
@@ -103,12 +90,13 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
                                              kube_version=region.cluster.kubernetes_version)
         except ValuesSchemaError as exc:
             finding = _values_schema_finding(str(exc), stack, region)
-            return RegionRender(region, release, [finding], command, rendered=False)
+            return RegionRender(region, _release(fleet, region, [], stack), [finding], command, rendered=False)
         except TemplateError as exc:
             finding = _pipeline_finding("render-error", f"the chart does not render: {exc}", region.name,
                                         SourceLocation(fleet.relative(fleet.chart)))
-            return RegionRender(region, release, [finding], command, rendered=False)
+            return RegionRender(region, _release(fleet, region, [], stack), [finding], command, rendered=False)
         findings: list[Finding] = []
+        rendered_objects: list[KubeObject] = []
         for template, text in sorted(rendered.manifests.items()):
             if not text.strip():
                 continue
@@ -121,8 +109,8 @@ def render_region(fleet: Fleet, region: Region, *, engine: Engine | None = None,
                 continue
             for obj in objects:  # a line in rendered output is not a line of the template: drop it
                 obj.origin = SourceLocation(shown)
-            release.objects.extend(objects)
-    render = RegionRender(region, release, findings, command)
+            rendered_objects.extend(objects)
+    render = RegionRender(region, _release(fleet, region, rendered_objects, stack), findings, command)
     _render_anyscale(fleet, region, render, session)
     return render
 
@@ -131,12 +119,11 @@ def _render_anyscale(fleet: Fleet, region: Region, render: RegionRender, session
     """A region's Anyscale operator chart, rendered the same way, its objects joined to the release."""
     if region.anyscale is None:
         return
-    from .anyscale import attach, render_operator
-
     source = SourceLocation(fleet.relative(region.anyscale.chart))
     with session.timings.stage("render"):
         try:
-            attach(render.release, render_operator(fleet, region, session.engine, session.values_file))
+            render.release = attach(render.release, render_operator(fleet, region, session.engine,
+                                                                    session.values_file))
         except ValuesSchemaError as exc:
             render.findings.append(_pipeline_finding(
                 "values-schema", f"Anyscale operator values fail its values.schema.json: {exc}", region.name, source))
@@ -145,8 +132,8 @@ def _render_anyscale(fleet: Fleet, region: Region, render: RegionRender, session
                 "render-error", f"the Anyscale operator chart does not render: {exc}", region.name, source))
 
 
-def _release(fleet: Fleet, region: Region, objects: list[KubeObject], stack: ValuesStack | None) -> Release:
-    return Release(objects, fleet.settings, region.cluster.kubernetes_version, region, fleet, stack)
+def _release(fleet: Fleet, region: Region, objects: list[KubeObject], stack: ValuesStack | None) -> ReleaseObjects:
+    return ReleaseObjects(tuple(objects), fleet.settings, region.cluster.kubernetes_version, region, fleet, stack)
 
 
 def _load_region_manifests(fleet: Fleet, region: Region) -> list[KubeObject]:
@@ -216,13 +203,14 @@ def _crd_schemas(fleet: Fleet | None, crds: str | Path | None) -> CustomResource
     return CustomResourceSchemas()
 
 
-def check_objects(release: Release, schemas: ObjectSchemas, selected: set[str]) -> list[Finding]:
+def check_objects(release: ReleaseObjects, schemas: ObjectSchemas, selected: set[str]) -> list[Finding]:
     """Object schema findings for every object of a release."""
     findings: list[Finding] = []
     for obj in release.objects:
+        context = FindingContext(release, obj, release.region_name)
         for item in schemas.check(obj):
             if item.policy in selected:
-                findings.append(to_finding(get_policy(item.policy), item.violation, release, obj))
+                findings.append(to_finding(get_policy(item.policy), item.violation, context))
     return findings
 
 
@@ -248,8 +236,8 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
                    progress: Progress | None = None) -> Result:
     """Render every selected region, check object schemas, run every policy, apply waivers.
 
-    ``Result.extra`` carries ``renders`` (region → ``RegionRender``, so a rollout does not render
-    twice) and ``capacity`` (the GPU capacity table, in the JSON and markdown reports)."""
+    ``Result.capacity`` is the GPU capacity table (in the JSON and markdown reports);
+    ``Result.releases`` every region's rendered objects (so a rollout does not render twice)."""
     timings = Timings()
     with timings.stage("load"):
         fleet = fleet if isinstance(fleet, Fleet) else load_fleet(fleet)
@@ -272,18 +260,16 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
             schemas = ObjectSchemas(region.cluster.kubernetes_version, crd_schemas)
             result.findings.extend(check_objects(render.release, schemas, selected_ids))
         with timings.stage("policies"):
-            result.findings.extend(run_release_policies(render.release, chosen))
+            result.findings.extend(check(chosen, render.release))
         result.regions.append(RegionSummary(region.name, len(render.release.objects), render.rendered,
                                             format_command(render.command)))
     with timings.stage("policies"):
         # A region that did not render has no objects: leave it out rather than let it look empty.
         view = FleetView(fleet, {name: r.release for name, r in renders.items() if r.rendered})
-        result.findings.extend(run_fleet_policies(view, chosen))
-        result.extra["capacity"] = capacity_table(view).to_dict()
-        result.findings = apply_waivers(fleet, result.findings, today=today,
-                                        regions=[r.name for r in selected_regions], checked=selected_ids)
-        result.findings = [f for f in result.findings if f.policy in selected_ids]
-    result.extra["renders"] = renders
+        result.findings.extend(check(chosen, view))
+        result.capacity = capacity_table(view)
+        finish(result, Waivers(fleet, today, [r.name for r in selected_regions], report=False))
+    result.releases = {name: r.release for name, r in renders.items()}
     return result
 
 
@@ -303,16 +289,17 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     with timings.stage("load"):
         objects = load_manifest_paths(paths, stdin=stdin, stdin_name=stdin_name)
         crd_schemas = _crd_schemas(None, crds)
-    release = Release(objects, settings or (fleet.settings if fleet else PolicySettings()), kube_version, fleet=fleet)
+    release = ReleaseObjects(tuple(objects), settings or (fleet.settings if fleet else PolicySettings()), kube_version,
+                             fleet=fleet)
     if not objects:
         shown = ", ".join("<stdin>" if p == "-" else p for p in paths)
         raise InputError("found no Kubernetes objects to check", file=shown)
     result = Result(command="scan", policies=chosen, timings=timings)
-    result.extra.update(inputs=list(paths), stdin_name=stdin_name)  # where SARIF points findings without a file
+    result.inputs, result.stdin_name = tuple(paths), stdin_name  # where SARIF points findings without a file
     with timings.stage("schemas"):
         result.findings.extend(check_objects(release, ObjectSchemas(kube_version, crd_schemas), selected_ids))
     with timings.stage("policies"):
-        result.findings.extend(run_release_policies(release, chosen))
+        result.findings.extend(check(chosen, release))
     result.skipped_policies = tuple(p.id for p in chosen
                                     if p.scope is Scope.FLEET or (p.needs_fleet and fleet is None))
     result.policies = tuple(p for p in chosen if p.id not in result.skipped_policies)
@@ -328,5 +315,11 @@ def scan_manifests(paths: Sequence[str], *, kube_version: str = "1.33", crds: st
     return result
 
 
-__all__ = ["RegionRender", "format_command", "helm_command", "render_fleet", "render_region",
+def fleet_capacity(fleet: Fleet, regions: Sequence[str] | None = None) -> CapacityTable:
+    """The GPU capacity table of the selected regions (they are rendered to know their demand)."""
+    renders = render_fleet(fleet, regions)
+    return capacity_table(FleetView(fleet, {n: r.release for n, r in renders.items() if r.rendered}))
+
+
+__all__ = ["RegionRender", "fleet_capacity", "format_command", "helm_command", "render_fleet", "render_region",
            "scan_manifests", "validate_fleet"]

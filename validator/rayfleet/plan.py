@@ -1,94 +1,133 @@
-"""The rollout plan: per region its wave, its values stack in Helm's order, and its helm command."""
+"""The rollout plan: per region, its wave, its values files in Helm's order and the exact
+``helm upgrade --install`` command. ``rayfleet plan`` prints it, ``validate`` names each region's
+command from it, and ``rollout`` executes it."""
 
 from __future__ import annotations
 
-import io
-import json
+import shlex
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+import yaml
 
-from .capacity import CapacityTable, capacity_table
-from .fleet import Fleet
-from .pipeline import format_command, helm_command, render_fleet
-from .policies import FleetView
-from .report.capacity import capacity_table_text
-from .report.layout import natural_width, records, terminal_width
+from .fleet import Fleet, Region
+from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
+from .subjects import ReleaseObjects
+from .wellknown import KUBERAY_OPERATOR, RAY_GROUP
+
+
+def format_command(command: Sequence[str]) -> str:
+    return shlex.join(command)
 
 
 @dataclass(frozen=True)
 class RegionPlan:
-    region: str
-    location: str
-    wave: int
-    cluster: str
-    kube_context: str | None
-    release: str
-    namespace: str
-    values: list[str]
-    command: str
-    failover_peers: list[str]
+    """What happens in one region: one ``helm upgrade --install`` (then, in a rollout, a
+    readiness gate on the RayCluster)."""
+
+    region: Region
+    chart: str
+    values_files: tuple[str, ...]
+    timeout: int = DEFAULT_TIMEOUT
+    atomic: bool = True
+    create_namespace: bool = True
+    raycluster: str | None = None  # the RayCluster the release renders (None: no readiness gate)
+    kubeconfig: str | None = None
+    apply_crds: bool = False  # the release installs the operator: its CRDs go in server-side first
+
+    @property
+    def name(self) -> str:
+        return self.region.name
+
+    @property
+    def wave(self) -> int:
+        return self.region.wave
+
+    @property
+    def release(self) -> str:
+        return self.region.release_name
+
+    @property
+    def namespace(self) -> str:
+        return self.region.namespace
+
+    @property
+    def kube_context(self) -> str | None:
+        return self.region.cluster.kube_context
+
+    def helm_args(self, *, helm4: bool = False) -> list[str]:
+        """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
+        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
+                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
+                            helm4=helm4)
+
+    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
+        """The command a person would run for this region (what ``plan`` and ``rollout --dry-run``
+        print, and what ``rollout`` runs)."""
+        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
+
+
+def operator_enabled(release: ReleaseObjects | None, fleet: Fleet | None) -> bool:
+    """The release renders the operator Deployment, or its values (or the chart's defaults)
+    set ``kuberay-operator.enabled``."""
+    if release is not None:
+        for obj in release.of_kind("Deployment"):
+            labels = obj.metadata.get("labels") if isinstance(obj.metadata.get("labels"), dict) else {}
+            if labels.get("app.kubernetes.io/name") == KUBERAY_OPERATOR or KUBERAY_OPERATOR in obj.name:
+                return True
+        if release.values is not None:
+            block = release.values.merged.get(KUBERAY_OPERATOR)
+            if isinstance(block, dict) and "enabled" in block:
+                return block["enabled"] is True
+    if fleet is not None:
+        return _chart_default_enabled(fleet.chart)
+    return False
+
+
+def _chart_default_enabled(chart: Path) -> bool:
+    try:
+        data = yaml.safe_load((chart / "values.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, ValueError, KeyError, IndexError, TypeError, RecursionError):
+        return False  # a chart Helm cannot read either: the render reports it
+    block = data.get(KUBERAY_OPERATOR) if isinstance(data, dict) else None
+    return isinstance(block, dict) and block.get("enabled") is True
+
+
+def plan_region(fleet: Fleet, region: Region, release: ReleaseObjects | None = None, *,
+                timeout: int = DEFAULT_TIMEOUT, atomic: bool = True, create_namespace: bool = True,
+                kubeconfig: str | None = None) -> RegionPlan:
+    """A region's plan: the chart and ``-f`` files in Helm's order (shared, region, overrides)."""
+    raycluster = None
+    if release is not None:
+        raycluster = next((o.name for o in release.objects if o.kind == "RayCluster" and o.group == RAY_GROUP), None)
+    return RegionPlan(
+        region=region,
+        chart=fleet.relative(fleet.chart),
+        values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
+        timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
+        kubeconfig=kubeconfig, apply_crds=operator_enabled(release, fleet),
+    )
+
+
+def helm_command(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
+    """The ``helm upgrade --install`` a person would run for a region, values in Helm's order:
+    the command ``rayfleet rollout`` runs."""
+    return plan_region(fleet, region, timeout=timeout).command()
 
 
 def build_plan(fleet: Fleet, regions: Sequence[str] | None = None) -> list[RegionPlan]:
     """The plan for the selected regions, ordered by wave then fleet order."""
-    plans = [
-        RegionPlan(
-            region=r.name, location=r.location, wave=r.wave, cluster=r.cluster.name,
-            kube_context=r.cluster.kube_context, release=r.release_name, namespace=r.namespace,
-            values=[fleet.relative(p) for p in fleet.values_stack_paths(r)],
-            command=format_command(helm_command(fleet, r)), failover_peers=list(r.failover_peers),
-        )
-        for r in fleet.select(regions)
-    ]
-    return sorted(plans, key=lambda p: p.wave)
+    return sorted((plan_region(fleet, r) for r in fleet.select(regions)), key=lambda p: p.wave)
 
 
-def fleet_capacity(fleet: Fleet, regions: Sequence[str] | None = None) -> CapacityTable:
-    """The GPU capacity table of the selected regions (they are rendered to know their demand)."""
-    renders = render_fleet(fleet, regions)
-    return capacity_table(FleetView(fleet, {n: r.release for n, r in renders.items() if r.rendered}))
+def waves(plans: Sequence[RegionPlan]) -> list[tuple[int, list[RegionPlan]]]:
+    """Plans grouped by wave, ascending; fleet order inside a wave."""
+    grouped: dict[int, list[RegionPlan]] = {}
+    for plan in plans:
+        grouped.setdefault(plan.wave, []).append(plan)
+    return sorted(grouped.items())
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-def plan_as_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None) -> str:
-    """The plan as JSON, every key camelCase like the capacity table and the reports."""
-    document: dict = {"regions": [{_camel(k): v for k, v in asdict(p).items()} for p in plan]}
-    if capacity is not None:
-        document["capacity"] = capacity.to_dict()
-    return json.dumps(document, indent=2) + "\n"
-
-
-def plan_as_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None, *, color: bool = False,
-                 width: int | None = None) -> str:
-    """The plan for a terminal: a table (stacked records when it does not fit ``width``), then each
-    region's helm command on one line of its own (never wrapped: it is copied into a shell)."""
-    width = width or terminal_width()
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, soft_wrap=True)
-    table = Table(title="rollout plan", box=None, show_edge=False, pad_edge=False, title_justify="left")
-    for column in ("wave", "region", "cluster", "context", "values (in order)"):
-        table.add_column(column, no_wrap=True)
-    for p in plan:
-        table.add_row(str(p.wave), p.region, p.cluster, p.kube_context or "-", "\n".join(p.values))
-    if natural_width(table) <= width:
-        console.print(table)
-    else:
-        console.print("rollout plan", markup=False)
-        console.print(records([(f"wave {p.wave}  {p.region}", [
-            ("cluster", p.cluster), ("context", p.kube_context or "-"), ("values", ", ".join(p.values))])
-            for p in plan], width, compact=False), markup=False, end="")
-    console.print()
-    for p in plan:
-        console.print(f"# wave {p.wave}: {p.region}", style="bold")
-        console.print(p.command, markup=False)
-    text = buffer.getvalue()
-    if capacity is not None:
-        text += "\n" + capacity_table_text(capacity, color=color, width=width)
-    return text
+__all__ = ["DEFAULT_TIMEOUT", "RegionPlan", "build_plan", "format_command", "helm_command", "operator_enabled",
+           "plan_region", "waves"]

@@ -41,15 +41,14 @@ from .capacity import (
     VmSize,
     failover_outcome,
     group_demand,
-    parse_quantity,
     region_demand,
     spare_quota,
 )
 from .errors import InputError
 from .kueue import GPU, QUEUE_LABEL, dispatching_queues, format_quantity, queue_targets, scheduling_queue_keys
 from .manifests import KubeObject
-from .policies.base import FleetView, Release
-from .workloads import PodTemplate, ray_cluster_specs
+from .subjects import FleetView, ReleaseObjects
+from .workloads import PodTemplate, find_pod_templates, ray_cluster_specs
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ class RegionLoss:
                 "lostRayCluster": failover, "jobs": [j.to_dict() for j in self.jobs], "notes": list(self.notes)}
 
 
-def _gpu_quotas(release: Release, keys: list[tuple[str, str]]) -> dict[str, float]:
+def _gpu_quotas(release: ReleaseObjects, keys: list[tuple[str, str]]) -> dict[str, float]:
     out: dict[str, float] = {}
     for cq in queue_targets(release, keys).values():
         for q in cq.quotas:
@@ -172,25 +171,17 @@ def _job_gpus(obj: KubeObject) -> tuple[int, int]:
     """(GPUs of the whole job at its largest size, GPUs of its largest pod), by the capacity model."""
     if not any(True for _ in ray_cluster_specs(obj)):
         return 0, 0
-    groups = [group_demand(pod) for pod in obj.pod_templates if pod.role in ("head", "worker")]
+    groups = [group_demand(pod) for pod in find_pod_templates(obj) if pod.role in ("head", "worker")]
     return sum(g.gpus for g in groups), max((g.gpus_per_pod for g in groups), default=0)
 
 
 def _request(pod: PodTemplate, resource: str) -> float:
-    """A pod's request of ``resource`` (limits when no request), summed over its containers."""
-    total = 0.0
-    for container, _ in pod.containers():
-        res = container.get("resources") if isinstance(container.get("resources"), dict) else {}
-        for section in ("requests", "limits"):
-            block = res.get(section)
-            if isinstance(block, dict) and resource in block:
-                total += parse_quantity(block[resource]) or 0.0
-                break
-    return total
+    """A pod's request of ``resource``, as the scheduler counts it (``PodTemplate.resource``)."""
+    return pod.resource(resource)
 
 
 def _gpu_pods(obj: KubeObject) -> list[PodTemplate]:
-    return [p for p in obj.pod_templates if p.role == "worker" and _request(p, GPU) > 0]
+    return [p for p in find_pod_templates(obj) if p.role == "worker" and _request(p, GPU) > 0]
 
 
 def _fits(pod: PodTemplate, vm: VmSize) -> bool:

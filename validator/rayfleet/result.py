@@ -1,14 +1,23 @@
-"""The outcome of a run: findings, what was checked, and how long each stage took."""
+"""The outcome of a run: findings, what was checked, how long each stage took, and the typed
+sections some commands add (the capacity table, the identity plan, the rollout). Reporters in
+``rayfleet.report`` are the only ones that serialise it."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ._version import __version__
+from .capacity.table import CapacityTable
+from .delivery.run import UpdateRunReport
 from .findings import Finding, Severity
+from .identity import IdentityPlan
+from .identity_rbac import PlannedRoleAssignment
+from .policies import Policy
+from .rollout import RolloutReport
+from .subjects import AksSettings, ReleaseObjects
 
 
 @dataclass
@@ -47,13 +56,25 @@ class Result:
     command: str
     findings: list[Finding] = field(default_factory=list)
     regions: list[RegionSummary] = field(default_factory=list)
-    policies: tuple = ()  # the Policy objects that ran
+    policies: tuple[Policy, ...] = ()  # the policies that ran
     skipped_policies: tuple[str, ...] = ()  # IDs skipped (e.g. fleet policies in scan), with why below
     skip_reason: str = "needs the fleet file"  # why they were skipped, in one phrase
     notes: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     tool_version: str = __version__
-    extra: dict = field(default_factory=dict)  # command-specific data (capacity table, identity plan)
+    # Typed sections, each set by the commands that produce it (JSON report: ``data.<name>``).
+    capacity: CapacityTable | None = None  # validate, quota
+    clusters: Mapping[str, AksSettings] | None = None  # identity check --live: what ARM said per region
+    storage_accounts: Mapping[str, Mapping[str, object]] | None = None  # identity check --live: by resource ID
+    identity_plan: IdentityPlan | None = None  # identity check: the selected regions' credentials
+    role_assignments: tuple[PlannedRoleAssignment, ...] | None = None  # identity check: the manager's roles
+    rollout: RolloutReport | None = None  # rollout
+    update_run: UpdateRunReport | None = None  # rollout --engine fleet-manager (JSON: data.rollout too)
+    # What was rendered, by region (not reported; lets a rollout reuse validate's renders).
+    releases: Mapping[str, ReleaseObjects] = field(default_factory=dict)
+    # scan: the paths it read, and the name stdin was given (where SARIF points findings without a file).
+    inputs: tuple[str, ...] = ()
+    stdin_name: str | None = None
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)

@@ -1,5 +1,7 @@
-"""Rolling a fleet out, wave by wave: validate, then per region preflight, the pinned operator's
-CRDs applied server-side, ``helm upgrade --install`` and a readiness gate on the RayCluster.
+"""The rollout engine: per wave and region, preflight, the pinned operator's CRDs applied
+server-side, ``helm upgrade --install`` and a readiness gate on the RayCluster, recorded in a
+``RolloutReport``. (``rayfleet.commands.rollout`` validates
+first and wires the live seams; ``rayfleet.report.rollout`` writes the report as JSON.)
 
 Waves run in ascending ``region.wave``; regions inside a wave run one after another in fleet
 order. The first region that fails stops the rollout: nothing after it is touched. Three seams
@@ -7,8 +9,8 @@ keep the wave logic testable without a cluster or a ``helm`` binary:
 
 - ``HelmDeployer``: ``upgrade_install(plan) -> DeployOutcome``; ``PyHelm3Deployer`` drives the
   user's ``helm`` through pyhelm3 with the same ``-f`` files ``rayfleet plan`` prints.
-- ``ClusterGate``: preflight, the CRD apply and the readiness wait; ``LiveClusterGate`` uses the
-  kube context.
+- ``ClusterGate``: preflight, the CRD apply and the readiness wait;
+  ``commands.rollout.LiveClusterGate`` uses the kube context.
 - ``RolloutObserver``: progress callbacks (the CLI draws them; the library never prints).
 """
 
@@ -18,101 +20,23 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ._version import __version__
 from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
-from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
+from .plan import DEFAULT_TIMEOUT, RegionPlan, plan_region, waves
 from .render import pyhelm3_command
-from .result import RegionSummary, Result
 from .secrets import redact_text
 from .text import one_line
 
-if TYPE_CHECKING:
-    from .fleet import Fleet, Region
+if TYPE_CHECKING:  # the kubernetes client is imported only by the commands that talk to a cluster
     from .kube.readiness import Readiness
-    from .policies.base import Release
 
-REPORT_SCHEMA = "rayfleet-rollout/v1"
 FIELD_MANAGER = "rayfleet"  # owner of the CRD fields rayfleet applies server-side
-
-
-# --- the plan ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RegionPlan:
-    """What the rollout does in one region: one ``helm upgrade --install``, then a readiness gate."""
-
-    region: Region
-    chart: str
-    values_files: tuple[str, ...]
-    timeout: int = DEFAULT_TIMEOUT
-    atomic: bool = True
-    create_namespace: bool = True
-    raycluster: str | None = None  # the RayCluster the release renders (None: no readiness gate)
-    kubeconfig: str | None = None
-    apply_crds: bool = False  # the release installs the operator: its CRDs go in server-side first
-
-    @property
-    def name(self) -> str:
-        return self.region.name
-
-    @property
-    def wave(self) -> int:
-        return self.region.wave
-
-    @property
-    def release(self) -> str:
-        return self.region.release_name
-
-    @property
-    def namespace(self) -> str:
-        return self.region.namespace
-
-    @property
-    def kube_context(self) -> str | None:
-        return self.region.cluster.kube_context
-
-    def helm_args(self, *, helm4: bool = False) -> list[str]:
-        """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
-        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
-                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
-                            helm4=helm4)
-
-    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
-        """The command a person would run for this region (what ``--dry-run`` and ``plan`` print)."""
-        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
-
-
-def plan_region(fleet: Fleet, region: Region, release: Release | None = None, *, timeout: int = DEFAULT_TIMEOUT,
-                atomic: bool = True, create_namespace: bool = True, kubeconfig: str | None = None) -> RegionPlan:
-    """A region's plan: the chart and ``-f`` files in ``plan``'s order (shared, region, overrides)."""
-    from .kube.preflight import operator_enabled
-
-    raycluster = None
-    if release is not None:
-        raycluster = next((o.name for o in release.objects if o.kind == "RayCluster" and o.group == "ray.io"), None)
-    return RegionPlan(
-        region=region,
-        chart=fleet.relative(fleet.chart),
-        values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
-        timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
-        kubeconfig=kubeconfig, apply_crds=operator_enabled(release, fleet),
-    )
-
-
-def waves(plans: Sequence[RegionPlan]) -> list[tuple[int, list[RegionPlan]]]:
-    """Plans grouped by wave, ascending; fleet order inside a wave."""
-    grouped: dict[int, list[RegionPlan]] = {}
-    for plan in plans:
-        grouped.setdefault(plan.wave, []).append(plan)
-    return sorted(grouped.items())
-
 
 # --- the seams ---------------------------------------------------------------------------------
 
@@ -196,54 +120,6 @@ class PyHelm3Deployer:
                              status=info.get("status"), command=shown)
 
 
-class LiveClusterGate:
-    """Preflight and readiness against each region's kube context (``rayfleet.kube``)."""
-
-    def __init__(self, fleet: Fleet, releases: dict[str, Release], *, kubeconfig: str | None = None,
-                 create_namespace: bool = True) -> None:
-        self.fleet = fleet
-        self.releases = releases
-        self.kubeconfig = kubeconfig
-        self.create_namespace = create_namespace
-        self._crds: list[dict[str, Any]] | None = None
-
-    def preflight(self, plan: RegionPlan) -> list[Finding]:
-        from .kube.preflight import preflight_region
-        from .waivers import apply_waivers
-
-        findings = preflight_region(plan.region, fleet=self.fleet, release=self.releases.get(plan.name),
-                                    kubeconfig=self.kubeconfig, create_namespace=plan.create_namespace,
-                                    crds=self.crds())
-        return [f for f in apply_waivers(self.fleet, findings, regions=[plan.name])
-                if not f.policy.startswith("waiver-")]
-
-    def crds(self) -> list[dict[str, Any]]:
-        """The KubeRay CRDs of the operator the chart pins (read once)."""
-        if self._crds is None:
-            from .kube.preflight import chart_crds
-
-            self._crds = [c for c in chart_crds(self.fleet) if (c.get("spec") or {}).get("group") == "ray.io"]
-        return self._crds
-
-    def apply_crds(self, plan: RegionPlan) -> list[str]:
-        """Helm installs crds/ once and never upgrades them; the KubeRay CRDs are too big for
-        client-side apply. So each is applied server-side, conflicts forced (Helm's first install
-        owned the fields), before the Helm step."""
-        from .kube.client import KubeApi
-
-        with KubeApi.connect(plan.region, self.kubeconfig) as api:
-            return [str(api.apply_crd(crd, FIELD_MANAGER).get("metadata", {}).get("name")) for crd in self.crds()]
-
-    def wait_ready(self, plan: RegionPlan, timeout: float,
-                   on_update: Callable[[Readiness], None] | None = None) -> Readiness:
-        from .kube.client import KubeApi
-        from .kube.readiness import wait_for_raycluster
-
-        assert plan.raycluster is not None
-        with KubeApi.connect(plan.region, self.kubeconfig) as api:
-            return wait_for_raycluster(api, plan.namespace, plan.raycluster, timeout=timeout, on_update=on_update)
-
-
 # --- outcomes ----------------------------------------------------------------------------------
 
 class RegionStatus(StrEnum):
@@ -268,10 +144,6 @@ class StepOutcome:
     seconds: float = 0.0
     message: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status.value, "durationSeconds": round(self.seconds, 3),
-                "message": self.message}
-
 
 @dataclass
 class RegionOutcome:
@@ -289,25 +161,6 @@ class RegionOutcome:
 
     def step(self, name: str) -> StepOutcome | None:
         return next((s for s in self.steps if s.name == name), None)
-
-    def to_dict(self, command: list[str]) -> dict[str, Any]:
-        plan = self.plan
-        return {
-            "name": plan.name, "wave": plan.wave, "status": self.status.value, "message": self.message,
-            "kubeContext": plan.kube_context, "release": plan.release, "namespace": plan.namespace,
-            "command": command,
-            "steps": [s.to_dict() for s in self.steps],
-            "revision": self.deploy.revision if self.deploy else None,
-            "helmStatus": self.deploy.status if self.deploy else None,
-            "rayCluster": self.readiness.to_dict() if self.readiness else (
-                {"name": plan.raycluster} if plan.raycluster else None),
-            "findings": [_finding_dict(f) for f in self.findings],
-        }
-
-
-def _finding_dict(f: Finding) -> dict[str, Any]:
-    return {"policy": f.policy, "severity": f.severity.value, "message": f.message, "region": f.region,
-            "object": str(f.obj) if f.obj else None, "path": f.path or None, "waived": not f.counts}
 
 
 @dataclass
@@ -332,48 +185,6 @@ class RolloutReport:
     @property
     def ok(self) -> bool:
         return self.status in ("succeeded", "checked", "planned")
-
-    def to_dict(self) -> dict[str, Any]:
-        finished = self.finished or datetime.now(UTC)
-        stopped = self.stopped_at
-        wave_rows = []
-        for wave, plans in waves([r.plan for r in self.regions]):
-            outcomes = [r for r in self.regions if r.plan.wave == wave]
-            statuses = {o.status for o in outcomes}
-            if statuses <= {RegionStatus.PLANNED}:
-                state = "planned"
-            elif statuses <= {RegionStatus.SUCCEEDED} or statuses <= {RegionStatus.CHECKED}:
-                state = "succeeded" if RegionStatus.SUCCEEDED in statuses else "checked"
-            elif statuses & {RegionStatus.FAILED, RegionStatus.BLOCKED}:
-                state = "failed"
-            elif statuses == {RegionStatus.NOT_STARTED}:
-                state = "not-started"
-            else:
-                state = "partial"
-            wave_rows.append({"wave": wave, "status": state, "regions": [p.name for p in plans]})
-        return {
-            "schema": REPORT_SCHEMA,
-            "tool": {"name": "rayfleet", "version": __version__},
-            "fleet": self.fleet,
-            "dryRun": self.dry_run,
-            "status": self.status,
-            "error": self.error,
-            "startedAt": self.started.isoformat(timespec="seconds"),
-            "finishedAt": finished.isoformat(timespec="seconds"),
-            "durationSeconds": round((finished - self.started).total_seconds(), 3),
-            "validation": dict(self.validation),
-            "stoppedAt": {"wave": stopped.plan.wave, "region": stopped.name,
-                          "step": next((s.name for s in stopped.steps if s.status is StepStatus.FAILED), None)}
-            if stopped else None,
-            "waves": wave_rows,
-            "regions": [r.to_dict(r.deploy.command if r.deploy and r.deploy.command
-                                  else r.plan.command(helm=self.helm, helm4=self.helm4)) for r in self.regions],
-        }
-
-
-def rollout_json(report: RolloutReport) -> str:
-    """The JSON report for CI (shape: ``docs/rollout.md``)."""
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 # --- the rollout -------------------------------------------------------------------------------
@@ -407,6 +218,7 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
         outcome.status = RegionStatus.PLANNED
         return outcome
     assert gate is not None
+
     observer.step(name, "preflight", "started")
     start = time.perf_counter()
     try:
@@ -527,56 +339,6 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate | None, de
     return report
 
 
-def rollout_fleet(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run: bool = False,
-                  timeout: int = DEFAULT_TIMEOUT, deployer: HelmDeployer | None = None,
-                  gate: ClusterGate | None = None, observer: RolloutObserver | None = None,
-                  kubeconfig: str | None = None, create_namespace: bool = True,
-                  releases: dict[str, Release] | None = None,
-                  validate: Callable[..., Result] | None = None, preflight: bool = True) -> Result:
-    """``rayfleet rollout``: validate (refuse on errors), then the waves.
-
-    A dry run with ``preflight=False`` reads no cluster: it validates and lists the waves and
-    commands only. A live rollout always runs the preflight.
-
-    Returns a ``Result`` whose findings are the validation's and every preflight's;
-    ``extra["rollout_report"]`` is the ``RolloutReport`` and ``extra["rollout"]`` its JSON form
-    (which the JSON reporter writes as ``data.rollout``). A live rollout needs a ``deployer``.
-    """
-    from .pipeline import format_command, render_fleet, validate_fleet
-
-    selected = fleet.select(list(regions) if regions else None)
-    names = [r.name for r in selected]
-    validation = (validate or validate_fleet)(fleet, regions=names)
-    renders = validation.extra.get("renders")
-    result = Result(command="rollout", findings=list(validation.findings), policies=validation.policies,
-                    notes=list(validation.notes))
-    # What validate counted (objects per region), so the two commands show the same numbers.
-    counted = {r.name: r for r in validation.regions}
-    result.regions = [replace(counted[r.name]) if r.name in counted else RegionSummary(r.name) for r in selected]
-    helm = getattr(deployer, "executable", "helm")
-    helm4 = bool(getattr(deployer, "helm4", False))
-    if releases is None:
-        renders = renders if isinstance(renders, dict) else render_fleet(fleet, names)
-        releases = {name: render.release for name, render in renders.items()}
-    plans = [plan_region(fleet, r, releases.get(r.name), timeout=timeout, create_namespace=create_namespace,
-                         kubeconfig=kubeconfig) for r in selected]
-    for summary, plan in zip(result.regions, plans, strict=True):
-        summary.helm_command = format_command(plan.command(helm=helm, helm4=helm4))
-    if validation.failed(Severity.ERROR):
-        report = RolloutReport(str(fleet.path), dry_run, [RegionOutcome(p) for p in plans], status="refused",
-                               helm=helm, helm4=helm4)
-        report.finished = report.started
-    else:
-        if not dry_run and deployer is None:
-            raise EngineError("a rollout needs a Helm deployer (a helm binary)")
-        offline = dry_run and not preflight
-        if gate is None and not offline:
-            gate = LiveClusterGate(fleet, releases, kubeconfig=kubeconfig, create_namespace=create_namespace)
-        report = execute_rollout(plans, gate=gate, deployer=deployer, dry_run=dry_run, observer=observer,
-                                 fleet_path=str(fleet.path), helm=helm, helm4=helm4, preflight=not offline)
-        for outcome in report.regions:
-            result.findings.extend(outcome.findings)
-    report.validation = {s.value: validation.count(s) for s in Severity}
-    result.extra["rollout"] = report.to_dict()  # in the JSON report as data.rollout
-    result.extra["rollout_report"] = report
-    return result
+__all__ = ["DEFAULT_TIMEOUT", "ClusterGate", "DeployOutcome", "HelmDeployer", "PyHelm3Deployer", "RegionOutcome",
+           "RegionPlan", "RegionStatus", "RolloutObserver", "RolloutReport", "StepOutcome", "StepStatus",
+           "execute_rollout", "plan_region", "run_region", "waves"]

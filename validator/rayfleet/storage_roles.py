@@ -8,21 +8,19 @@ else someone must grant **Storage Account Contributor** (or a role with
 PVC stays Pending and every Ray pod with it. Static PersistentVolumes (``mode: static``) need no
 such role: the platform team creates the container.
 
-Pure functions: what each region's release needs (``storage_targets``), the plan, and the plan as
-text lines and ``az`` commands. ``rayfleet.azure.storage`` checks it live.
+Pure functions: what each region's release needs (``storage_targets``) and the plan (its text and
+``az`` commands are in ``rayfleet.report.roles``). ``rayfleet.azure.storage`` reads the live accounts.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .fleet import Fleet, Region
-    from .manifests import KubeObject
-    from .policies.base import Release
+from .fleet import Fleet, Region
+from .subjects import ReleaseObjects, StorageTarget
+from .wellknown import BLOB_CSI_DRIVER
 
 STORAGE_ACCOUNT_CONTRIBUTOR = "17d1049b-9a84-46fb-8f53-869881c3d3ab"
 # Built-in roles that include what the controller does (containers/write on the account).
@@ -31,27 +29,7 @@ PROVISIONER_ROLES = {
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
 }
-BLOB_DRIVER = "blob.csi.azure.com"
-
-
-@dataclass(frozen=True)
-class StorageTarget:
-    """The storage account one region's release mounts, and how."""
-
-    region: str
-    account: str
-    resource_group: str | None
-    subscription_id: str | None
-    dynamic: bool  # a StorageClass: the controller creates the container
-    adls: bool  # mounted as ADLS Gen2 (isHnsEnabled / --use-adls)
-    obj: KubeObject  # the StorageClass or PersistentVolume that says so
-
-    @property
-    def resource_id(self) -> str | None:
-        if not (self.subscription_id and self.resource_group):
-            return None
-        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
-                f"Microsoft.Storage/storageAccounts/{self.account}")
+BLOB_DRIVER = BLOB_CSI_DRIVER
 
 
 def _param(params: dict[str, Any], key: str) -> str | None:
@@ -69,7 +47,7 @@ def _uses_adls(params: dict[str, Any], options: list[Any]) -> bool:
     return any(w in ("--use-adls=true", "--use-adls") for w in words)
 
 
-def storage_targets(region: Region, release: Release, fleet: Fleet) -> list[StorageTarget]:
+def storage_targets(region: Region, release: ReleaseObjects, fleet: Fleet) -> list[StorageTarget]:
     """Every blob StorageClass and static PV of a release, with its account (the object's
     parameters first, the fleet file's ``storage`` block for what they leave out)."""
     targets = []
@@ -113,13 +91,8 @@ class PlannedRoleAssignment:
     reason: str = ("dynamic provisioning: the Blob CSI controller creates the container through ARM with the "
                    "cluster's control-plane identity")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"region": self.region, "role": self.role, "roleDefinitionId": self.role_id,
-                "assignee": f"{self.assignee} of {self.cluster_resource_group}/{self.cluster}",
-                "scope": self.scope, "storageAccount": self.account, "reason": self.reason}
 
-
-def plan_role_assignments(fleet: Fleet, releases: Mapping[str, Release],
+def plan_role_assignments(fleet: Fleet, releases: Mapping[str, ReleaseObjects],
                           regions: Iterable[str] | None = None) -> list[PlannedRoleAssignment]:
     """The provisioner role each region with a dynamic blob StorageClass needs (one per account)."""
     wanted = set(regions) if regions is not None else None
@@ -135,34 +108,3 @@ def plan_role_assignments(fleet: Fleet, releases: Mapping[str, Release],
                     cluster_resource_group=region.cluster.resource_group, account=target.account,
                     scope=target.resource_id))
     return list(planned.values())
-
-
-def format_role_lines(assignments: list[PlannedRoleAssignment]) -> str:
-    """The role assignments below the credential table."""
-    if not assignments:
-        return ""
-    lines = ["", "Role assignments (dynamic blob provisioning; static PersistentVolumes need none):"]
-    for a in assignments:
-        lines.append(f"{a.region}: {a.role} for the {a.assignee} of AKS cluster {a.cluster} on storage account "
-                     f"{a.scope or a.account}")
-    return "\n".join(lines) + "\n"
-
-
-def az_role_commands(assignments: list[PlannedRoleAssignment]) -> str:
-    """``az role assignment create`` for each planned assignment; the principal is read from the
-    cluster (system-assigned, else its user-assigned control-plane identity)."""
-    if not assignments:
-        return ""
-    lines = ["# Role assignments: the Blob CSI controller creates containers with the AKS control-plane identity."]
-    for a in assignments:
-        query = "identity.principalId || values(identity.userAssignedIdentities)[0].principalId"
-        aks = (f"az aks show --resource-group {shlex.quote(a.cluster_resource_group or '<cluster-rg>')} "
-               f"--name {shlex.quote(a.cluster)} --query {shlex.quote(query)} -o tsv")
-        scope = a.scope or (f'"$(az storage account show --name {shlex.quote(a.account)} --query id -o tsv)"')
-        lines.append(f"# {a.region}: {a.role} on {a.account}")
-        lines.append(" \\\n  ".join([
-            "az role assignment create", f"--role {shlex.quote(a.role)}",
-            f'--assignee-object-id "$({aks})"', "--assignee-principal-type ServicePrincipal",
-            f"--scope {shlex.quote(scope) if a.scope else scope}"]))
-        lines.append("")
-    return "\n".join(lines) + "\n"

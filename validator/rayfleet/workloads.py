@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .manifests import KubeObject
+from .manifests import KubeObject
+from .quantities import parse_quantity
+from .wellknown import GPU_RESOURCE, RAY_GROUP
 
 _TEMPLATE_AT = {
     "Deployment": "spec.template",
@@ -24,7 +25,6 @@ _TEMPLATE_AT = {
     "CronJob": "spec.jobTemplate.spec.template",
     "PodTemplate": "template",
 }
-RAY_GROUP = "ray.io"
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
@@ -46,6 +46,21 @@ class RayClusterSpec:
         if not isinstance(groups, list):
             return []
         return [(i, g) for i, g in enumerate(groups) if isinstance(g, dict)]
+
+
+@dataclass(frozen=True)
+class ReplicaBounds:
+    """A Ray worker group's replica fields as numbers (None: unset or not a number)."""
+
+    minimum: float | None
+    replicas: float | None
+    maximum: float | None
+    hosts: float | None  # numOfHosts: pods per replica (multi-host groups)
+
+    @classmethod
+    def of(cls, group: dict[str, Any] | None) -> ReplicaBounds:
+        group = group or {}
+        return cls(*(parse_quantity(group.get(k)) for k in ("minReplicas", "replicas", "maxReplicas", "numOfHosts")))
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,46 @@ class PodTemplate:
     def service_account(self) -> str:
         name = self.spec.get("serviceAccountName") or self.spec.get("serviceAccount")
         return str(name) if name else "default"
+
+    def resource(self, name: str) -> float:
+        """What the pod asks of resource ``name``, as the scheduler counts it: the sum over its
+        containers, or the largest init container when that is more; a container's request
+        defaults to its limit, as Kubernetes does."""
+
+        def of(container: dict[str, Any]) -> float:
+            res = container.get("resources")
+            if not isinstance(res, dict):
+                return 0.0
+            for section in ("requests", "limits"):
+                block = res.get(section)
+                if isinstance(block, dict) and name in block:
+                    return parse_quantity(block[name]) or 0.0
+            return 0.0
+
+        def listed(key: str) -> list[dict[str, Any]]:
+            items = self.spec.get(key)
+            return [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+
+        regular = sum(of(c) for c in listed("containers"))
+        init = max((of(c) for c in listed("initContainers")), default=0.0)
+        return max(regular, init)
+
+    @property
+    def gpus(self) -> float:
+        """NVIDIA GPUs the pod asks for (the one rule every policy and the capacity model use)."""
+        return self.resource(GPU_RESOURCE)
+
+    @property
+    def replica_bounds(self) -> ReplicaBounds:
+        """The replica fields of the Ray group this template belongs to (all None otherwise)."""
+        return ReplicaBounds.of(self.group_spec)
+
+    def images(self) -> Iterator[tuple[dict[str, Any], str, str]]:
+        """(container, JSON path of its image, image) for every container with an image."""
+        for container, path in self.containers():
+            image = container.get("image")
+            if isinstance(image, str) and image:
+                yield container, f"{path}.image", image
 
     def volumes(self) -> list[tuple[int, dict[str, Any]]]:
         vols = self.spec.get("volumes")

@@ -21,10 +21,10 @@ from urllib.parse import quote, urlsplit
 
 from ..errors import RayfleetError
 from ..text import one_line
+from ..wellknown import TOKEN_AUDIENCE
 
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 STORAGE_API_VERSION = "2023-11-03"
-TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 REQUIRED_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
 AUTHORITY_ENV = "AZURE_AUTHORITY_HOST"
 _BLOB_SUFFIX = {  # authority host -> blob endpoint suffix of that cloud

@@ -11,54 +11,19 @@ actions (wildcards count, ``notDataActions`` subtract) without a condition that 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import LiveCheckError
-from ..identity_rbac import API_GROUPS, DATA_ACTIONS, ROLE_ASSIGNMENT_API_VERSION, PlannedRoleAssignment, RbacPlan
-
-if TYPE_CHECKING:
-    from ..fleet import Fleet
-    from .arm import ArmClient
-
-MSI_API_VERSION = "2023-01-31"
-
-
-@dataclass(frozen=True)
-class ExistingAssignment:
-    """A role assignment as ARM lists it, with what its role definition grants."""
-
-    id: str
-    scope: str
-    role_name: str
-    data_actions: tuple[str, ...]
-    not_data_actions: tuple[str, ...]
-    condition: str | None
-
-    def missing(self) -> list[str]:
-        """The planned data actions this assignment does not grant (for the manager's API groups)."""
-        out = []
-        for action in DATA_ACTIONS:
-            granted = any(fnmatchcase(action.lower(), a.lower()) for a in self.data_actions)
-            denied = any(fnmatchcase(action.lower(), a.lower()) for a in self.not_data_actions)
-            if not granted or denied:
-                out.append(action.rsplit("/", 1)[1])
-        if self.condition and not all(g in self.condition.lower() for g in API_GROUPS):
-            out.extend(f"group {g}" for g in API_GROUPS if g not in self.condition.lower())
-        return out
-
-
-@dataclass
-class RoleAssignmentView:
-    """What ``kueue-manager-role-assignment`` looks at: one worker, the manager principal, and the
-    role assignments that apply at the worker cluster."""
-
-    fleet: Fleet
-    planned: PlannedRoleAssignment
-    principal_id: str
-    scope: str
-    existing: list[ExistingAssignment] = field(default_factory=list)
+from ..fleet import Fleet
+from ..identity_rbac import (
+    ROLE_ASSIGNMENT_API_VERSION,
+    ExistingAssignment,
+    PlannedRoleAssignment,
+    RbacPlan,
+    RoleAssignmentView,
+)
+from ..wellknown import MSI_API_VERSION
+from .arm import ArmClient
 
 
 def _principal(arm: ArmClient, planned: PlannedRoleAssignment, cache: dict[str, str]) -> str:

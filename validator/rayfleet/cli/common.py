@@ -13,6 +13,8 @@ import click
 
 from ..errors import EngineError, InputError, LiveCheckError, RayfleetError
 from ..findings import Severity
+from ..report import FORMATS, render_report
+from ..report_paths import check_report_path, write_report
 from ..result import Result
 from ..secrets import redact_text
 
@@ -69,8 +71,6 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def parse_report_spec(spec: str) -> tuple[str, str | None]:
     """``sarif=out.sarif`` → ("sarif", "out.sarif"); ``text`` → ("text", None) meaning stdout."""
-    from ..report import FORMATS
-
     name, _, path = spec.partition("=")
     if name not in FORMATS:
         raise click.BadParameter(f"unknown format {name!r}; choose from {', '.join(FORMATS)}",
@@ -102,8 +102,6 @@ def azure_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def check_reports(reports: Iterable[str], inputs: Iterable[str | Path | None]) -> list[tuple[str, str | None]]:
     """The parsed --report specs, once every path is known to be safe to write: its folder exists,
     and it is not an input of the run, inside the chart or a symlink (``rayfleet.report_paths``)."""
-    from ..report_paths import check_report_path
-
     specs = [parse_report_spec(r) for r in reports]
     known = list(inputs)
     for _, path in specs:
@@ -120,9 +118,6 @@ def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool |
            inputs: Iterable[str | Path | None]) -> NoReturn:
     """Write every requested report, then exit 0 or 1 by ``fail_on``. ``inputs`` are the files and
     folders the run read; no report may be written over or into them."""
-    from ..report import render_report
-    from ..report_paths import write_report
-
     specs = check_reports(reports, inputs) or [("text", None)]
     to_stdout = [s for s in specs if s[1] is None]
     if len(to_stdout) > 1:

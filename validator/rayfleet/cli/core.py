@@ -13,10 +13,18 @@ from ..admission.docs import admission_column, not_exported
 from ..admission.twins import twins_of, why_not_exported
 from ..findings import Severity
 from ..fleet import load_fleet
-from ..pipeline import format_command, render_fleet, scan_manifests, validate_fleet
+from ..manifests import load_manifest_paths
+from ..pipeline import fleet_capacity, render_fleet, scan_manifests, validate_fleet
+from ..plan import build_plan, format_command
 from ..policies import ALL_POLICIES, get_policy
+from ..policy_docs import policies_as_json, render_policy_docs
+from ..region_loss import loss_as_json, loss_as_text, region_loss
+from ..rendered_output import write_objects
+from ..report.layout import records, terminal_width
+from ..report.plan import plan_as_json, plan_as_text
 from ..report_paths import fleet_inputs
 from ..result import Result
+from ..subjects import FleetView
 from .common import check_reports, fail, finish, handle_errors, report_options
 
 FLEET_ARG = click.argument("fleet", default="fleet.yaml")
@@ -117,8 +125,6 @@ def render(fleet: str, region_name: str, out_dir: str) -> None:
     result = render_fleet(loaded, [region.name])[region.name]
     if result.findings:
         fail("; ".join(f"{f.source}: {f.message}" if f.source else f.message for f in result.findings))
-    from ..rendered_output import write_objects
-
     write_objects(result.release.objects, Path(out_dir))
     click.echo(f"wrote {len(result.release.objects)} objects for region {region.name} to {out_dir}")
 
@@ -138,16 +144,10 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool, l
     """Per region: the wave, the values stack in Helm's order, the exact helm command, and the
     GPU capacity table (max GPUs and vCPUs per VM family against the quota, headroom after a
     failover). With --lose REGION: the region-loss plan of a MultiKueue fleet (docs/scheduling.md)."""
-    from ..plan import build_plan, fleet_capacity, plan_as_json, plan_as_text
-
     loaded = load_fleet(fleet)
     if jobs and not lose:
         fail("--jobs needs --lose REGION")
     if lose:
-        from ..manifests import load_manifest_paths
-        from ..policies import FleetView
-        from ..region_loss import loss_as_json, loss_as_text, region_loss
-
         loaded.region(lose)  # an unknown region fails before rendering
         queued = load_manifest_paths(list(jobs)) if jobs else []
         renders = render_fleet(loaded)
@@ -171,17 +171,11 @@ def policies(ctx: click.Context, output: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if output == "json":
-        from ..policy_docs import policies_as_json
-
         click.echo(policies_as_json(ALL_POLICIES), nl=False)
         return
     if output == "markdown":
-        from ..policy_docs import render_policy_docs
-
         click.echo(render_policy_docs(ALL_POLICIES), nl=False)
         return
-    from ..report.layout import records, terminal_width
-
     width = terminal_width()
     id_width = max(len(p.id) for p in ALL_POLICIES)
     if width < id_width + 40:  # too narrow for a title column: one record per policy

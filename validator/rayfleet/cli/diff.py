@@ -6,6 +6,10 @@ from pathlib import Path
 
 import click
 
+from ..diff import diff_fleet
+from ..fleet import load_fleet
+from ..report.diff import RENDERERS
+from ..report_paths import check_report_path, fleet_inputs, write_report
 from .common import fail, handle_errors
 
 
@@ -30,11 +34,6 @@ def diff(fleet: str, base_ref: str | None, base_dir: str | None, regions: tuple[
 
     Exit 0 whatever changed (run `rayfleet validate` to gate on findings), 2 for bad input.
     """
-    from ..diff import diff_fleet
-    from ..fleet import load_fleet
-    from ..report.diff import RENDERERS
-    from ..report_paths import check_report_path, fleet_inputs, write_report
-
     if not Path(fleet).is_file():
         fail(f"{fleet}: fleet file not found")
     if (base_ref is None) == (base_dir is None):

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import click
 
+from ..commands.fleet_manager import HubApi, member_check_result
+from ..delivery.fleet_manager import hub_export, stages
+from ..delivery.flux import flux_files
+from ..delivery.writer import write_export
 from ..fleet import load_fleet
 from .common import finish, handle_errors
 
@@ -30,9 +34,6 @@ def export_flux(fleet: str, regions: tuple[str, ...], out_dir: str) -> None:
     """Per region, a folder clusters/<region>/ with a Flux HelmRelease, the chart's source and one
     ConfigMap per values layer (plan's order). Point the AKS GitOps extension (or a Flux
     Kustomization) of each cluster at its folder. Same input, byte-identical output."""
-    from ..delivery.flux import flux_files
-    from ..delivery.writer import write_export
-
     loaded = load_fleet(fleet)
     files = flux_files(loaded, loaded.select(regions or None))
     written = write_export(Path(out_dir), "flux", files)
@@ -59,9 +60,6 @@ def export_fleet_manager(fleet: str, regions: tuple[str, ...], out_dir: str, liv
     its own member, and a ClusterStagedUpdateStrategy with one stage per wave (canary first) and
     an approval gate after each. Apply them to the hub; roll out with
     `rayfleet rollout --engine fleet-manager`."""
-    from ..delivery.fleet_manager import hub_export, stages
-    from ..delivery.writer import write_export
-
     loaded = load_fleet(fleet)
     chosen = loaded.select(regions or None)
     hub = hub_export(loaded, chosen)
@@ -72,8 +70,6 @@ def export_fleet_manager(fleet: str, regions: tuple[str, ...], out_dir: str, liv
         click.echo(f"  stage {stage.name}: {', '.join(r.name for r in stage.regions)}")
     if not live:
         return
-    from ..kube.update_run import HubApi, member_check_result
-
     with HubApi.connect(loaded, hub_context, kubeconfig) as api:
         result = member_check_result(loaded, api, chosen)
     finish(result, (), "error", None, inputs=())

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
+from ..azure.arm import ArmClient
+from ..azure.probe import format_probe, run_probe
+from ..commands.identity import run_identity_check
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
-from ..policies import Release
+from ..identity import IdentityPlan, plan_credentials
+from ..identity_rbac import RbacPlan
+from ..identity_rbac import az_commands as rbac_az
+from ..identity_rbac import format_table as rbac_table
+from ..identity_rbac import plan_role_assignments as plan_manager_roles
+from ..pipeline import render_fleet
+from ..report.identity import az_commands, bicep, bicep_files, format_json
+from ..report.identity_table import identity_table_text
+from ..report.layout import terminal_width
+from ..report.roles import az_role_commands, format_role_lines, role_to_dict
+from ..report_paths import check_report_path, fleet_inputs, write_report
+from ..storage_roles import PlannedRoleAssignment, plan_role_assignments
+from ..subjects import ReleaseObjects
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -27,10 +43,8 @@ REGION_OPT = click.option("--region", "regions", multiple=True, metavar="NAME",
                           help="Only this region (repeatable). Default: every region.")
 
 
-def _releases(fleet: Fleet) -> dict[str, Release]:
+def _releases(fleet: Fleet) -> dict[str, ReleaseObjects]:
     """Every region's release (the 20-credential limit counts the whole fleet)."""
-    from ..pipeline import render_fleet
-
     renders = render_fleet(fleet)
     broken = [r for r in renders.values() if not r.rendered]
     if broken:
@@ -74,17 +88,6 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     on each worker cluster (custom resources of ray.io and kueue.x-k8s.io).
     Exits 1 (after printing the plan) when a managed identity would need more than 20.
     """
-    import json
-
-    from ..identity import IdentityPlan, az_commands, bicep, bicep_files, format_json, plan_credentials
-    from ..identity_rbac import RbacPlan
-    from ..identity_rbac import az_commands as rbac_az
-    from ..identity_rbac import format_table as rbac_table
-    from ..identity_rbac import plan_role_assignments as plan_manager_roles
-    from ..report.identity_table import identity_table_text
-    from ..report.layout import terminal_width
-    from ..storage_roles import az_role_commands, format_role_lines, plan_role_assignments
-
     if out_dir is not None and output != "bicep":
         fail("--out writes Bicep files: use it with --format bicep")
     loaded = load_fleet(fleet)
@@ -100,8 +103,6 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
         files = bicep_files(shown, loaded)
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        from ..report_paths import check_report_path, fleet_inputs, write_report
-
         for name in files:  # all checked before any is written: no input overwritten, no symlink followed
             check_report_path(str(folder / name), fleet_inputs(loaded))
         for name, content in files.items():
@@ -128,11 +129,9 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
     sys.exit(EXIT_FINDINGS if over else EXIT_OK)
 
 
-def _json_with_roles(text: str, roles: list) -> str:
-    import json
-
+def _json_with_roles(text: str, roles: list[PlannedRoleAssignment]) -> str:
     data = json.loads(text)
-    data["roleAssignments"] = [r.to_dict() for r in roles]
+    data["roleAssignments"] = [role_to_dict(r) for r in roles]
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -154,9 +153,6 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
     driver; per managed identity: missing, mismatched (issuer, subject, audience) and stale
     federated credentials. Authentication or network failures exit 2 naming the region.
     """
-    from ..azure.identity import run_identity_check
-    from ..report_paths import fleet_inputs
-
     loaded = load_fleet(fleet)
     loaded.select(regions)  # unknown region names fail before any rendering
     check_reports(reports, fleet_inputs(loaded))
@@ -164,8 +160,6 @@ def check(fleet: str, regions: tuple[str, ...], live: bool, arm_endpoint: str | 
     if not live:
         result = run_identity_check(loaded, releases, regions=regions or None)
         finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
-    from ..azure.arm import ArmClient
-
     with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as arm:
         result = run_identity_check(loaded, releases, regions=regions or None, arm=arm)
     finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))
@@ -192,8 +186,6 @@ def probe(account: str | None, container: str | None, blob_endpoint: str | None,
     --account and --container, lists one blob. Exit 0 when every step passes, 1 when one fails.
     """
     import json
-
-    from ..azure.probe import format_probe, run_probe
 
     if container and not (account or blob_endpoint):
         fail("--container needs --account (or --blob-endpoint)")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..commands.preflight import run_preflight
 from ..fleet import load_fleet
+from ..report_paths import fleet_inputs
 from .common import check_reports, finish, handle_errors, report_options
 
 
@@ -27,9 +29,6 @@ def preflight(fleet: str, regions: tuple[str, ...], kubeconfig: str | None, crea
     release namespace. Read-only. A cluster that cannot be read (unreachable, expired
     credentials) is a one-line error naming the region (exit 2).
     """
-    from ..kube.preflight import run_preflight
-    from ..report_paths import fleet_inputs
-
     loaded = load_fleet(fleet)
     inputs = [*fleet_inputs(loaded), kubeconfig]
     check_reports(reports, inputs)

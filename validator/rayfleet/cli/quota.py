@@ -6,7 +6,15 @@ import sys
 
 import click
 
+from ..azure.arm import ArmClient
+from ..azure.quota import live_quotas, subscription_for, usages_path
+from ..capacity.quota import with_quotas
+from ..commands.quota import check_capacity
+from ..fleet import load_fleet
+from ..pipeline import render_fleet
 from ..report.capacity import capacity_table_text
+from ..report_paths import fleet_inputs
+from ..subjects import FleetView
 from .common import azure_options, check_reports, finish, handle_errors, parse_report_spec, report_options
 
 
@@ -30,21 +38,12 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     GPU nodes if it were lost. Runs the policies unknown-vm-size, gpu-quota-fit and
     failover-headroom.
     """
-    from ..capacity import check_capacity, with_quotas
-    from ..fleet import load_fleet
-    from ..pipeline import render_fleet
-    from ..policies.base import FleetView
-    from ..report_paths import fleet_inputs
-
     loaded = load_fleet(fleet)
     check_reports(reports, fleet_inputs(loaded))
     renders = render_fleet(loaded, regions or None)
     view = FleetView(loaded, {name: r.release for name, r in renders.items() if r.rendered and not r.findings})
     source, origins = "fleet file", None
     if live:
-        from ..azure.arm import ArmClient
-        from ..azure.quota import live_quotas, subscription_for, usages_path
-
         with ArmClient.for_fleet(loaded, endpoint=arm_endpoint, timeout=timeout) as client:
             quotas = live_quotas(loaded, client, list(view.releases))
             endpoint = client.endpoint

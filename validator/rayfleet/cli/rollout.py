@@ -12,20 +12,18 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..commands.fleet_manager import rollout_fleet_manager
+from ..commands.rollout import rollout_fleet
 from ..findings import Severity
 from ..fleet import Fleet, load_fleet
+from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
+from ..report import render_report
 from ..report.layout import terminal_width
 from ..report_paths import fleet_inputs, write_report
-from ..rollout import (
-    DEFAULT_TIMEOUT,
-    RegionOutcome,
-    RegionPlan,
-    RegionStatus,
-    RolloutObserver,
-    RolloutReport,
-    rollout_fleet,
-)
+from ..rollout import PyHelm3Deployer, RegionOutcome, RegionStatus, RolloutObserver, RolloutReport
 from .common import EXIT_FINDINGS, EXIT_OK, check_reports, fail, handle_errors, parse_report_spec
+from .rollout_fleet import StageProgress, stage_table
+from .rollout_fleet import plan_text as stage_plan_text
 
 _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow", "started": "cyan", "waiting": "dim"}
 _STATUS_STYLE = {RegionStatus.SUCCEEDED: "green", RegionStatus.CHECKED: "green", RegionStatus.PLANNED: "green",
@@ -72,8 +70,6 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
 
 
 def plan_text(report: RolloutReport) -> str:
-    from ..pipeline import format_command
-
     lines = []
     current = None
     for outcome in report.regions:
@@ -125,9 +121,6 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     Exit 0 when every region is ready, 1 when validation, preflight, helm or readiness failed,
     2 for bad input or a cluster that cannot be read.
     """
-    from ..report import render_report
-    from ..rollout import PyHelm3Deployer
-
     if any(path is None for _, path in (parse_report_spec(r) for r in reports)):
         fail("--report needs a path here (FORMAT=PATH): the rollout's own output goes to stdout")
     loaded = load_fleet(fleet)
@@ -143,7 +136,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     result = rollout_fleet(loaded, regions=regions or None, dry_run=dry_run, timeout=timeout, deployer=deployer,
                            observer=ConsoleProgress(err), kubeconfig=kubeconfig,
                            preflight=run_preflight or not dry_run)
-    report: RolloutReport = result.extra["rollout_report"]
+    report = result.rollout
+    assert report is not None
     if dry_run:
         out.print(plan_text(report), markup=False)
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
@@ -161,17 +155,13 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
 def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeout: int, kubeconfig: str | None,
                    hub_context: str | None, poll_interval: float, specs: list[tuple[str, str | None]],
                    use_color: bool, out: Console, err: Console) -> NoReturn:
-    from ..fleet_rollout import rollout_fleet_manager
-    from ..kube.update_run import UpdateRunReport
-    from ..report import render_report
-    from .rollout_fleet import StageProgress, plan_text, stage_table
-
     result = rollout_fleet_manager(loaded, regions=regions or None, dry_run=dry_run, hub_context=hub_context,
                                    kubeconfig=kubeconfig, timeout=timeout, poll_interval=poll_interval,
                                    observer=StageProgress(err))
-    report: UpdateRunReport = result.extra["rollout_report"]
+    report = result.update_run
+    assert report is not None
     if dry_run:
-        out.print(plan_text(report), markup=False, end="")
+        out.print(stage_plan_text(report), markup=False, end="")
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
     if counting or report.status == "refused":
         click.echo(render_report("text", result, color=use_color), nl=False)

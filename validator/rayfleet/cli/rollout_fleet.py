@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from ..delivery.run import RunObserver, UpdateRunReport
 from ..delivery.writer import dump_objects
-from ..kube.update_run import RunObserver, UpdateRunReport
 
 _STYLE = {"succeeded": "green", "approved": "green", "failed": "red", "checking": "cyan", "updating": "cyan",
           "not-started": "yellow"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..fleet import load_fleet
+from ..scheduling_sync import sync_cluster_profiles
 from .common import handle_errors
 
 
@@ -35,8 +36,6 @@ def sync(fleet: str, regions: tuple[str, ...], kubeconfig: str | None, dry_run: 
     nothing. Run it after the manager's release is rolled out, and when a worker's API server
     address or CA changes.
     """
-    from ..scheduling_sync import sync_cluster_profiles
-
     actions = sync_cluster_profiles(load_fleet(fleet), kubeconfig=kubeconfig, dry_run=dry_run,
                                     regions=regions or None)
     for action in actions:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..report_paths import check_report_path, write_report
+from ..resources import load_schema
 from .common import fail, handle_errors
 
 SCHEMAS = {"fleet": "fleet.schema.json", "report": "report.schema.json", "status": "status.schema.json"}
@@ -24,9 +26,6 @@ def schema(name: str, out: str | None) -> None:
     `# yaml-language-server: $schema=./fleet.schema.json` after
     `rayfleet schema fleet --out fleet.schema.json`.
     """
-    from ..report_paths import check_report_path, write_report
-    from ..resources import load_schema
-
     text = json.dumps(load_schema(SCHEMAS[name]), indent=2, ensure_ascii=False) + "\n"
     if out is None:
         click.echo(text, nl=False)

@@ -16,6 +16,8 @@ from ..errors import InputError
 from ..findings import SourceLocation
 from ..fleet import Fleet
 from ..manifests import KubeObject, load_manifest_paths
+from .fleet_manager import placement, region_override, strategy
+from .flux import region_export
 from .settings import Delivery, delivery_of
 
 
@@ -58,9 +60,6 @@ def export_view(fleet: Fleet) -> ExportView | None:
 
     Raises ``InputError`` only for unreadable values files (validate has already reported them).
     """
-    from .fleet_manager import placement, region_override, strategy
-    from .flux import region_export
-
     delivery = delivery_of(fleet)
     if delivery is None:
         return None

@@ -1,9 +1,8 @@
-"""Live Kubernetes checks: one client per region's kube context (``client``), the cluster
-preflight (``preflight``) and the RayCluster readiness gate (``readiness``)."""
+"""Live Kubernetes access (an adapter: it reads facts, it never judges them).
 
-from .client import KubeApi
-from .preflight import ClusterState, PreflightView, preflight_region, run_preflight
-from .readiness import Readiness, raycluster_readiness, wait_for_raycluster
+- ``client``: one client per region's kube context.
+- ``cluster``: what preflight reads from a cluster (``ClusterFacts``).
+- ``readiness``: the RayCluster readiness gate of a rollout.
 
-__all__ = ["ClusterState", "KubeApi", "PreflightView", "Readiness", "preflight_region", "raycluster_readiness",
-           "run_preflight", "wait_for_raycluster"]
+Nothing is imported here, so ``import rayfleet`` never pulls in the kubernetes client.
+"""

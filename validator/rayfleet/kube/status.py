@@ -32,12 +32,16 @@ from typing import Any, TypeVar
 
 from kubernetes import client
 
-from ..capacity import parse_quantity
 from ..errors import LiveCheckError
+from ..nodes import node_labels, node_name
+from ..quantities import parse_quantity
 from ..text import one_line
+from ..wellknown import AGENT_POOL_LABEL as AGENT_POOL
+from ..wellknown import GPU_RESOURCE, INSTANCE_TYPE_LABELS, WI_WEBHOOK_NAME
 from .client import RAY_GROUP, RAY_VERSION, KubeApi
-from .preflight import AGENT_POOL, GPU_RESOURCE, INSTANCE_TYPE, WI_WEBHOOK_NAME, node_labels, node_name
 from .readiness import raycluster_readiness
+
+INSTANCE_TYPE = INSTANCE_TYPE_LABELS[0]
 
 HELM_SECRET_TYPE = "helm.sh/release.v1"
 MAX_RELEASE_ENCODED_BYTES = 4 * 1024 * 1024  # a Secret holds at most 1 MiB; anything far larger is not Helm's

@@ -105,7 +105,7 @@ from . import (
     workload_identity_service_account,
     workload_identity_token_expiration,
 )
-from .base import FleetView, Policy, Release, Scope
+from .base import FleetView, Policy, ReleaseObjects, Scope
 
 ALL_POLICIES: tuple[Policy, ...] = (
     # raised by the pipeline
@@ -190,7 +190,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     flux_values_parity.POLICY,
     fleet_stage_per_region.POLICY,
     fleet_stage_order.POLICY,
-    # live checks: cluster preflight (rayfleet.kube.preflight)
+    # live checks: cluster preflight (subject: LiveCluster)
     preflight_kubernetes_version.POLICY,
     preflight_kuberay_crds.POLICY,
     preflight_kuberay_crd_version.POLICY,
@@ -200,7 +200,7 @@ ALL_POLICIES: tuple[Policy, ...] = (
     preflight_gpu_nodes.POLICY,
     preflight_gpu_device_plugin.POLICY,
     preflight_namespace.POLICY,
-    # live checks: workload identity and AKS settings (rayfleet.azure.identity)
+    # live checks: workload identity and AKS settings (subjects: IdentityCredentials, AksCluster)
     federated_credential_missing.POLICY,
     federated_credential_mismatch.POLICY,
     federated_credential_stale.POLICY,
@@ -209,14 +209,17 @@ ALL_POLICIES: tuple[Policy, ...] = (
     aks_blob_csi_driver.POLICY,
     arc_oidc_issuer.POLICY,
     kueue_manager_role_assignment.POLICY,
-    # live checks: storage accounts the releases mount (rayfleet.azure.storage)
+    # live checks: storage accounts the releases mount (subject: StorageAccount)
     blob_provisioner_role.POLICY,
     blob_adls_matches_account.POLICY,
-    # live checks: the Fleet Manager hub (rayfleet.kube.update_run)
+    # live checks: the Fleet Manager hub (subject: HubMembers)
     fleet_members_match.POLICY,
 )
 
 _BY_ID = {p.id: p for p in ALL_POLICIES}
+
+# What the runner says about the waivers themselves (raised by ``rayfleet.waivers``).
+WAIVER_POLICIES = frozenset({waiver_expired.POLICY.id, waiver_expiring.POLICY.id, waiver_unmatched.POLICY.id})
 
 
 def get_policy(policy_id: str) -> Policy:
@@ -226,4 +229,4 @@ def get_policy(policy_id: str) -> Policy:
         raise InputError(f"unknown policy {policy_id!r} (see `rayfleet policies`)") from None
 
 
-__all__ = ["ALL_POLICIES", "FleetView", "Policy", "Release", "Scope", "get_policy"]
+__all__ = ["ALL_POLICIES", "WAIVER_POLICIES", "FleetView", "Policy", "ReleaseObjects", "Scope", "get_policy"]

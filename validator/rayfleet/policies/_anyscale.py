@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..findings import SourceLocation
-from .base import Release
+from .base import ReleaseObjects
 
 
-def value_source(release: Release, path: tuple[str, ...]) -> SourceLocation | None:
+def value_source(release: ReleaseObjects, path: tuple[str, ...]) -> SourceLocation | None:
     """The values file and line that set ``path`` in the operator's stack, else the fleet file's
     ``anyscale`` block of the region."""
     rendered = release.anyscale

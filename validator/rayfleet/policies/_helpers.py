@@ -5,7 +5,6 @@ Not a policy (the leading underscore keeps it out of the registry meta-test).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,15 +13,12 @@ from typing import Any
 from ..manifests import KubeObject
 from ..ray_sidecars import configured_containers
 from ..secrets import child_path
+from ..subjects import ReleaseObjects
+from ..wellknown import BLOB_CSI_DRIVER, GPU_RESOURCE, WI_CLIENT_ID, WI_TOKEN_EXPIRATION, WI_USE_LABEL
 from ..workloads import PodTemplate
-from .base import Release
 
-BLOB_DRIVER = "blob.csi.azure.com"
+BLOB_DRIVER = BLOB_CSI_DRIVER
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-GPU_RESOURCE = "nvidia.com/gpu"
-WI_USE_LABEL = "azure.workload.identity/use"
-WI_CLIENT_ID = "azure.workload.identity/client-id"
-WI_TOKEN_EXPIRATION = "azure.workload.identity/service-account-token-expiration"
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -80,7 +76,7 @@ def is_set(value: Any) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def inline_csi_volumes(release: Release, driver: str) -> Iterator[tuple[PodTemplate, str, dict[str, Any]]]:
+def inline_csi_volumes(release: ReleaseObjects, driver: str) -> Iterator[tuple[PodTemplate, str, dict[str, Any]]]:
     """(pod template, JSON path of the volume, the volume) for inline CSI volumes of a driver."""
     for tpl in release.pod_templates():
         for index, volume in tpl.volumes():
@@ -88,7 +84,7 @@ def inline_csi_volumes(release: Release, driver: str) -> Iterator[tuple[PodTempl
                 yield tpl, tpl.at(f"volumes[{index}]"), volume
 
 
-def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
+def blob_configs(release: ReleaseObjects) -> Iterator[BlobVolumeConfig]:
     """Every blob StorageClass (``parameters``) and static blob PV (``csi.volumeAttributes``)."""
     for obj in release.of_kind("StorageClass", "PersistentVolume"):
         if obj.kind == "StorageClass":
@@ -106,7 +102,7 @@ def blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
                                    csi=csi)
 
 
-def inline_blob_configs(release: Release) -> Iterator[BlobVolumeConfig]:
+def inline_blob_configs(release: ReleaseObjects) -> Iterator[BlobVolumeConfig]:
     """Inline (ephemeral) blob CSI volumes in pod specs: the same attributes as a static PV."""
     for tpl, path, volume in inline_csi_volumes(release, BLOB_DRIVER):
         csi = as_dict(volume.get("csi"))
@@ -176,7 +172,7 @@ def without_workload_identity(tpl: PodTemplate) -> bool:
         and not sets_service_account(tpl)
 
 
-def ray_templates(release: Release) -> Iterator[PodTemplate]:
+def ray_templates(release: ReleaseObjects) -> Iterator[PodTemplate]:
     """Ray pods: head, worker groups and RayJob submitters."""
     for tpl in release.pod_templates():
         if tpl.role in ("head", "worker", "submitter"):
@@ -185,35 +181,6 @@ def ray_templates(release: Release) -> Iterator[PodTemplate]:
 
 def resource_value(container: dict[str, Any], section: str, name: str) -> Any:
     return as_dict(as_dict(container.get("resources")).get(section)).get(name)
-
-
-def to_number(value: Any) -> float | None:
-    """A Kubernetes quantity's count for GPUs and replicas (plain integers or decimals)."""
-    if isinstance(value, bool):
-        return None
-    number: float | None = None
-    if isinstance(value, int | float):
-        number = float(value) if abs(value) < 1e300 else math.inf
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-def gpu_limit(tpl: PodTemplate) -> float:
-    """GPUs a pod asks for: the sum of ``nvidia.com/gpu`` limits (or requests) of its containers."""
-    total = 0.0
-    for list_name in ("containers",):
-        for container in as_list(tpl.spec.get(list_name)):
-            if not isinstance(container, dict):
-                continue
-            value = resource_value(container, "limits", GPU_RESOURCE)
-            if value is None:
-                value = resource_value(container, "requests", GPU_RESOURCE)
-            total += to_number(value) or 0.0
-    return total
 
 
 def ray_start_params(tpl: PodTemplate) -> dict[str, Any]:
@@ -261,7 +228,7 @@ class ContainerSite:
     tpl: PodTemplate | None = None
 
 
-def every_container(release: Release, *, configured: bool = False) -> Iterator[ContainerSite]:
+def every_container(release: ReleaseObjects, *, configured: bool = False) -> Iterator[ContainerSite]:
     """Every container of every pod template, then every container KubeRay adds from a RayCluster
     spec (``rayfleet.ray_sidecars``); ``configured`` also yields option blocks KubeRay ignores for
     now (autoscalerOptions with autoscaling off), for checks on images a spec names."""
@@ -276,10 +243,7 @@ def every_container(release: Release, *, configured: bool = False) -> Iterator[C
 
 def container_images(tpl: PodTemplate) -> Iterator[tuple[dict[str, Any], str, str]]:
     """(container, JSON path of its image, image) for every container with an image."""
-    for container, path in tpl.containers():
-        image = container.get("image")
-        if isinstance(image, str) and image:
-            yield container, f"{path}.image", image
+    return tpl.images()
 
 
 # Ray's own images (and mirrors of them keep the name): rayproject/ray, ray-ml, ray-llm, anyscale/ray.
@@ -330,3 +294,42 @@ def ray_container(tpl: PodTemplate) -> tuple[dict[str, Any], str] | None:
     if containers and isinstance(containers[0], dict):
         return containers[0], tpl.at("containers[0]")
     return None
+
+
+# The well-known names are re-exported for policies written against this module (``rayfleet.wellknown`` owns them).
+__all__ = [
+    "BLOB_DRIVER",
+    "GPU_RESOURCE",
+    "GUID",
+    "RAY_REPOSITORIES",
+    "WI_CLIENT_ID",
+    "WI_TOKEN_EXPIRATION",
+    "WI_USE_LABEL",
+    "BlobVolumeConfig",
+    "ContainerSite",
+    "ImageRef",
+    "as_dict",
+    "as_list",
+    "blob_configs",
+    "container_images",
+    "container_label",
+    "every_container",
+    "has_allow_other",
+    "inline_blob_configs",
+    "inline_csi_volumes",
+    "is_blobfuse",
+    "is_ray_image",
+    "is_release_version",
+    "is_set",
+    "mount_option_flags",
+    "parse_image",
+    "ray_container",
+    "ray_start_params",
+    "ray_templates",
+    "ray_version_of_image",
+    "resource_value",
+    "sets_service_account",
+    "strip_variants",
+    "where",
+    "without_workload_identity",
+]

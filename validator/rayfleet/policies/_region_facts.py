@@ -9,7 +9,7 @@ Not a policy (the leading underscore keeps it out of the registry meta-test).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ..findings import ObjectRef, SourceLocation
@@ -17,7 +17,7 @@ from ..fleet import Fleet, Region
 from ..secrets import child_path, format_path
 from ._fleet import region_path
 from ._helpers import WI_CLIENT_ID, as_dict, blob_configs
-from .base import Release
+from .base import ReleaseObjects
 
 WI_TENANT_ID = "azure.workload.identity/tenant-id"
 
@@ -30,7 +30,7 @@ def fleet_place(fleet: Fleet, *keys: str | int) -> str:
     return f"line {line} ({path})" if line else path
 
 
-def set_by(release: Release, value: str) -> tuple[str, SourceLocation | None]:
+def set_by(release: ReleaseObjects, value: str) -> tuple[str, SourceLocation | None]:
     """Where the values files set a rendered value: ``set by global.azure.clientId at
     values/eastus2.yaml:7`` and the last such place (Helm's winner), or ("", None) when no values
     file set it (a chart default, or manifests rendered elsewhere)."""
@@ -75,7 +75,7 @@ class IdentityUse:
     value: str
 
 
-def identity_uses(release: Release, *, tenant: bool = False) -> Iterator[IdentityUse]:
+def identity_uses(release: ReleaseObjects, *, tenant: bool = False) -> Iterator[IdentityUse]:
     """Client IDs (or, with ``tenant``, tenant IDs) the release hands to Azure: every
     ServiceAccount's workload-identity annotation and every blob volume's clientID/tenantID."""
     annotation = WI_TENANT_ID if tenant else WI_CLIENT_ID
@@ -91,7 +91,8 @@ def identity_uses(release: Release, *, tenant: bool = False) -> Iterator[Identit
                               found[1].strip())
 
 
-def releases_in_fleet_order(fleet: Fleet, releases: dict[str, Release]) -> Iterator[tuple[int, Region, Release]]:
+def releases_in_fleet_order(fleet: Fleet, releases: Mapping[str, ReleaseObjects]
+                            ) -> Iterator[tuple[int, Region, ReleaseObjects]]:
     """(index in the fleet file, region, release) for every region that rendered."""
     for index, region in enumerate(fleet.regions):
         release = releases.get(region.name)

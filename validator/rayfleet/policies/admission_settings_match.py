@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from ..admission.settings import POLICY_ANNOTATION, SETTING_VALUES, setting_literals
 from ..findings import Severity, Violation
 from ._helpers import as_dict, as_list
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     literals = setting_literals(release.settings)
     for obj in release.of_kind("ValidatingAdmissionPolicy"):
         ours = POLICY_ANNOTATION in as_dict(obj.metadata.get("annotations"))

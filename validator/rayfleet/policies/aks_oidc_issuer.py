@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import AksCluster
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.identity import ClusterView
 
-
-def check(view: ClusterView) -> Iterator[Violation]:
+def check(view: AksCluster) -> Iterator[Violation]:
     settings, expected = view.settings, view.region.cluster.oidc_issuer_url
     source = view.fleet_line("oidcIssuerUrl")
     if not settings.oidc_enabled or not settings.issuer:
@@ -55,4 +52,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/rest/api/aks/managed-clusters/get",
     ),
     check=check,
+    subject=AksCluster,
 )

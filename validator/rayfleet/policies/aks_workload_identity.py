@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import AksCluster
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.identity import ClusterView
 
-
-def check(view: ClusterView) -> Iterator[Violation]:
+def check(view: AksCluster) -> Iterator[Violation]:
     if not view.settings.workload_identity:
         yield Violation(f"{view.label} does not have workload identity enabled: Ray pods get no federated token",
                         obj=view.obj, path="properties.securityProfile.workloadIdentity.enabled",
@@ -40,4 +37,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/rest/api/aks/managed-clusters/get",
     ),
     check=check,
+    subject=AksCluster,
 )

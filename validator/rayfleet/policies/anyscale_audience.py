@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from ..anyscale import AUDIENCE_VALUE
 from ..findings import Severity, Violation
 from ._anyscale import dotted, value_source
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     rendered = release.anyscale
     if rendered is None:
         return

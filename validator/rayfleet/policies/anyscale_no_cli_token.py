@@ -8,10 +8,10 @@ from ..anyscale import CLI_TOKEN_ENV, CLI_TOKEN_SECRET, CLI_TOKEN_VALUE
 from ..findings import Severity, Violation
 from ._anyscale import dotted, value_source
 from ._helpers import as_dict, as_list, container_label, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     rendered = release.anyscale
     if rendered is not None and rendered.value(CLI_TOKEN_VALUE):
         yield Violation(f"the Anyscale operator's values set {dotted(CLI_TOKEN_VALUE)}: a static CLI token "

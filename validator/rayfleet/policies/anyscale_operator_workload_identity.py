@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..anyscale import PROXY_SIDECAR_ANNOTATION, USE_LABEL, operator_pods
 from ..findings import Severity, Violation
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     rendered = release.anyscale
     if rendered is None:
         return

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, inline_csi_volumes, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 FILE_DRIVER = "file.csi.azure.com"
 _IN_TREE_PROVISIONER = "kubernetes.io/azure-file"
@@ -19,7 +19,7 @@ def _nfs(params: Any) -> bool:
     return any(str(k).lower() == "protocol" and str(v).strip().lower() == "nfs" for k, v in as_dict(params).items())
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.of_kind("StorageClass"):
         provisioner = obj.body.get("provisioner")
         if provisioner in (FILE_DRIVER, _IN_TREE_PROVISIONER) and not _nfs(obj.body.get("parameters")):

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import StorageAccount
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.storage import StorageView
 
-
-def check(view: StorageView) -> Iterator[Violation]:
+def check(view: StorageAccount) -> Iterator[Violation]:
     target = view.target
     what = f"{target.obj.kind} {target.obj.name!r}"
     if view.hns_enabled and not target.adls:
@@ -43,4 +40,5 @@ POLICY = Policy(
         "https://github.com/Azure/azure-storage-fuse#config-guide",
     ),
     check=check,
+    subject=StorageAccount,
 )

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import blob_configs
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 # The driver's containerNameRegex: 3-63 lower-case letters, digits and single dashes.
 _CONTAINER_NAME = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for cfg in blob_configs(release):
         found = cfg.get("containerName")
         if found is None:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..storage_roles import PROVISIONER_ROLES
+from ..subjects import StorageAccount
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.storage import StorageView
 
-
-def check(view: StorageView) -> Iterator[Violation]:
-    from ..storage_roles import PROVISIONER_ROLES
-
+def check(view: StorageAccount) -> Iterator[Violation]:
     if view.assignments is None:
         return  # a static PersistentVolume: nothing is provisioned
     cluster = f"AKS cluster {view.region.cluster.resource_group}/{view.region.cluster.name}"
@@ -57,4 +53,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/azure-csi-blob-storage-provision",
     ),
     check=check,
+    subject=StorageAccount,
 )

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, blob_configs
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for cfg in blob_configs(release):
         if cfg.is_pv:
             # A static PV without a policy is Retain; only an explicit Delete or Recycle is a risk.

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ..findings import Severity, Violation
 from ..secrets import child_path
 from ._helpers import GUID, BlobVolumeConfig, blob_configs, inline_blob_configs, is_set
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 # Keys (lower case) that select a stored credential: a Secret, Key Vault, or an SPN client secret.
 _SECRET_KEYS = {
@@ -84,7 +84,7 @@ def _check_config(cfg: BlobVolumeConfig) -> Iterator[Violation]:
                                 obj=cfg.obj.ref, path=child_path(cfg.csi_path, str(key)))
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for cfg in (*blob_configs(release), *inline_blob_configs(release)):
         yield from _check_config(cfg)
 

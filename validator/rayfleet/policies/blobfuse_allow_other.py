@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import blob_configs, has_allow_other, is_blobfuse
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for cfg in blob_configs(release):
         if is_blobfuse(cfg) and not has_allow_other(cfg.mount_options):
             yield Violation(f"{cfg.obj.kind} {cfg.obj.name!r} does not mount with -o allow_other; non-root "

@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..capacity import group_demand, parse_quantity
+from ..capacity.demand import group_demand
 from ..findings import Severity, Violation
+from ..quantities import parse_quantity
 from ..workloads import PodTemplate
 from ._helpers import BlobVolumeConfig, as_dict, blob_configs, is_blobfuse, mount_option_flags, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 MIB = 2**20
 GIB = 2**30
@@ -74,7 +75,7 @@ def cache_size(config: BlobVolumeConfig) -> CacheSize | None:
     return CacheSize(config, file_cache=float(size) * MIB) if _NUMBER.match(size) else None
 
 
-def _pod_cache(release: Release, tpl: PodTemplate,
+def _pod_cache(release: ReleaseObjects, tpl: PodTemplate,
                configs: dict[tuple[str, str], BlobVolumeConfig]) -> CacheSize | None:
     """The BlobFuse2 cache of the blob volume a pod mounts through its PersistentVolumeClaim."""
     for _, volume in tpl.volumes():
@@ -94,7 +95,7 @@ def _gib(value: float) -> str:
     return f"{value / GIB:.1f} GiB"
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     configs = {(c.obj.kind, c.obj.name): c for c in blob_configs(release) if is_blobfuse(c)}
     for tpl in release.pod_templates():
         if tpl.role not in ("head", "worker"):

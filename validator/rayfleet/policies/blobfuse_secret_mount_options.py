@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import blob_configs, mount_option_flags
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 _FORBIDDEN = {
     "--config-file": "loads a blobfuse2 config file, which can hold account keys and SAS tokens",
@@ -15,7 +15,7 @@ _FORBIDDEN = {
 }
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for cfg in blob_configs(release):
         for index, flag, _ in mount_option_flags(cfg.mount_options):
             reason = _FORBIDDEN.get(flag)

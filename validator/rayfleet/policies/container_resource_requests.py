@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, as_list, container_label, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         for list_name in ("initContainers", "containers"):  # ephemeral containers take no resources
             for index, container in enumerate(as_list(tpl.spec.get(list_name))):

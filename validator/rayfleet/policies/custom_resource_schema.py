@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="custom-resource-schema",
     title="Custom resources (KubeRay) match their CRD",
     severity=Severity.ERROR,

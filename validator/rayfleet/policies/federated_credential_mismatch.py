@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import IdentityCredentials, service_account_ref
+from ..wellknown import TOKEN_AUDIENCE as AUDIENCE
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.identity import IdentityView
 
-
-def check(view: IdentityView) -> Iterator[Violation]:
-    from ..azure.identity import service_account_ref
-    from ..identity import AUDIENCE
-
+def check(view: IdentityCredentials) -> Iterator[Violation]:
     for match in view.matches:
         found, cred = match.existing, match.planned
         if found is None:
@@ -62,4 +57,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations",
     ),
     check=check,
+    subject=IdentityCredentials,
 )

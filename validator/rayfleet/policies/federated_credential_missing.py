@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import IdentityCredentials, service_account_ref
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.identity import IdentityView
 
-
-def check(view: IdentityView) -> Iterator[Violation]:
-    from ..azure.identity import service_account_ref
-
+def check(view: IdentityCredentials) -> Iterator[Violation]:
     for match in view.matches:
         if match.existing is not None:
             continue
@@ -47,4 +42,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/rest/api/managedidentity/federated-identity-credentials/list",
     ),
     check=check,
+    subject=IdentityCredentials,
 )

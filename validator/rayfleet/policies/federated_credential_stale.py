@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import IdentityCredentials, credential_ref
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..azure.identity import IdentityView
 
-
-def check(view: IdentityView) -> Iterator[Violation]:
-    from ..azure.identity import credential_ref
-
+def check(view: IdentityCredentials) -> Iterator[Violation]:
     for found in view.unused:
         owner = view.region_of_issuer(found.issuer)
         why = (f"its issuer is region {owner}'s cluster, whose release has no such ServiceAccount on this identity"
@@ -47,4 +42,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations",
     ),
     check=check,
+    subject=IdentityCredentials,
 )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..delivery.fleet_manager import LOCATION_LABEL
 from ..findings import ObjectRef, Severity, Violation
+from ..subjects import HubMembers
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..kube.update_run import MembersView
 
 MEMBER_API = "cluster.kubernetes-fleet.io/v1beta1"
 
@@ -22,7 +19,7 @@ def _condition(member: dict, kind: str) -> str | None:
     return None
 
 
-def check(view: MembersView) -> Iterator[Violation]:
+def check(view: HubMembers) -> Iterator[Violation]:
     by_name = {(m.get("metadata") or {}).get("name"): m for m in view.members}
     for region in view.regions:
         name = region.member_name
@@ -60,4 +57,5 @@ POLICY = Policy(
                 "the region's fleetMember and location.",
     references=("https://learn.microsoft.com/azure/kubernetes-fleet/concepts-member-cluster-labels",),
     check=check,
+    subject=HubMembers,
 )

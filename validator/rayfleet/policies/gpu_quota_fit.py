@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..capacity import GroupDemand, QuotaBreach, quota_breaches, region_demand
+from ..capacity.catalogue import normalise_family
+from ..capacity.demand import GroupDemand, region_demand
+from ..capacity.quota import QuotaBreach, quota_breaches
 from ..findings import Severity, SourceLocation, Violation
 from ._provenance import describe_setting
-from .base import FleetView, Policy, Release, Scope
+from .base import FleetView, Policy, ReleaseObjects, Scope
 
 
 def check(view: FleetView) -> Iterator[Violation]:
@@ -36,7 +38,7 @@ def check(view: FleetView) -> Iterator[Violation]:
             yield Violation(message, region=region.name, source=_quota_line(view, index, breach))
 
 
-def _cause(release: Release, group: GroupDemand) -> str:
+def _cause(release: ReleaseObjects, group: GroupDemand) -> str:
     """Where the values files set the group's maxReplicas (an override that raised it, say)."""
     if group.role != "worker":
         return ""
@@ -66,8 +68,6 @@ def _quota_line(view: FleetView, index: int, breach: QuotaBreach) -> SourceLocat
 
 
 def _same(name: str, key: str | None) -> bool:
-    from ..capacity import normalise_family
-
     return key is not None and normalise_family(name) == key
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
+from ..quantities import parse_quantity
 from ..secrets import child_path
-from ._helpers import GPU_RESOURCE, container_label, resource_value, to_number, where
-from .base import Policy, Release, Scope
+from ..wellknown import GPU_RESOURCE
+from ._helpers import container_label, resource_value, where
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         for container, path in tpl.containers():
             request = resource_value(container, "requests", GPU_RESOURCE)
@@ -22,7 +24,7 @@ def check(release: Release) -> Iterator[Violation]:
                 yield Violation(f"{who} requests {GPU_RESOURCE} without a limit; GPUs are only scheduled "
                                 "from limits", obj=tpl.obj.ref,
                                 path=child_path(f"{path}.resources.requests", GPU_RESOURCE), value=request)
-            elif to_number(limit) != to_number(request):
+            elif parse_quantity(limit) != parse_quantity(request):
                 yield Violation(f"{who} requests {request} {GPU_RESOURCE} but limits {limit}; they must be "
                                 "equal", obj=tpl.obj.ref,
                                 path=child_path(f"{path}.resources.requests", GPU_RESOURCE), value=request)

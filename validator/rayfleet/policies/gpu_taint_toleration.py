@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..findings import Severity, Violation
-from ._helpers import as_dict, as_list, gpu_limit, where
-from .base import Policy, Release, Scope
+from ._helpers import as_dict, as_list, where
+from .base import Policy, ReleaseObjects, Scope
 
 AKS_DEFAULT_GPU_TAINT = ("sku", "gpu", "NoSchedule")
 
@@ -31,12 +31,12 @@ def tolerates(tolerations: list[Any], taint: tuple[str, str, str]) -> bool:
     return False
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     declared = release.settings.gpu_taint
     taint = declared or AKS_DEFAULT_GPU_TAINT
     shown = f"{taint[0]}={taint[1]}:{taint[2]}" if taint[1] else f"{taint[0]}:{taint[2]}"
     for tpl in release.pod_templates():
-        if not gpu_limit(tpl):
+        if not tpl.gpus:
             continue
         if tolerates(as_list(tpl.spec.get("tolerations")), taint):
             continue

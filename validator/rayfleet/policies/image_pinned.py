@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import ObjectRef, Severity, Violation
 from ._helpers import every_container, parse_image, strip_variants
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def _images(release: Release) -> Iterator[tuple[ObjectRef, str, str, str]]:
+def _images(release: ReleaseObjects) -> Iterator[tuple[ObjectRef, str, str, str]]:
     """(object ref, JSON path, image, who) for every container image, including the images KubeRay
     options blocks configure (autoscaler, history server collector)."""
     for site in every_container(release, configured=True):
@@ -24,7 +24,7 @@ def moving_tag(tag: str) -> bool:
     return not any(ch.isdigit() for ch in strip_variants(tag))
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for ref, path, image, who in _images(release):
         parsed = parse_image(image)
         if parsed.digest:

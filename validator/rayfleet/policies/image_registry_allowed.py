@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import every_container, parse_image
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
 def _allowed(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + "/") for p in prefixes)
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     # Entries are host[/path] prefixes; compare at path boundaries, host without case.
     prefixes = tuple(
         (host.lower() + ("/" + rest if rest else "")).rstrip("/")

@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="kuberay-crds-unavailable",
     title="KubeRay CRDs are available to check against",
     severity=Severity.WARNING,

@@ -6,7 +6,7 @@ Raised by the validation pipeline, not by a check of its own.
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="kubernetes-schema",
     title="Objects match the Kubernetes API schema of the cluster's version",
     severity=Severity.ERROR,

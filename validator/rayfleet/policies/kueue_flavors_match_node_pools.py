@@ -8,8 +8,7 @@ from typing import Any
 from ..findings import Severity, Violation
 from ..kueue import QUEUE_LABEL, cluster_queues, resource_flavors
 from ..workloads import ray_cluster_specs
-from ._helpers import gpu_limit
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
 def _toleration(t: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -29,7 +28,7 @@ def _tolerates(tolerations: set[tuple[str, str, str, str]], taint: dict[str, Any
     return False
 
 
-def _gpu_groups(release: Release) -> dict[str, tuple[Any, dict[str, str], set, str]]:
+def _gpu_groups(release: ReleaseObjects) -> dict[str, tuple[Any, dict[str, str], set, str]]:
     """GPU worker groups of the release's own RayClusters (not queued jobs): name -> (object, nodeSelector,
     tolerations, JSON path of the pod spec)."""
     groups: dict[str, tuple[Any, dict[str, str], set, str]] = {}
@@ -37,10 +36,10 @@ def _gpu_groups(release: Release) -> dict[str, tuple[Any, dict[str, str], set, s
         labels = obj.metadata.get("labels")
         if obj.kind != "RayCluster" or (isinstance(labels, dict) and labels.get(QUEUE_LABEL)):
             continue
-        for pod in obj.pod_templates:
+        for pod in release.templates_of(obj):
             if pod.role != "worker" or pod.group is None:
                 continue
-            if gpu_limit(pod) <= 0:
+            if pod.gpus <= 0:
                 continue
             selector = pod.spec.get("nodeSelector")
             tolerations = pod.spec.get("tolerations")
@@ -50,7 +49,7 @@ def _gpu_groups(release: Release) -> dict[str, tuple[Any, dict[str, str], set, s
     return groups
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     gpu_queues = [cq for cq in cluster_queues(release).values() if cq.gpu_flavors]
     if not gpu_queues or not any(True for o in release.objects for _ in ray_cluster_specs(o)):
         return

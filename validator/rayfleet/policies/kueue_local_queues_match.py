@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..kueue import cluster_queues, dispatching_queues, local_queues, multikueue_checks, scheduling_view
-from .base import FleetView, Policy, Release, Scope
+from .base import FleetView, Policy, ReleaseObjects, Scope
 
 
-def _queues(release: Release, region: str, wanted: list[tuple[str, str]], manager: bool) -> Iterator[Violation]:
+def _queues(release: ReleaseObjects, region: str, wanted: list[tuple[str, str]], manager: bool) -> Iterator[Violation]:
     lqs = local_queues(release)
     cqs = cluster_queues(release)
     checks = multikueue_checks(release) if manager else {}

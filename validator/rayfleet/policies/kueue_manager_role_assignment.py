@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import ObjectRef, Severity, SourceLocation, Violation
+from ..identity_rbac import RoleAssignmentView
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..azure.role_assignments import RoleAssignmentView
 
 
 def check(view: RoleAssignmentView) -> Iterator[Violation]:
@@ -47,4 +44,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/concepts-cluster-authorization",
     ),
     check=check,
+    subject=RoleAssignmentView,
 )

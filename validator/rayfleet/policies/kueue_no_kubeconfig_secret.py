@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..kueue import multikueue_clusters
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 KUBECONFIG_KEY = "kubeconfig"
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for mkc in multikueue_clusters(release).values():
         if mkc.kubeconfig is not None:
             where = mkc.kubeconfig.get("locationType", "Secret")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from ..findings import Severity, Violation
 from ..kueue import QUEUE_LABEL
 from ..workloads import RAY_GROUP, ray_cluster_specs
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 MAX_WORKER_GROUPS = 17  # Kueue: one PodSet per group, the head plus at most 17 worker groups (18 PodSets)
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.objects:
         if obj.group != RAY_GROUP or obj.kind not in ("RayJob", "RayCluster", "RayService"):
             continue

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, as_list, every_container
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 ALLOWED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for site in every_container(release):
         added = as_list(as_dict(as_dict(site.container.get("securityContext")).get("capabilities")).get("add"))
         for index, cap in enumerate(added):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..findings import Severity, Violation
 from ..secrets import CREDENTIAL_ENV_NAMES, is_credential_env_name
 from ._helpers import as_dict, as_list, env_entries, every_container
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
 def _source(entry: dict) -> str:
@@ -20,7 +20,7 @@ def _source(entry: dict) -> str:
     return "set literally"
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     # Pod containers and the containers KubeRay configures from the spec (autoscaler, collector).
     for site in every_container(release):
         namespace, container, path = site.obj.namespace, site.container, site.path

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import BLOB_SECRET_KEYS, child_path, decode_secret_data, detect, redact
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 # The name the Blob CSI driver looks up (and writes, when storeAccountKey is on) for an account key.
 _DRIVER_SECRET_NAME = re.compile(r"^azure-storage-account-.+-secret$")
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.of_kind("Secret"):
         if obj.api_version != "v1":
             continue

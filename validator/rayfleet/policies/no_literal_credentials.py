@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, SourceLocation, Violation
 from ..secrets import CREDENTIAL_NAME, decode_secret_data, detect, format_path, redact, scan
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
 def _is_env_value(keys: tuple[str | int, ...]) -> bool:
@@ -18,7 +18,7 @@ def _describe(name: str | None) -> str:
     return f" in {name!r}" if name else ""
 
 
-def _values_hits(release: Release) -> dict[str, tuple[SourceLocation, str, str]]:
+def _values_hits(release: ReleaseObjects) -> dict[str, tuple[SourceLocation, str, str]]:
     """Credentials in the values files as written: value -> (file and line, key path, label).
     A later file wins, as in Helm's merge."""
     hits: dict[str, tuple[SourceLocation, str, str]] = {}
@@ -31,7 +31,7 @@ def _values_hits(release: Release) -> dict[str, tuple[SourceLocation, str, str]]
     return hits
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     from_values = _values_hits(release)
     reported: set[str] = set()
     for obj in release.objects:

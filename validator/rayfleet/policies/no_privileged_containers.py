@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, every_container
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for site in every_container(release):
         if as_dict(site.container.get("securityContext")).get("privileged") is True:
             yield Violation(f"{site.who} is privileged", obj=site.obj.ref,

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from ..findings import Severity, Violation
 from ..manifests import KubeObject
 from ._helpers import as_dict, as_list
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 # Types a controller may fill with a serving certificate; a service-account-token Secret is
 # filled with a bearer token, which is exactly what this policy is about.
 _PLACEHOLDER_TYPES = (None, "Opaque", "kubernetes.io/tls")
 
 
-def _mounted_secret_names(release: Release) -> set[tuple[str | None, str]]:
+def _mounted_secret_names(release: ReleaseObjects) -> set[tuple[str | None, str]]:
     """(namespace, name) of every Secret a pod template of the release mounts as a volume."""
     return {(tpl.obj.namespace, str(name))
             for tpl in release.pod_templates()
@@ -30,7 +30,7 @@ def _is_placeholder(obj: KubeObject, mounted: set[tuple[str | None, str]]) -> bo
     return empty and obj.body.get("type") in _PLACEHOLDER_TYPES and (obj.namespace, obj.name) in mounted
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     secrets = [obj for obj in release.of_kind("Secret") if obj.api_version == "v1"]
     mounted = _mounted_secret_names(release) if secrets else set()
     for obj in secrets:

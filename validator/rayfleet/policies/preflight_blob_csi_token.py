@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import ObjectRef, Severity, Violation
+from ..subjects import LiveCluster
+from ..wellknown import BLOB_CSI_DRIVER, TOKEN_AUDIENCE
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
-
-def check(view: PreflightView) -> Iterator[Violation]:
-    from ..kube.preflight import BLOB_CSI_DRIVER, TOKEN_AUDIENCE
+def check(view: LiveCluster) -> Iterator[Violation]:
 
     if not view.uses_blob_csi():
         return
@@ -58,4 +55,5 @@ POLICY = Policy(
         "https://kubernetes-csi.github.io/docs/token-requests.html",
     ),
     check=check,
+    subject=LiveCluster,
 )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import ObjectRef, Severity, Violation
+from ..subjects import LiveCluster
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
 NODE_DAEMONSET = "csi-blob-node"  # the driver's node plugin, on AKS and in the upstream chart
 # mountWithWorkloadIdentityToken arrived in v1.27.0 and was cherry-picked to release-1.26 and
@@ -46,7 +44,7 @@ def _text(version: tuple[int, int, int]) -> str:
     return "v" + ".".join(map(str, version))
 
 
-def check(view: PreflightView) -> Iterator[Violation]:
+def check(view: LiveCluster) -> Iterator[Violation]:
     if not view.uses_blob_csi():
         return
     found = driver_version(view.cluster.daemon_sets)
@@ -90,4 +88,5 @@ POLICY = Policy(
         "https://github.com/kubernetes-sigs/blob-csi-driver/pull/1993",
     ),
     check=check,
+    subject=LiveCluster,
 )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import ObjectRef, Severity, Violation
+from ..nodes import node_labels, node_taints, taint_text, tolerates
+from ..subjects import LiveCluster
+from ..workloads import PodTemplate
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
-    from ..workloads import PodTemplate
 
 
 def is_device_plugin(ds: dict[str, Any]) -> bool:
@@ -29,17 +28,13 @@ def _tolerations(ds: dict[str, Any]) -> list[Any]:
 
 
 def _untolerated(ds: dict[str, Any], taints: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from ..kube.preflight import tolerates
-
     tolerations = [t for t in _tolerations(ds) if isinstance(t, dict)]
     return [taint for taint in taints if not any(tolerates(t, taint) for t in tolerations)]
 
 
-def pool_taints(view: PreflightView, tpl: PodTemplate) -> tuple[list[dict[str, Any]], str]:
+def pool_taints(view: LiveCluster, tpl: PodTemplate) -> tuple[list[dict[str, Any]], str]:
     """The taints of the nodes a GPU group selects; for a pool scaled to zero (no nodes to read),
     the taints the group tolerates, which is what the chart says the pool carries."""
-    from ..kube.preflight import node_labels, node_taints
-
     raw = tpl.spec.get("nodeSelector")
     selector = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     nodes = [n for n in view.cluster.nodes if all(node_labels(n).get(k) == v for k, v in selector.items())]
@@ -55,9 +50,7 @@ def pool_taints(view: PreflightView, tpl: PodTemplate) -> tuple[list[dict[str, A
         "its pool (no nodes yet) is tainted, as the group's tolerations say,"
 
 
-def check(view: PreflightView) -> Iterator[Violation]:
-    from ..kube.preflight import taint_text
-
+def check(view: LiveCluster) -> Iterator[Violation]:
     groups = view.gpu_worker_templates()
     if not groups:
         return
@@ -116,4 +109,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/spot-node-pool",
     ),
     check=check,
+    subject=LiveCluster,
 )

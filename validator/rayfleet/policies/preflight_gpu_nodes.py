@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import Severity, Violation
+from ..nodes import allocatable_gpus, describe_nodes, node_labels, nodes_by_pool, taint_text, untolerated_taints
+from ..subjects import LiveCluster
+from ..wellknown import INSTANCE_TYPE_LABELS
+from ..workloads import PodTemplate
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
-    from ..workloads import PodTemplate
+INSTANCE_TYPE = INSTANCE_TYPE_LABELS[0]
 
 
-def _check_group(view: PreflightView, tpl: PodTemplate) -> Iterator[Violation]:
-    from ..kube.preflight import (
-        INSTANCE_TYPE,
-        allocatable_gpus,
-        describe_nodes,
-        node_labels,
-        nodes_by_pool,
-        taint_text,
-        untolerated_taints,
-    )
-    from ._helpers import gpu_limit
-
+def _check_group(view: LiveCluster, tpl: PodTemplate) -> Iterator[Violation]:
     raw = tpl.spec.get("nodeSelector")
     selector = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     tolerations = tpl.spec.get("tolerations") if isinstance(tpl.spec.get("tolerations"), list) else []
     want_size = selector.pop(INSTANCE_TYPE, None)
-    gpus = gpu_limit(tpl)
+    gpus = tpl.gpus
     group = tpl.description
     base: dict[str, Any] = {"obj": tpl.obj.ref, "region": view.region_name}
     nodes = view.cluster.nodes
@@ -72,7 +63,7 @@ def _fmt(selector: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in selector.items())
 
 
-def check(view: PreflightView) -> Iterator[Violation]:
+def check(view: LiveCluster) -> Iterator[Violation]:
     for tpl in view.gpu_worker_templates():
         yield from _check_group(view, tpl)
 
@@ -99,4 +90,5 @@ POLICY = Policy(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/",
     ),
     check=check,
+    subject=LiveCluster,
 )

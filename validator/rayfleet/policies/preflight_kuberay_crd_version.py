@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import ObjectRef, Severity, Violation
+from ..subjects import LiveCluster
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
 SHOWN = 3  # missing fields named in a message
 
@@ -48,7 +46,7 @@ def missing_fields(chart: dict[str, Any], served: dict[str, Any]) -> list[str]:
     return missing
 
 
-def check(view: PreflightView) -> Iterator[Violation]:
+def check(view: LiveCluster) -> Iterator[Violation]:
     for crd in view.chart_crds:
         name = str((crd.get("metadata") or {}).get("name", ""))
         served = view.cluster.crds.get(name)
@@ -91,4 +89,5 @@ POLICY = Policy(
         "https://helm.sh/docs/chart_best_practices/custom_resource_definitions/",
     ),
     check=check,
+    subject=LiveCluster,
 )

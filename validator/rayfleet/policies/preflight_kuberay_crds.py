@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import ObjectRef, Severity, Violation
+from ..subjects import LiveCluster
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
 CRD_API = "apiextensions.k8s.io/v1"
 
@@ -19,7 +17,7 @@ def _served(crd: dict[str, Any]) -> list[str]:
     return [str(v.get("name")) for v in versions if isinstance(v, dict) and v.get("served")]
 
 
-def check(view: PreflightView) -> Iterator[Violation]:
+def check(view: LiveCluster) -> Iterator[Violation]:
     operator = view.operator_in_release
     for name in view.required_crds():
         ref = ObjectRef(CRD_API, "CustomResourceDefinition", None, name)
@@ -60,4 +58,5 @@ POLICY = Policy(
         "https://helm.sh/docs/chart_best_practices/custom_resource_definitions/",
     ),
     check=check,
+    subject=LiveCluster,
 )

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import Severity, Violation
+from ..subjects import LiveCluster
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
-
-def check(view: PreflightView) -> Iterator[Violation]:
+def check(view: LiveCluster) -> Iterator[Violation]:
     declared = view.region.cluster.kube_minor
     actual = view.cluster.minor
     if actual is None:
@@ -45,4 +42,5 @@ POLICY = Policy(
     ),
     references=("https://learn.microsoft.com/azure/aks/supported-kubernetes-versions",),
     check=check,
+    subject=LiveCluster,
 )

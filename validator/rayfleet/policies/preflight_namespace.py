@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..findings import ObjectRef, Severity, Violation
+from ..subjects import LiveCluster
 from .base import Policy, Scope
 
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
-
-def check(view: PreflightView) -> Iterator[Violation]:
+def check(view: LiveCluster) -> Iterator[Violation]:
     name = view.region.namespace
     ref = ObjectRef("v1", "Namespace", None, name)
     namespace = view.cluster.namespace
@@ -41,4 +38,5 @@ POLICY = Policy(
                 "wait until the old namespace is gone.",
     references=("https://helm.sh/docs/helm/helm_upgrade/",),
     check=check,
+    subject=LiveCluster,
 )

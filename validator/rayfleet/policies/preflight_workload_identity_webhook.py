@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import Severity, Violation
+from ..subjects import LiveCluster
+from ..wellknown import WI_WEBHOOK_CONFIGURATION, WI_WEBHOOK_NAME, WI_WEBHOOK_SERVICE
 from .base import Policy, Scope
-
-if TYPE_CHECKING:
-    from ..kube.preflight import PreflightView
 
 
 def is_wi_webhook(configuration: dict[str, Any]) -> bool:
     """The azure-workload-identity MutatingWebhookConfiguration, by its name, its webhook's name
     or the Service it calls (the AKS add-on and the upstream chart use the same names)."""
-    from ..kube.preflight import WI_WEBHOOK_CONFIGURATION, WI_WEBHOOK_NAME, WI_WEBHOOK_SERVICE
-
     if (configuration.get("metadata") or {}).get("name") == WI_WEBHOOK_CONFIGURATION:
         return True
     for webhook in configuration.get("webhooks") or []:
@@ -28,9 +25,7 @@ def is_wi_webhook(configuration: dict[str, Any]) -> bool:
     return False
 
 
-def check(view: PreflightView) -> Iterator[Violation]:
-    from ..kube.preflight import WI_WEBHOOK_CONFIGURATION
-
+def check(view: LiveCluster) -> Iterator[Violation]:
     if not view.uses_workload_identity():
         return
     if not any(is_wi_webhook(c) for c in view.cluster.webhook_configurations):
@@ -59,4 +54,5 @@ POLICY = Policy(
         "https://azure.github.io/azure-workload-identity/docs/installation/mutating-admission-webhook.html",
     ),
     check=check,
+    subject=LiveCluster,
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..workloads import RAY_GROUP
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 _DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 # KubeRay derives pod and service names from these, with suffixes (utils/constant.go).
@@ -17,7 +17,7 @@ MAX_LENGTH = {"RayCluster": 53, "RayJob": 47, "RayService": 47}
 _GENERATED_PREFIX_MAX, _GENERATED_SUFFIX = 58, "a0b1c"
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.of_kind(*MAX_LENGTH):
         if obj.group != RAY_GROUP:
             continue

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import child_path
-from ._helpers import as_dict, gpu_limit, ray_start_params, where
-from .base import Policy, Release, Scope
+from ._helpers import as_dict, ray_start_params, where
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         if tpl.role not in ("head", "worker") or tpl.group_path is None:
             continue
@@ -18,7 +18,7 @@ def check(release: Release) -> Iterator[Violation]:
         if "num-gpus" not in params:
             continue
         path = child_path(f"{tpl.group_path}.rayStartParams", "num-gpus")
-        gpus = gpu_limit(tpl)
+        gpus = tpl.gpus
         if gpus:
             yield Violation(f"{where(tpl)} sets num-gpus {params['num-gpus']!r} in rayStartParams and "
                             f"{gpus:g} nvidia.com/gpu in its container resources; state the count once",

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import child_path
-from ._helpers import gpu_limit, ray_start_params, where
-from .base import Policy, Release, Scope
+from ._helpers import ray_start_params, where
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         if tpl.role != "head" or tpl.group_path is None:
             continue
-        gpus = gpu_limit(tpl)
+        gpus = tpl.gpus
         if gpus:
             yield Violation(f"{where(tpl)} asks for {gpus:g} nvidia.com/gpu; keep the head on a CPU pool",
                             obj=tpl.obj.ref, path=tpl.at("containers"))

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import is_release_version, ray_container, ray_version_of_image, where
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.objects:
         head_version: str | None = None
         head_image = ""
         ray_version: str | None = None
-        for tpl in obj.pod_templates:
+        for tpl in release.templates_of(obj):
             if tpl.role not in ("head", "worker"):
                 continue
             found = ray_container(tpl)

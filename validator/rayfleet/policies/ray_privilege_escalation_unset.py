@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, every_container
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 _RAY_ROLES = ("head", "worker", "submitter")
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for site in every_container(release):
         if site.tpl is not None and site.tpl.role not in _RAY_ROLES:
             continue  # other workloads: no-privilege-escalation covers an explicit true

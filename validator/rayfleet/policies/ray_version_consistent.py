@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from ..findings import ObjectRef, Severity, Violation
 from ..workloads import ray_cluster_specs
 from ._helpers import ray_container, ray_version_of_image
-from .base import FleetView, Policy, Release, Scope
+from .base import FleetView, Policy, ReleaseObjects, Scope
 
 
-def ray_version(release: Release) -> tuple[str, ObjectRef, str] | None:
+def ray_version(release: ReleaseObjects) -> tuple[str, ObjectRef, str] | None:
     """(Ray version, object, JSON path) of a release's first Ray cluster: ``spec.rayVersion``, else
     the head image's tag."""
     for obj in release.objects:
@@ -19,7 +19,7 @@ def ray_version(release: Release) -> tuple[str, ObjectRef, str] | None:
             declared = ray.spec.get("rayVersion")
             if declared:
                 return str(declared), obj.ref, f"{ray.path}.rayVersion"
-            for tpl in obj.pod_templates:
+            for tpl in release.templates_of(obj):
                 found = ray_container(tpl) if tpl.role == "head" else None
                 image = found[0].get("image") if found else None
                 version = ray_version_of_image(image) if isinstance(image, str) else None

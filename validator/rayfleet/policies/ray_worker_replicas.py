@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ..workloads import ray_cluster_specs
-from ._helpers import to_number
-from .base import Policy, Release, Scope
+from ..workloads import ReplicaBounds, ray_cluster_specs
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.objects:
         for ray in ray_cluster_specs(obj):
             for index, group in ray.worker_groups:
                 base = f"{ray.path}.workerGroupSpecs[{index}]"
                 name = group.get("groupName", index)
-                values = {k: to_number(group.get(k)) for k in ("minReplicas", "replicas", "maxReplicas")}
+                bounds = ReplicaBounds.of(group)
+                values = {"minReplicas": bounds.minimum, "replicas": bounds.replicas, "maxReplicas": bounds.maximum}
                 for key, number in values.items():
                     if number is not None and number < 0:
                         yield Violation(f"worker group {name!r} has {key} {group[key]}, below 0", obj=obj.ref,

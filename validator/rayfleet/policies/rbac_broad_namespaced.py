@@ -7,7 +7,7 @@ from typing import Any
 
 from ..findings import Severity, Violation
 from ._helpers import as_dict, as_list
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 # (what it lets a holder do, resources, verbs that grant it) for the core API group.
 _BROAD = (
@@ -34,7 +34,7 @@ def broad_grants(rule: dict[str, Any]) -> list[str]:
     return found
 
 
-def _subjects(release: Release, role: str, namespace: str | None) -> list[str]:
+def _subjects(release: ReleaseObjects, role: str, namespace: str | None) -> list[str]:
     """Subjects the release binds to Role ``role`` (``ServiceAccount ray/kuberay-operator``)."""
     out = []
     for binding in release.of_kind("RoleBinding"):
@@ -48,7 +48,7 @@ def _subjects(release: Release, role: str, namespace: str | None) -> list[str]:
     return out
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for role in release.of_kind("Role"):
         grants: dict[str, int] = {}
         for index, rule in enumerate(as_list(role.body.get("rules"))):

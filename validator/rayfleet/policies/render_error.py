@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="render-error",
     title="The chart renders for the region",
     severity=Severity.ERROR,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
+from ..wellknown import KUBERAY_UNBOUNDED
 from ..workloads import PodTemplate
-from ._helpers import as_dict, as_list, to_number
-from .base import Policy, Release, Scope
-
-_UNBOUNDED = 2147483647  # KubeRay's default maxReplicas
+from ._helpers import as_dict, as_list
+from .base import Policy, ReleaseObjects, Scope
 
 
 def claims(tpl: PodTemplate) -> dict[str, str]:
@@ -22,21 +21,21 @@ def claims(tpl: PodTemplate) -> dict[str, str]:
     return out
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     reported: set[tuple[int, str]] = set()
     for obj in release.objects:
         # Who mounts each claim, and why it needs several writers: (claim -> reasons).
         reasons: dict[str, list[str]] = {}
         head_claims: set[str] = set()
         worker_claims: set[str] = set()
-        for tpl in obj.pod_templates:
+        for tpl in release.templates_of(obj):
             if tpl.role == "head":
                 head_claims.update(claims(tpl))
             elif tpl.role == "worker":
                 group_claims = claims(tpl)
                 worker_claims.update(group_claims)
-                max_replicas = to_number(as_dict(tpl.group_spec).get("maxReplicas"))
-                replicas = max_replicas if max_replicas is not None else _UNBOUNDED
+                max_replicas = tpl.replica_bounds.maximum
+                replicas = max_replicas if max_replicas is not None else KUBERAY_UNBOUNDED
                 if replicas > 1:
                     bound = "no maxReplicas" if max_replicas is None else f"up to {int(replicas)} pods"
                     for claim in group_claims:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..findings import Severity, Violation
 from ..workloads import PodTemplate
 from ._helpers import as_dict, as_list
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 from .shared_pvc_read_write_many import claims
 
 
@@ -20,9 +20,9 @@ def _mount_path(tpl: PodTemplate, volume_name: str) -> tuple[str, str] | None:
     return None
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.objects:
-        templates = obj.pod_templates
+        templates = release.templates_of(obj)
         for head in (t for t in templates if t.role == "head"):
             workers = [t for t in templates if t.role == "worker" and t.ray is head.ray]
             if not workers:

@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="unknown-kind",
     title="Every object has a schema to check against",
     severity=Severity.WARNING,

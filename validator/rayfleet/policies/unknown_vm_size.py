@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..capacity import GPU_RESOURCE, lookup_vm_size, selected_vm_sizes
+from ..capacity.catalogue import lookup_vm_size
+from ..capacity.demand import selected_vm_sizes
 from ..findings import Severity, Violation
 from ..workloads import ray_cluster_specs
-from ._helpers import as_list
-from .base import Policy, Release, Scope
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for obj in release.objects:
         if not any(True for _ in ray_cluster_specs(obj)):
             continue
-        for pod in obj.pod_templates:
+        for pod in release.templates_of(obj):
             if pod.role != "worker":
                 continue
             names, path = selected_vm_sizes(pod)
             if not names:
-                if _asks_for_gpus(pod.spec):
+                if pod.gpus > 0:
                     yield Violation(
                         f"{pod.description} asks for GPUs but selects no VM size (no "
                         "node.kubernetes.io/instance-type nodeSelector), so its quota cannot be checked",
@@ -33,19 +33,6 @@ def check(release: Release) -> Iterator[Violation]:
                         "catalogue nor in the fleet file's vmSizes (a typo?), so the GPU quota and failover "
                         "checks cannot count it",
                         obj=obj.ref, path=path or "", value=name)
-
-
-def _asks_for_gpus(spec: dict) -> bool:
-    for key in ("containers", "initContainers"):
-        for container in as_list(spec.get(key)):
-            resources = container.get("resources") if isinstance(container, dict) else None
-            if not isinstance(resources, dict):
-                continue
-            for section in ("limits", "requests"):
-                block = resources.get(section)
-                if isinstance(block, dict) and GPU_RESOURCE in block and str(block[GPU_RESOURCE]) not in ("0", ""):
-                    return True
-    return False
 
 
 POLICY = Policy(

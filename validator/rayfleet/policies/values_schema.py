@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="values-schema",
     title="Values match the chart's values.schema.json",
     severity=Severity.ERROR,

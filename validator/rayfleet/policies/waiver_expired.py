@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="waiver-expired",
     title="Waivers have not expired",
     severity=Severity.ERROR,

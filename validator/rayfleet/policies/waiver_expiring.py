@@ -3,7 +3,7 @@
 from ..findings import Severity
 from .base import Policy, Scope
 
-POLICY = Policy(
+POLICY: Policy[object] = Policy(
     id="waiver-expiring",
     title="Waivers are not about to expire",
     severity=Severity.WARNING,

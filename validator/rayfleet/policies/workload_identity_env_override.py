@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import WORKLOAD_IDENTITY_ENV_NAMES
-from ._helpers import WI_USE_LABEL, container_label, env_entries, where
-from .base import Policy, Release, Scope
+from ..wellknown import WI_USE_LABEL
+from ._helpers import container_label, env_entries, where
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         if str(tpl.labels.get(WI_USE_LABEL)) != "true":
             continue

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..secrets import child_path
-from ._helpers import WI_USE_LABEL, ray_templates, where, without_workload_identity
-from .base import Policy, Release, Scope
+from ..wellknown import WI_USE_LABEL
+from ._helpers import ray_templates, where, without_workload_identity
+from .base import Policy, ReleaseObjects, Scope
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in ray_templates(release):
         labels_path = f"{tpl.path}.metadata.labels"
         value = tpl.labels.get(WI_USE_LABEL)

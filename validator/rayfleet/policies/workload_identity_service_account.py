@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Severity, Violation
-from ._helpers import GUID, WI_CLIENT_ID, WI_USE_LABEL, as_dict, where, without_workload_identity
-from .base import Policy, Release, Scope
+from ..wellknown import WI_CLIENT_ID, WI_USE_LABEL
+from ._helpers import GUID, as_dict, where, without_workload_identity
+from .base import Policy, ReleaseObjects, Scope
 
 
-def _external(release: Release, namespace: str | None, name: str) -> bool:
+def _external(release: ReleaseObjects, namespace: str | None, name: str) -> bool:
     return any(sa.name == name and (namespace is None or sa.namespace == namespace)
                for sa in release.settings.external_service_accounts)
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for tpl in release.pod_templates():
         uses_wi = str(tpl.labels.get(WI_USE_LABEL)) == "true"
         if not (tpl.is_ray or uses_wi) or without_workload_identity(tpl):

@@ -7,8 +7,9 @@ from typing import Any
 
 from ..findings import Severity, Violation
 from ..secrets import child_path
-from ._helpers import WI_TOKEN_EXPIRATION, as_dict, where
-from .base import Policy, Release, Scope
+from ..wellknown import WI_TOKEN_EXPIRATION
+from ._helpers import as_dict, where
+from .base import Policy, ReleaseObjects, Scope
 
 _MIN, _MAX = 3600, 86400
 
@@ -23,7 +24,7 @@ def _problem(value: Any) -> str | None:
     return None
 
 
-def check(release: Release) -> Iterator[Violation]:
+def check(release: ReleaseObjects) -> Iterator[Violation]:
     for account in release.of_kind("ServiceAccount"):
         value = as_dict(account.metadata.get("annotations")).get(WI_TOKEN_EXPIRATION)
         problem = _problem(value) if value is not None else None

@@ -8,8 +8,23 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..capacity import CapacityTable
+from ..capacity.table import CapacityRow, CapacityTable
 from .layout import hanging, natural_width, records, terminal_width
+
+
+def row_to_dict(row: CapacityRow) -> dict[str, Any]:
+    return {
+        "region": row.region, "quota": row.quota_name, "kind": row.kind,
+        "gpuModels": list(row.gpu_models), "maxGpus": row.max_gpus, "maxVCpus": row.max_vcpus,
+        "limit": row.quota, "usedPercent": None if row.used_pct is None else round(row.used_pct, 1),
+        "headroomAfterFailover": row.headroom_after_failover,
+    }
+
+
+def capacity_to_dict(table: CapacityTable) -> dict[str, Any]:
+    """The capacity table in the JSON report (``data.capacity``) and ``plan --format json``."""
+    return {"quotaSource": table.quota_source, "rows": [row_to_dict(r) for r in table.rows],
+            "totals": [row_to_dict(r) for r in table.totals], "notes": list(table.notes)}
 
 
 def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int | None = None) -> str:
@@ -46,8 +61,9 @@ def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int
     return buffer.getvalue()
 
 
-def capacity_markdown(capacity: dict[str, Any]) -> list[str]:
-    """Markdown lines for ``CapacityTable.to_dict()`` (as carried in ``Result.extra``)."""
+def capacity_markdown(table: CapacityTable) -> list[str]:
+    """Markdown lines for the capacity table (the markdown report)."""
+    capacity = capacity_to_dict(table)
     rows = [*capacity.get("rows", []), *capacity.get("totals", [])]
     if not rows:
         return []

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from ..identity import MAX_CREDENTIALS_PER_IDENTITY, IdentityPlan, format_table
+from ..identity import MAX_CREDENTIALS_PER_IDENTITY, IdentityPlan
+from .identity import format_table
 from .layout import hanging, records
 
 

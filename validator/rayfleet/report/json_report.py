@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from ..findings import Finding
 from ..result import Result
+from .capacity import capacity_to_dict
 from .common import summary
+from .identity import plan_to_dict
+from .rollout import rollout_to_dict
+from .update_run import update_run_to_dict
 
 SCHEMA_ID = "https://rayfleet.dev/schemas/report.schema.json"
 
@@ -52,10 +57,32 @@ def to_dict(result: Result) -> dict[str, Any]:
         "skippedPolicies": list(result.skipped_policies),
         "findings": [finding_to_dict(f) for f in result.sorted_findings()],
     }
-    for key, value in result.extra.items():
-        if isinstance(value, dict | list) and key != "renders":
-            document.setdefault("data", {})[key] = value
+    data = sections(result)
+    if data:
+        document["data"] = data
     return document
+
+
+def sections(result: Result) -> dict[str, Any]:
+    """The result's typed sections, as ``data`` in the JSON report."""
+    data: dict[str, Any] = {}
+    if result.capacity is not None:
+        data["capacity"] = capacity_to_dict(result.capacity)
+    if result.clusters is not None:
+        data["clusters"] = {name: asdict(settings) for name, settings in result.clusters.items()}
+    if result.storage_accounts is not None:
+        data["storageAccounts"] = {key: dict(value) for key, value in result.storage_accounts.items()}
+    if result.identity_plan is not None:
+        data["identityPlan"] = plan_to_dict(result.identity_plan)
+        if result.role_assignments is not None:
+            data["identityPlan"]["roleAssignments"] = [a.to_dict() for a in result.role_assignments]
+    if result.rollout is not None:
+        data["rollout"] = rollout_to_dict(result.rollout)
+    if result.update_run is not None:
+        data["rollout"] = update_run_to_dict(result.update_run)
+    if result.inputs:  # scan: the paths it read
+        data["inputs"] = list(result.inputs)
+    return data
 
 
 def render(result: Result) -> str:

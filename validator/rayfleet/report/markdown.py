@@ -43,9 +43,8 @@ def render(result: Result) -> str:
             source = f"`{where(finding)}`" if where(finding) else ""
             lines.append(f"| {severity} | `{finding.policy}` | {obj} | {_cell(finding.message)} | {source} |")
         lines.append("")
-    capacity = result.extra.get("capacity")
-    if isinstance(capacity, dict):
-        lines += capacity_markdown(capacity)
+    if result.capacity is not None:
+        lines += capacity_markdown(result.capacity)
     for note in result.notes:
         lines.append(f"> {note}")
     return "\n".join(lines).rstrip() + "\n"

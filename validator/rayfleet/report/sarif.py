@@ -65,24 +65,23 @@ def category(result: Result) -> str:
     action passes the same string to upload-sarif, so per-region jobs never replace each other."""
     if result.command == "scan":
         return f"{CATEGORY}/scan"
-    renders = result.extra.get("renders") or {}
     fleet = _fleet(result)
-    checked = sorted(renders)
+    checked = sorted(result.releases)
     if fleet is None or not checked or set(checked) == {r.name for r in fleet.regions}:
         return CATEGORY
     return f"{CATEGORY}/{'+'.join(checked)}"
 
 
 def _fleet(result: Result) -> Any:
-    for render in (result.extra.get("renders") or {}).values():
-        return render.release.fleet
+    for release in result.releases.values():
+        return release.fleet
     return None
 
 
 def locator_for(result: Result) -> Locator:
     fleet = _fleet(result)
     if fleet is None and result.command == "scan":
-        return Locator(inputs=tuple(result.extra.get("inputs", ())), stdin_name=result.extra.get("stdin_name"))
+        return Locator(inputs=result.inputs, stdin_name=result.stdin_name)
     if fleet is None:  # quota, identity check, preflight: their findings name the fleet file they read
         files = Counter(f.source.file for f in result.findings if f.source and not f.source.file.startswith("<"))
         return Locator(default_file=files.most_common(1)[0][0] if files else "fleet.yaml")

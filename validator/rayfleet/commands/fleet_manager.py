@@ -1,4 +1,5 @@
-"""Rolling out through Azure Kubernetes Fleet Manager: a ClusterStagedUpdateRun driven from the hub.
+"""``rayfleet rollout --engine fleet-manager`` and ``export fleet-manager --live``: a
+ClusterStagedUpdateRun driven from the hub.
 
 The hub holds what ``rayfleet export fleet-manager`` wrote: a ClusterResourcePlacement with the
 ``External`` strategy and a ClusterStagedUpdateStrategy with one stage per wave and an
@@ -27,127 +28,31 @@ pkg/utils/condition) and the CRDs in ../shared/crds/fleet (v0.3.1).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from kubernetes import client
-
-from ..delivery.fleet_manager import Stage, stages, update_run
-from ..delivery.settings import Delivery, delivery_namespace
-from ..errors import InputError, LiveCheckError
+from ..delivery.run import RegionCheck, RunObserver, StageGate, StageReport, UpdateRunReport, plan_run
+from ..delivery.settings import Delivery, delivery_namespace, require_delivery
 from ..findings import Finding, Severity
 from ..fleet import Fleet, Region
+from ..kube.client import KubeApi
+from ..kube.hub import HubApi
+from ..pipeline import validate_fleet
+from ..plan import plan_region
+from ..policies import fleet_members_match
 from ..result import RegionSummary, Result
-from .client import KubeApi
-
-GROUP, VERSION = "placement.kubernetes-fleet.io", "v1beta1"
-CLUSTER_GROUP = "cluster.kubernetes-fleet.io"
-PARENT_LABEL = "kubernetes-fleet.io/parent-CRP"
-LATEST_LABEL = "kubernetes-fleet.io/is-latest-snapshot"
-INDEX_LABEL = "kubernetes-fleet.io/resource-index"
-HUB = "hub"
-
-
-# --- the hub -------------------------------------------------------------------------------------
-
-class HubApi:
-    """The reads and writes rayfleet makes on the Fleet Manager hub."""
-
-    def __init__(self, api: KubeApi) -> None:
-        self.api = api
-        self._objects = client.CustomObjectsApi(api.api_client)
-
-    @classmethod
-    def connect(cls, fleet: Fleet, context: str | None, kubeconfig: str | Path | None = None) -> HubApi:
-        from ..delivery.settings import require_delivery
-
-        context = context or require_delivery(fleet).hub_context
-        if not context:
-            raise InputError("no hub context: pass --hub-context or set delivery.fleetManager.hubContext",
-                             file=str(fleet.path), field="delivery.fleetManager.hubContext")
-        return cls(KubeApi.connect_context(HUB, context, kubeconfig))
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> HubApi:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _get(self, plural: str, name: str) -> dict[str, Any] | None:
-        return self.api.call(f"{plural}/{name}", self._objects.get_cluster_custom_object, GROUP, VERSION, plural, name)
-
-    def member_clusters(self) -> list[dict[str, Any]]:
-        page = self.api.call("memberclusters", self._objects.list_cluster_custom_object, CLUSTER_GROUP, VERSION,
-                             "memberclusters") or {}
-        return [m for m in page.get("items") or [] if isinstance(m, dict)]
-
-    def placement(self, name: str) -> dict[str, Any] | None:
-        return self._get("clusterresourceplacements", name)
-
-    def latest_snapshot_index(self, placement: str) -> str | None:
-        page = self.api.call("clusterresourcesnapshots", self._objects.list_cluster_custom_object, GROUP, VERSION,
-                             "clusterresourcesnapshots",
-                             label_selector=f"{PARENT_LABEL}={placement},{LATEST_LABEL}=true") or {}
-        indexes = {((i.get("metadata") or {}).get("labels") or {}).get(INDEX_LABEL)
-                   for i in page.get("items") or [] if isinstance(i, dict)}
-        indexes.discard(None)
-        return max(indexes, key=int) if indexes else None
-
-    def update_run(self, name: str) -> dict[str, Any] | None:
-        return self._get("clusterstagedupdateruns", name)
-
-    def create_update_run(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.api.call(f"create ClusterStagedUpdateRun {body['metadata']['name']}",
-                             self._objects.create_cluster_custom_object, GROUP, VERSION, "clusterstagedupdateruns",
-                             body) or {}
-
-    def stop_update_run(self, name: str) -> None:
-        self.api.call(f"stop ClusterStagedUpdateRun {name}", self._objects.patch_cluster_custom_object, GROUP,
-                      VERSION, "clusterstagedupdateruns", name, {"spec": {"state": "Stop"}})
-
-    def approve(self, name: str, message: str) -> None:
-        """Approve a ClusterApprovalRequest: ``Approved=True`` for its current generation."""
-        request = self._get("clusterapprovalrequests", name)
-        if request is None:
-            raise LiveCheckError(HUB, f"ClusterApprovalRequest {name} not found")
-        generation = (request.get("metadata") or {}).get("generation") or 1
-        condition = {"type": "Approved", "status": "True", "reason": "ApprovedByRayfleet", "message": message,
-                     "observedGeneration": generation,
-                     "lastTransitionTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        self.api.call(f"approve ClusterApprovalRequest {name}", self._objects.patch_cluster_custom_object_status,
-                      GROUP, VERSION, "clusterapprovalrequests", name, {"status": {"conditions": [condition]}})
-
+from ..runner import check
+from ..subjects import HubMembers, ReleaseObjects
+from .rollout import LiveClusterGate
 
 # --- members ---------------------------------------------------------------------------------------
 
-@dataclass
-class MembersView:
-    """What ``fleet-members-match`` looks at: the regions and the hub's MemberClusters."""
-
-    fleet: Fleet
-    regions: Sequence[Region]
-    members: list[dict[str, Any]]
-
-
 def member_findings(fleet: Fleet, members: list[dict[str, Any]], regions: Sequence[Region]) -> list[Finding]:
-    from ..checks import to_finding
-    from ..policies import fleet_members_match
-
-    policy = fleet_members_match.POLICY
-    return [to_finding(policy, v, None, None, default_source=None)
-            for v in fleet_members_match.check(MembersView(fleet, regions, members))]
+    return check([fleet_members_match.POLICY], HubMembers(fleet, tuple(regions), members))
 
 
 def member_check_result(fleet: Fleet, hub: HubApi, regions: Sequence[Region]) -> Result:
     """``export fleet-manager --live``: the member check as a Result."""
-    from ..policies import fleet_members_match
-
     result = Result(command="export", policies=(fleet_members_match.POLICY,))
     result.findings = member_findings(fleet, hub.member_clusters(), regions)
     result.regions = [RegionSummary(r.name) for r in regions]
@@ -155,23 +60,6 @@ def member_check_result(fleet: Fleet, hub: HubApi, regions: Sequence[Region]) ->
 
 
 # --- the stage gate ----------------------------------------------------------------------------------
-
-@dataclass
-class RegionCheck:
-    region: str
-    ok: bool
-    message: str = ""
-    findings: list[Finding] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"region": self.region, "ok": self.ok, "message": self.message,
-                "findings": [{"policy": f.policy, "severity": f.severity.value, "message": f.message}
-                             for f in self.findings]}
-
-
-class StageGate(Protocol):
-    def check(self, region: Region) -> RegionCheck: ...
-
 
 def helmrelease_ready(obj: dict[str, Any] | None) -> tuple[bool, str]:
     """Flux's verdict on a HelmRelease: Ready=True for the current generation."""
@@ -192,11 +80,9 @@ def helmrelease_ready(obj: dict[str, Any] | None) -> tuple[bool, str]:
 class LiveStageGate:
     """Per region: preflight clean, the Flux HelmRelease Ready, the RayCluster ready (member contexts)."""
 
-    def __init__(self, fleet: Fleet, releases: dict[str, Any], *, kubeconfig: str | None = None,
+    def __init__(self, fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, kubeconfig: str | None = None,
                  timeout: float = 600, poll_interval: float = 5.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
-        from ..rollout import LiveClusterGate
-
         self.fleet = fleet
         self.releases = releases
         self.kubeconfig = kubeconfig
@@ -206,8 +92,6 @@ class LiveStageGate:
         self.cluster_gate = LiveClusterGate(fleet, releases, kubeconfig=kubeconfig)
 
     def check(self, region: Region) -> RegionCheck:
-        from ..rollout import plan_region
-
         plan = plan_region(self.fleet, region, self.releases.get(region.name), timeout=int(self.timeout),
                            kubeconfig=self.kubeconfig)
         findings = self.cluster_gate.preflight(plan)
@@ -232,67 +116,6 @@ class LiveStageGate:
 
 
 # --- the run ------------------------------------------------------------------------------------------
-
-@dataclass
-class StageReport:
-    name: str
-    wave: int
-    regions: list[str]
-    status: str = "not-started"  # not-started | updating | checking | approved | succeeded | failed
-    message: str = ""
-    approval: str | None = None
-    checks: list[RegionCheck] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "wave": self.wave, "regions": self.regions, "status": self.status,
-                "message": self.message, "approvalRequest": self.approval,
-                "checks": [c.to_dict() for c in self.checks]}
-
-
-@dataclass
-class UpdateRunReport:
-    run: str
-    placement: str
-    strategy: str
-    stages: list[StageReport]
-    snapshot: str | None = None
-    dry_run: bool = False
-    status: str = "pending"  # succeeded | failed | stopped | aborted | timeout | refused | planned
-    message: str = ""
-    stopped_at: dict[str, Any] | None = None
-    objects: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("succeeded", "planned")
-
-    def stage(self, name: str) -> StageReport | None:
-        return next((s for s in self.stages if s.name == name), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"engine": "fleet-manager", "run": self.run, "placement": self.placement, "strategy": self.strategy,
-                "resourceSnapshotIndex": self.snapshot, "dryRun": self.dry_run, "status": self.status,
-                "message": self.message, "stoppedAt": self.stopped_at,
-                "stages": [s.to_dict() for s in self.stages], "objects": self.objects}
-
-
-class RunObserver:
-    """Progress callbacks; the default does nothing (the CLI draws them)."""
-
-    def stage(self, stage: str, state: str, detail: str = "") -> None:
-        pass
-
-
-def plan_run(fleet: Fleet, delivery: Delivery, regions: Sequence[Region], snapshot: str | None) -> UpdateRunReport:
-    """The run rayfleet would create, and its stages (no hub needed)."""
-    name = f"{delivery.placement}-{snapshot if snapshot is not None else 'latest'}"
-    report = UpdateRunReport(name, delivery.placement, delivery.strategy,
-                             [StageReport(s.name, s.wave, [r.name for r in s.regions]) for s in stages(regions)],
-                             snapshot=snapshot)
-    report.objects = [update_run(delivery, name, snapshot)]
-    return report
-
 
 def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
     """A condition of a run (``status.conditions``) or of a stage, task or cluster status
@@ -446,5 +269,50 @@ def _finish(run: dict[str, Any], report: UpdateRunReport, succeeded: dict[str, A
     report.stopped_at = {"stage": current.name if current else None, "region": None, "reason": message}
 
 
-__all__ = ["HubApi", "LiveStageGate", "MembersView", "RegionCheck", "RunObserver", "Stage", "StageGate",
-           "UpdateRunReport", "drive_update_run", "helmrelease_ready", "member_check_result", "plan_run"]
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+def rollout_fleet_manager(fleet: Fleet, *, regions: Sequence[str] | None = None, dry_run: bool = False,
+                          hub_context: str | None = None, kubeconfig: str | None = None, timeout: float = 600,
+                          run_timeout: float = 6 * 3600, poll_interval: float = 10.0,
+                          observer: RunObserver | None = None, hub: HubApi | None = None,
+                          gate: StageGate | None = None, validate: Callable[..., Result] | None = None) -> Result:
+    """Validate (refuse on errors); a dry run plans the run; otherwise create and drive it.
+
+    ``Result.update_run`` is the ``UpdateRunReport`` (the JSON report's ``data.rollout``).
+    """
+    delivery = require_delivery(fleet)
+    selected = fleet.select(list(regions) if regions else None)
+    validation = (validate or validate_fleet)(fleet, regions=[r.name for r in selected])
+    result = Result(command="rollout", findings=list(validation.findings), policies=validation.policies,
+                    notes=list(validation.notes))
+    result.regions = [RegionSummary(r.name) for r in selected]
+    if validation.failed(Severity.ERROR):
+        report = plan_run(fleet, delivery, selected, None)
+        report.status, report.message = "refused", "validation failed: fix the errors first"
+    elif dry_run:
+        report = plan_run(fleet, delivery, selected, None)
+        report.dry_run, report.status = True, "planned"
+    else:
+        releases = dict(validation.releases)
+        owned = hub is None
+        hub = hub or HubApi.connect(fleet, hub_context, kubeconfig)
+        try:
+            gate = gate or LiveStageGate(fleet, releases, kubeconfig=kubeconfig, timeout=timeout)
+            report = drive_update_run(fleet, delivery, hub, gate, regions=selected, timeout=run_timeout,
+                                      poll_interval=poll_interval, observer=observer)
+        finally:
+            if owned:
+                hub.close()
+        for stage in report.stages:
+            for region_check in stage.checks:
+                result.findings.extend(region_check.findings)
+    result.findings.extend(report.findings)
+    result.update_run = report
+    return result
+
+
+__all__ = ["HubApi", "LiveStageGate", "RegionCheck", "RunObserver", "StageGate", "UpdateRunReport",
+           "drive_update_run", "helmrelease_ready", "member_check_result", "member_findings", "plan_run",
+           "rollout_fleet_manager"]
