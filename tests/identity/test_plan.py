@@ -209,7 +209,7 @@ def test_cli_plan_bicep_out_writes_one_file_per_resource_group(tmp_path, data_pl
     # The files hold exactly what the stream concatenates, one deployable template each.
     assert printed == "\n".join((out / name).read_text() for name in [
         "federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
-        "federated-credentials-rg-rayfleet-wus3.bicep"])
+        "federated-credentials-rg-rayfleet-wus3.bicep", "federated-credentials-rg-ray-manager.bicep"])
     for name in files:
         text = (out / name).read_text()
         assert text.count("// ---- ") == 1 and "federatedIdentityCredentials@" in text

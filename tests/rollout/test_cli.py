@@ -101,3 +101,16 @@ def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkey
 def test_rollout_without_helm_is_a_usage_error(fake_aks):
     result = CliRunner().invoke(rollout, [FLEET, "--kubeconfig", str(fake_aks.kubeconfig)])
     assert result.exit_code == 2 and "helm binary 'helm' not found" in result.output
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_dry_run_summary_keeps_names_whole_at_any_width(tmp_path, monkeypatch, columns):
+    """A table when it fits the terminal, stacked records when it does not; never a cut name."""
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--no-color"])
+    assert result.exit_code == 0, result.output
+    summary = result.stdout[result.stdout.index("rollout plan (dry run): planned"):]
+    assert "…" not in summary and "rayfleet-manager" in summary and "readiness" in summary
+    assert max(len(line) for line in summary.splitlines()) <= int(columns)
+    assert ("wave 3 · manager" in summary) == (columns == "80")
