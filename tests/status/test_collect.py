@@ -4,9 +4,9 @@ drift against plan, the per-region timeout, and snapshots."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import socket
 import time
+from dataclasses import replace
 
 import jsonschema
 import pytest

@@ -17,7 +17,7 @@ import pytest
 from rayfleet.report import status_html
 from rayfleet.status import HEALTHY, collect_status, load_snapshot
 
-from tests.kube.fake_kube import FakeKueue, admission_check, cluster_queue, multikueue_cluster, workload
+from tests.kube.fake_kube import multikueue_cluster
 from tests.status.scenario import EXAMPLE_SNAPSHOT, REPO, fake_fleet
 
 SCREENSHOT = REPO / "docs" / "status.png"
