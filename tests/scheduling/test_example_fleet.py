@@ -102,3 +102,22 @@ def test_losing_eastus2() -> None:
     assert (gpu["lostGpus"], gpu["managerGpus"], gpu["remainingGpus"], gpu["strandedGpus"]) == (2.0, 8.0, 6.0, 2.0)
     # 16 vCPUs / 120 GiB per GPU pod: an A100 node holds it, westus3's T4 nodes (4 vCPUs) do not
     assert [(j["job"], j["fitsOn"]) for j in loss["jobs"]] == [("ray/train-resnet", ["swedencentral"])]
+
+
+def test_with_upstream_charts_every_region_passes_its_own_admission_policies(upstream_result) -> None:
+    """What `helm install` would meet in each cluster: no Deny. Kueue's webhook serving-cert Secret
+    ships empty, so neither no-secret-objects nor its admission twin stops the install; the two
+    upstream operators' Roles only warn (rbac-broad-namespaced is a warning)."""
+    from rayfleet.admission.evaluate import admit, pair_policies
+
+    for name, release in upstream_result.releases.items():
+        [cert] = [o for o in release.objects if o.kind == "Secret"]
+        assert cert.name.endswith("webhook-server-cert") and not cert.body.get("data"), name
+        shipped = [o.body for o in release.objects
+                   if o.kind in ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")]
+        assert any(o["metadata"]["name"].endswith("no-secret-objects") for o in shipped), name
+        denials = admit(release.objects, pair_policies(shipped), namespace="ray")
+        assert [d.obj.name for d in denials if "Deny" in d.actions] == [], name
+        assert sorted((d.obj.kind, d.obj.name, d.policy.policy_id) for d in denials) == [
+            ("Role", "kuberay-operator", "rbac-broad-namespaced"),
+            ("Role", "kueue-manager-secrets-role", "rbac-broad-namespaced")], name
