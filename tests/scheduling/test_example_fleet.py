@@ -121,3 +121,35 @@ def test_with_upstream_charts_every_region_passes_its_own_admission_policies(ups
         assert sorted((d.obj.kind, d.obj.name, d.policy.policy_id) for d in denials) == [
             ("Role", "kuberay-operator", "rbac-broad-namespaced"),
             ("Role", "kueue-manager-secrets-role", "rbac-broad-namespaced")], name
+
+
+def test_render_the_manager_shows_the_multikueue_wiring_and_no_credential(tmp_path) -> None:
+    fleet = copy_fleet(tmp_path / "repo", upstream=True)
+    out = tmp_path / "manager"
+    result = CliRunner().invoke(main, ["render", str(fleet), "--region", "manager", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    import yaml
+
+    objects = [yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.yaml"))]
+    by_kind: dict[str, list[dict]] = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], []).append(obj)
+    assert sorted(o["metadata"]["name"] for o in by_kind["MultiKueueCluster"]) == ["eastus2", "swedencentral",
+                                                                                 "westus3"]
+    # Each worker is reached through its ClusterProfile (kubelogin under workload identity), never a kubeconfig.
+    assert all("clusterProfileRef" in o["spec"]["clusterSource"] and "kubeConfig" not in o["spec"]["clusterSource"]
+               for o in by_kind["MultiKueueCluster"])
+    assert len(by_kind["ClusterProfile"]) == 3 and len(by_kind["AdmissionCheck"]) == 1
+    # The only Secret is Kueue's webhook serving certificate, empty until Kueue fills it.
+    [secret] = by_kind["Secret"]
+    assert secret["metadata"]["name"].endswith("webhook-server-cert") and not secret.get("data")
+    # The Kueue controller runs under workload identity with the manager identity.
+    [kueue] = [d for d in by_kind["Deployment"] if d["metadata"]["name"].endswith("kueue-controller-manager")]
+    assert kueue["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    # kubelogin gets its client ID from Kueue's access-provider exec config (the upstream chart
+    # cannot annotate its ServiceAccount).
+    [config] = [c for c in by_kind["ConfigMap"] if c["metadata"]["name"].endswith("manager-config")]
+    access = yaml.safe_load(next(iter(config["data"].values())))["multiKueue"]["clusterProfile"]["accessProviders"]
+    [(provider, exec_config)] = [(p["name"], p["execConfig"]) for p in access]
+    assert exec_config["args"][:3] == ["get-token", "--login", "workloadidentity"]
+    assert {"name": "AZURE_CLIENT_ID", "value": "7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718"} in exec_config["env"]
