@@ -151,5 +151,6 @@ def test_render_the_manager_shows_the_multikueue_wiring_and_no_credential(tmp_pa
     [config] = [c for c in by_kind["ConfigMap"] if c["metadata"]["name"].endswith("manager-config")]
     access = yaml.safe_load(next(iter(config["data"].values())))["multiKueue"]["clusterProfile"]["accessProviders"]
     [(provider, exec_config)] = [(p["name"], p["execConfig"]) for p in access]
+    assert provider == "azure-workload-identity"  # the name `rayfleet scheduling sync` writes
     assert exec_config["args"][:3] == ["get-token", "--login", "workloadidentity"]
     assert {"name": "AZURE_CLIENT_ID", "value": "7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718"} in exec_config["env"]
