@@ -55,21 +55,22 @@ AREAS: dict[str, tuple[str, ...]] = {
 # runs its own fixture tests and every test file that names its policy ID (see ``tests_for``).
 POLICY_FIXTURE_TESTS = ("test_pass_fixture_does_not_fire", "test_fail_fixture_fires_exactly_as_expected")
 HELPER_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py",
-                "tests/core/test_pod_facts.py", "tests/precision")
-FINDING_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py")
+                "tests/core/test_pod_facts.py", "tests/core/test_frozen.py", "tests/precision")
+FINDING_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py",
+                 "tests/core/test_frozen.py")
 SARIF_TESTS = ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/ci/test_sarif_code_scanning.py")
 TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policies/_", HELPER_TESTS),
     ("policies/base.py", HELPER_TESTS),
     ("policies/", ()),  # the policy's own fixtures and the files naming its ID, added by tests_for
     # core
-    ("secrets.py", ("tests/policies", "tests/core/test_findings.py", "tests/hostile/test_redaction.py")),
+    ("secrets.py", ("tests/hostile/test_redaction.py", *FINDING_TESTS)),
     ("values.py", ("tests/core/test_values_fold.py", "tests/core/test_bad_input.py", *FINDING_TESTS)),
     ("fleet.py", ("tests/core/test_bad_input.py", "tests/scheduling/test_fleet_roles.py", *FINDING_TESTS)),
     ("fleet_scheduling.py", ("tests/scheduling", "tests/core/test_bad_input.py", "tests/policies",
-                             "tests/identity/test_role_plan.py")),
+                             "tests/identity/test_role_plan.py", "tests/core/test_frozen.py")),
     ("kueue.py", ("tests/policies", "tests/scheduling", "tests/kube/test_scheduling_sync.py",
-                  "tests/charts/test_kueue.py")),
+                  "tests/charts/test_kueue.py", "tests/core/test_frozen.py")),
     ("waivers.py", ("tests/core/test_findings.py", "tests/core/test_pipeline.py", "tests/core/test_layers.py",
                     "tests/policies")),
     ("schemas_check.py", ("tests/core/test_object_schemas.py", "tests/precision", *FINDING_TESTS)),
@@ -330,12 +331,13 @@ def check_map(repo: Path = REPO) -> list[str]:
 
 
 def _naming(repo: Path, policy_id: str, already: list[str]) -> list[str]:
-    """Test files outside ``already`` that mention the policy ID (as a whole word)."""
+    """Test files outside ``already`` that mention the policy ID or its module (as a whole word)."""
     out = []
     for shown, words in _test_files(repo):
         if shown == "tests/policies/test_policies.py":
             continue  # its fixture tests for this policy are selected by node ID
-        if not any(shown == a or shown.startswith(a.rstrip("/") + "/") for a in already) and policy_id in words:
+        if not any(shown == a or shown.startswith(a.rstrip("/") + "/") for a in already) \
+                and (policy_id in words or policy_id.replace("-", "_") in words):
             out.append(shown)
     return out
 
