@@ -75,11 +75,14 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "tests/policies")),
     ("schemas_check.py", ("tests/core/test_object_schemas.py", "tests/precision", *FINDING_TESTS)),
     ("runner.py", (*FINDING_TESTS, "tests/core/test_layers.py", "tests/core/test_pod_facts.py")),
-    ("subjects.py", (*FINDING_TESTS, "tests/core/test_layers.py", "tests/core/test_pod_facts.py",
-                     "tests/capacity")),
+    # what every policy scope looks at: releases and fleets, live clusters (preflight), the identity plan
+    ("subjects.py", (*FINDING_TESTS, "tests/core/test_live_subjects.py", "tests/core/test_layers.py",
+                     "tests/core/test_pod_facts.py",
+                     "tests/capacity", "tests/kube/test_preflight.py", "tests/kube/test_preflight_audit.py",
+                     "tests/identity", "tests/azure/test_identity_live.py")),
     ("findings.py", (*FINDING_TESTS, "tests/core/test_reports.py")),
     ("fingerprints.py", SARIF_TESTS),
-    ("locations.py", (*SARIF_TESTS, "tests/policies", "tests/core/test_pipeline.py")),
+    ("locations.py", ("tests/core/test_locations.py", *SARIF_TESTS, "tests/policies", "tests/core/test_pipeline.py")),
     # capacity, identity, rollout, delivery
     ("capacity/", ("tests/capacity", "tests/scheduling/test_region_loss.py")),
     ("commands/quota.py", ("tests/capacity", "tests/azure/test_quota_live.py")),

@@ -1,0 +1,73 @@
+"""What preflight policies look at (``rayfleet.subjects.LiveCluster``/``ClusterFacts``): the version
+as the API server reports it, and what a region needs when its release was not rendered."""
+
+from __future__ import annotations
+
+import pytest
+from rayfleet.fleet import PolicySettings, load_fleet
+from rayfleet.manifests import objects_from_text
+from rayfleet.subjects import ClusterFacts, LiveCluster, ReleaseObjects, required_crds
+
+
+def facts(version: dict) -> ClusterFacts:
+    return ClusterFacts(server="https://127.0.0.1", version=version, crds={}, csi_driver=None,
+                        webhook_configurations=[], nodes=[], namespace=None)
+
+
+@pytest.mark.parametrize(("version", "git", "minor"), [
+    ({"gitVersion": "v1.33.2", "major": "1", "minor": "33"}, "v1.33.2", "1.33"),
+    ({"gitVersion": "v1.29.10-gke.1", "major": "1", "minor": "29"}, "v1.29.10-gke.1", "1.29"),
+    ({"major": "1", "minor": "31+"}, "v1.31+", "1.31"),  # no gitVersion: from major/minor, '+' dropped
+    ({"gitVersion": "weird", "major": "1", "minor": "30+"}, "weird", "1.30"),
+    ({"gitVersion": "weird", "major": "one", "minor": "30"}, "weird", None),
+    ({"gitVersion": "weird", "major": "1", "minor": "x"}, "weird", None),
+])
+def test_cluster_version_as_the_api_server_reports_it(version, git, minor) -> None:
+    cluster = facts(version)
+    assert cluster.git_version == git and cluster.minor == minor
+
+
+def release(text: str) -> ReleaseObjects:
+    return ReleaseObjects(objects=objects_from_text(text, "m.yaml"), settings=PolicySettings.from_dict({}),
+                          kube_version="1.33")
+
+
+RAYJOB = "apiVersion: ray.io/v1\nkind: RayJob\nmetadata: {name: j, namespace: ray}\nspec: {entrypoint: x}\n"
+BLOB_SC = ("apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: b}\n"
+           "provisioner: blob.csi.azure.com\n")
+BLOB_PV = ("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+           "spec: {csi: {driver: blob.csi.azure.com, volumeHandle: h}}\n")
+OTHER_SC = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: d}\nprovisioner: disk.csi.azure.com\n"
+WI_POD = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ray\n  labels: {azure.workload.identity/use: "
+          "'true'}\nspec: {containers: [{name: c, image: 'i:1'}]}\n")
+PLAIN_POD = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ray}\n"
+             "spec: {containers: [{name: c, image: 'i:1'}]}\n")
+
+
+def live(example_fleet, rendered: ReleaseObjects | None) -> LiveCluster:
+    fleet = load_fleet(example_fleet)
+    return LiveCluster(region=fleet.regions[0], cluster=facts({"gitVersion": "v1.33.0"}), release=rendered,
+                       fleet=fleet)
+
+
+def test_a_region_whose_release_was_not_rendered_is_assumed_to_need_everything(example_fleet) -> None:
+    view = live(example_fleet, None)
+    assert view.uses_blob_csi() is True and view.uses_workload_identity() is True
+    assert view.required_crds() == ["rayclusters.ray.io"] and view.gpu_worker_templates() == []
+
+
+@pytest.mark.parametrize(("text", "blob"), [(BLOB_SC, True), (BLOB_PV, True), (OTHER_SC, False),
+                                            (PLAIN_POD, False)])
+def test_blob_csi_is_needed_only_by_a_release_that_mounts_it(example_fleet, text, blob) -> None:
+    assert live(example_fleet, release(text)).uses_blob_csi() is blob
+
+
+@pytest.mark.parametrize(("text", "uses"), [(WI_POD, True), (PLAIN_POD, False)])
+def test_workload_identity_is_needed_only_by_a_labelled_pod(example_fleet, text, uses) -> None:
+    assert live(example_fleet, release(text)).uses_workload_identity() is uses
+
+
+def test_required_crds_are_raycluster_and_the_ray_kinds_rendered() -> None:
+    assert required_crds(None) == ["rayclusters.ray.io"]
+    assert required_crds(release(RAYJOB)) == ["rayclusters.ray.io", "rayjobs.ray.io"]
+    assert required_crds(release(PLAIN_POD)) == ["rayclusters.ray.io"]
