@@ -73,8 +73,11 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "tests/charts/test_kueue.py", "tests/core/test_frozen.py")),
     ("waivers.py", ("tests/core/test_findings.py", "tests/core/test_pipeline.py", "tests/core/test_layers.py",
                     "tests/policies")),
-    ("schemas_check.py", ("tests/core/test_object_schemas.py", "tests/precision", *FINDING_TESTS)),
-    ("runner.py", (*FINDING_TESTS, "tests/core/test_layers.py", "tests/core/test_pod_facts.py")),
+    ("schemas_check.py", ("tests/core/test_openapi_schema.py", "tests/core/test_object_schemas.py",
+                          "tests/precision", *FINDING_TESTS)),
+    # every command runs its policies here: the identity command selects live policies by subject type
+    ("runner.py", ("tests/core/test_runner.py", *FINDING_TESTS, "tests/core/test_layers.py",
+                   "tests/core/test_pod_facts.py", "tests/identity", "tests/azure/test_identity_live.py")),
     # what every policy scope looks at: releases and fleets, live clusters (preflight), the identity plan
     ("subjects.py", (*FINDING_TESTS, "tests/core/test_live_subjects.py", "tests/core/test_layers.py",
                      "tests/core/test_pod_facts.py",
