@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import objects_from_text
-from rayfleet.subjects import ClusterFacts, LiveCluster, ReleaseObjects, required_crds
+from rayfleet.subjects import ClusterFacts, LiveCluster, ReleaseObjects, StorageTarget, required_crds
 
 
 def facts(version: dict) -> ClusterFacts:
@@ -71,3 +71,15 @@ def test_required_crds_are_raycluster_and_the_ray_kinds_rendered() -> None:
     assert required_crds(None) == ["rayclusters.ray.io"]
     assert required_crds(release(RAYJOB)) == ["rayclusters.ray.io", "rayjobs.ray.io"]
     assert required_crds(release(PLAIN_POD)) == ["rayclusters.ray.io"]
+
+
+@pytest.mark.parametrize(("subscription", "group", "resource_id"), [
+    ("sub-1", "rg-ray", "/subscriptions/sub-1/resourceGroups/rg-ray/providers/Microsoft.Storage/storageAccounts/acct"),
+    ("sub-1", None, None),  # without the resource group the account cannot be named as a scope
+    (None, "rg-ray", None),
+    (None, None, None),
+])
+def test_a_storage_account_is_a_scope_only_with_subscription_and_group(subscription, group, resource_id) -> None:
+    target = StorageTarget(region="eastus2", account="acct", resource_group=group, subscription_id=subscription,
+                           dynamic=True, adls=False, obj=objects_from_text(BLOB_SC, "m.yaml")[0])
+    assert target.resource_id == resource_id
