@@ -120,6 +120,12 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/diff.py", ("tests/ci/test_diff.py",)),
     ("report/status_text.py", ("tests/status",)),
     ("report/status_html.py", ("tests/status",)),
+    # renderers the core refactor moved into report/
+    ("report/policy_docs.py", ("tests/policies/test_policy_docs.py", "tests/core/test_cli.py")),
+    ("report/probe.py", ("tests/azure/test_probe.py",)),
+    ("report/rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
+    ("report/region_loss.py", ("tests/scheduling/test_region_loss.py",)),
+    ("report/status_json.py", ("tests/status",)),
     ("report/__init__.py", ("tests/core/test_reports.py", "tests/core/test_findings.py", "tests/core/test_cli.py")),
 )
 # Slow tests (> 5 s each) that test something other than the mutated modules' decisions: mutants
