@@ -64,7 +64,7 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policies/base.py", HELPER_TESTS),
     ("policies/", ()),  # the policy's own fixtures and the files naming its ID, added by tests_for
     # core
-    ("secrets.py", ("tests/hostile/test_redaction.py", *FINDING_TESTS)),
+    ("secrets.py", ("tests/core/test_named_redaction.py", "tests/hostile/test_redaction.py", *FINDING_TESTS)),
     ("values.py", ("tests/core/test_values_fold.py", "tests/core/test_bad_input.py", *FINDING_TESTS)),
     ("fleet.py", ("tests/core/test_bad_input.py", "tests/scheduling/test_fleet_roles.py", *FINDING_TESTS)),
     ("fleet_scheduling.py", ("tests/scheduling", "tests/core/test_bad_input.py", "tests/policies",
@@ -82,9 +82,9 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subjects.py", (*FINDING_TESTS, "tests/core/test_live_subjects.py", "tests/core/test_layers.py",
                      "tests/core/test_pod_facts.py",
                      "tests/capacity", "tests/kube/test_preflight.py", "tests/kube/test_preflight_audit.py",
-                     "tests/identity", "tests/azure/test_identity_live.py")),
+                     "tests/identity", "tests/azure/test_identity_live.py", "tests/hybrid")),
     ("findings.py", (*FINDING_TESTS, "tests/core/test_reports.py")),
-    ("fingerprints.py", SARIF_TESTS),
+    ("fingerprints.py", ("tests/core/test_fingerprints.py", *SARIF_TESTS)),
     ("locations.py", ("tests/core/test_locations.py", *SARIF_TESTS, "tests/policies", "tests/core/test_pipeline.py")),
     # capacity, identity, rollout, delivery
     ("capacity/", ("tests/capacity", "tests/scheduling/test_region_loss.py")),
