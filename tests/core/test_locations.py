@@ -140,3 +140,11 @@ def test_stdin_and_scanned_inputs() -> None:
     # another pseudo-file (in angle brackets) is not a place in the repository
     assert Locator(inputs=("x.yaml",)).locate(finding(source=SourceLocation("<render>", 3))) == [
         SourceLocation("x.yaml", 1)]
+
+
+def test_a_directive_under_the_very_first_key_marks_it() -> None:
+    text = 'labels:\n  {{- include "x.labels" . | nindent 2 }}\n'
+    [only] = template_key_lines(text)
+    assert (only.line, only.keys, only.emits) == (1, ("labels",), True)
+    assert template_line(text, 'labels["app"]') == 1
+    assert template_key_lines('{{- include "x" . }}\nkind: A\n')[0].emits is False  # nothing above it to mark
