@@ -102,3 +102,8 @@ def test_the_sample_is_fixed_by_the_seed_and_spread_over_the_areas() -> None:
     assert first == sample(list(AREAS), 8, seed=5)
     assert first != sample(list(AREAS), 8, seed=6)
     assert [m.area for m in first] == [a for a in AREAS for _ in range(2)]
+
+
+def test_a_deselected_test_that_does_not_exist_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mutation, "DESELECT", ("tests/rollout/test_waves.py::test_no_such_test",))
+    assert check_map() == ["DESELECT names a test that does not exist: tests/rollout/test_waves.py::test_no_such_test"]
