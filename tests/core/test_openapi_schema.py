@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from rayfleet.schemas_check import _group_matches, openapi_to_jsonschema, schema_version_for
+from rayfleet.schemas_check import CustomResourceSchemas, _group_matches, openapi_to_jsonschema, schema_version_for
 
 
 def test_int_or_string_nullable_and_pruning() -> None:
@@ -78,3 +78,20 @@ def test_core_group_has_an_empty_group() -> None:
 
 def test_schema_version_is_the_newest_bundled_minor_not_newer() -> None:
     assert schema_version_for("v1.33.2") == "1.33" and schema_version_for("1.33") == "1.33"
+
+
+def test_custom_resource_schemas_by_group_kind_and_version() -> None:
+    def crd(group: str, kind: str, *versions: dict) -> dict:
+        return {"spec": {"group": group, "names": {"kind": kind}, "versions": list(versions)}}
+
+    schemas = CustomResourceSchemas([
+        crd("ray.io", "RayCluster", {"name": "v1", "schema": {"openAPIV3Schema": {"type": "object"}}},
+            {"name": "v1alpha1", "served": False, "deprecated": True}),
+        crd("kueue.x-k8s.io", "LocalQueue", {"name": "v1beta2"}),
+    ])
+    assert len(schemas) == 2 and len(CustomResourceSchemas()) == 0
+    assert schemas.knows("ray.io", "RayCluster") and not schemas.knows("ray.io", "RayJob")
+    v1, old = schemas.version("ray.io", "RayCluster", "v1"), schemas.version("ray.io", "RayCluster", "v1alpha1")
+    assert (v1.served, v1.deprecated, old.served, old.deprecated) == (True, False, False, True)
+    assert old.schema == {"type": "object"}  # no schema: any object
+    assert schemas.version("ray.io", "RayCluster", "v2") is None
