@@ -83,3 +83,79 @@ def test_a_storage_account_is_a_scope_only_with_subscription_and_group(subscript
     target = StorageTarget(region="eastus2", account="acct", resource_group=group, subscription_id=subscription,
                            dynamic=True, adls=False, obj=objects_from_text(BLOB_SC, "m.yaml")[0])
     assert target.resource_id == resource_id
+
+
+# --- ReleaseObjects and FleetView: lookups and where a violation points -------------------------
+
+TWO = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, namespace: ray}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, namespace: other}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: ray}
+spec: {template: {spec: {containers: [{name: c, image: "i:1"}]}}}
+"""
+
+
+def test_release_lookups() -> None:
+    rel = release(TWO)
+    assert [o.kind for o in rel.of_kind("Secret", "ConfigMap")] == ["Secret", "ConfigMap", "ConfigMap"]
+    assert rel.of_kind("Pod") == [] and rel.region_name is None
+    assert rel.find("ConfigMap", "c").namespace == "ray"  # no namespace asked: the first
+    assert rel.find("ConfigMap", "c", "other").namespace == "other"
+    assert rel.find("Secret", "s", "ray").name == "s"  # an object without a namespace matches any
+    assert rel.find("ConfigMap", "c", "elsewhere") is None and rel.find("ConfigMap", "x") is None
+    deployment = rel.find("Deployment", "d")
+    assert [t.role for t in rel.templates_of(deployment)] == ["template"]
+    stranger = objects_from_text(TWO, "again.yaml")[3]  # not one of the release's objects: found anew
+    assert [t.obj.name for t in rel.templates_of(stranger)] == ["d"]
+    assert [t.obj.name for t in rel.pod_templates()] == ["d"]
+
+
+def test_a_violation_points_at_its_own_object_even_among_namesakes() -> None:
+    from rayfleet.findings import ObjectRef, Violation
+
+    rel = release(TWO + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ray}\n")
+    first, second = rel.find("ConfigMap", "c", "ray"), rel.of_kind("ConfigMap")[2]
+    assert rel.object_for(second.ref) is second and rel.object_for(first.ref) is first
+    assert rel.object_for(ObjectRef("v1", "ConfigMap", "ray", "c")) is first  # an equal ref: the first
+    assert rel.object_for(ObjectRef("v1", "ConfigMap", "ray", "nope")) is None and rel.object_for(None) is None
+    context = rel.finding_context(Violation("m", second.ref))
+    assert context.obj is second and context.release is rel and context.region is None
+    assert context.default_source is None
+
+
+def test_fleet_and_live_contexts(example_fleet) -> None:
+    from rayfleet.findings import SourceLocation, Violation
+    from rayfleet.subjects import FleetView
+
+    fleet = load_fleet(example_fleet)
+    rel = release(TWO)
+    cm = rel.of_kind("ConfigMap")[0]
+    view = FleetView(fleet, {"eastus2": rel})
+    context = view.finding_context(Violation("m", cm.ref, region="eastus2"))
+    assert (context.release, context.obj, context.region) == (rel, cm, "eastus2")
+    assert context.default_source == SourceLocation(str(fleet.path))
+    elsewhere = view.finding_context(Violation("m", cm.ref, region="westus3"))
+    assert (elsewhere.release, elsewhere.obj, elsewhere.region) == (None, None, "westus3")
+    live = LiveCluster(region=fleet.regions[0], cluster=facts({}), release=rel, fleet=fleet)
+    context = live.finding_context(Violation("m", cm.ref))
+    assert (context.obj, context.region, context.default_source) == (cm, fleet.regions[0].name,
+                                                                      SourceLocation(str(fleet.path)))
+    assert live.finding_context(Violation("m", region="westus3")).region == "westus3"
+    bare = LiveCluster(region=fleet.regions[0], cluster=facts({}))
+    context = bare.finding_context(Violation("m", cm.ref))
+    assert (context.release, context.obj, context.default_source) == (None, None, None)
+    assert bare.fleet_source("cluster") is None
+    line = fleet.document.line_of(("regions", 0, "cluster"))
+    assert line and live.fleet_source("cluster") == SourceLocation(str(fleet.path), line)
