@@ -66,7 +66,8 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     # core
     ("secrets.py", ("tests/core/test_named_redaction.py", "tests/hostile/test_redaction.py", *FINDING_TESTS)),
     ("values.py", ("tests/core/test_values_fold.py", "tests/core/test_bad_input.py", *FINDING_TESTS)),
-    ("fleet.py", ("tests/core/test_bad_input.py", "tests/scheduling/test_fleet_roles.py", *FINDING_TESTS)),
+    ("fleet.py", ("tests/core/test_fleet_fields.py", "tests/core/test_bad_input.py",
+                  "tests/scheduling/test_fleet_roles.py", *FINDING_TESTS)),
     ("fleet_scheduling.py", ("tests/scheduling", "tests/core/test_bad_input.py", "tests/policies",
                              "tests/identity/test_role_plan.py", "tests/core/test_frozen.py")),
     ("kueue.py", ("tests/core/test_kueue_model.py", "tests/policies", "tests/scheduling",
