@@ -84,7 +84,7 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                      "tests/core/test_pod_facts.py",
                      "tests/capacity", "tests/kube/test_preflight.py", "tests/kube/test_preflight_audit.py",
                      "tests/identity", "tests/azure/test_identity_live.py", "tests/hybrid")),
-    ("findings.py", (*FINDING_TESTS, "tests/core/test_reports.py")),
+    ("findings.py", ("tests/core/test_severity.py", *FINDING_TESTS, "tests/core/test_reports.py")),
     ("fingerprints.py", ("tests/core/test_fingerprints.py", *SARIF_TESTS)),
     ("locations.py", ("tests/core/test_locations.py", *SARIF_TESTS, "tests/policies", "tests/core/test_pipeline.py")),
     # capacity, identity, rollout, delivery

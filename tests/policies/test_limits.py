@@ -221,3 +221,10 @@ def test_a_setting_is_traced_through_lists_and_earlier_files(tmp_path):
         "maxReplicas 8 is set by groups[0].maxReplicas at override.yaml:3 (over 4 at shared.yaml:3, "
         "6 at region.yaml:3)")
     assert describe_setting(stack, "maxReplicas", 5) == "" and describe_setting(None, "maxReplicas", 8) == ""
+
+
+def test_a_ray_kind_of_another_api_group_is_not_held_to_kuberays_limit(tmp_path):
+    # (Written after the seed-46817 sample, whose ray_cluster_name.py:23:12:remove:Continue survived.)
+    other = _ray("RayCluster", "r" * 60).replace("apiVersion: ray.io/v1", "apiVersion: example.com/v1")
+    assert scan(tmp_path, other, "ray-cluster-name") == []
+    assert len(scan(tmp_path, _ray("RayCluster", "r" * 60), "ray-cluster-name")) == 1
