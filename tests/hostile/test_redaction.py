@@ -137,3 +137,18 @@ def test_rollout_redacts_helms_stderr(fake_aks, tmp_path: Path):
     assert data["regions"][0]["status"] == "failed"
     assert not _leaks(key, shown)
     assert token.rsplit(".", 1)[1][:16] not in shown and token[20:40] not in shown
+
+
+@pytest.mark.parametrize("name", ["password", "redisPassword", "client_secret", "secret", "token", "api-token",
+                                  "apiKey", "PRIVATE_KEY"])
+def test_any_secret_named_value_is_redacted(name):
+    # Not every such name is an Azure credential to the policies, but output never quotes its value.
+    out = redact_text(f"values: {name}: s3cr3tValue99 is not allowed here")
+    assert "s3cr3tValue99" not in out and out.startswith(f"values: {name}: ") and out.endswith(" is not allowed here")
+
+
+@pytest.mark.parametrize("text", ["password: changeme", "token: <set-me>", "tokenFile: /var/run/token",
+                                  "secretName: ray-redis", "existingSecret: ray-redis-auth",
+                                  "passwordless: true"])
+def test_secret_names_with_placeholders_or_other_meanings_are_left_alone(text):
+    assert redact_text(text) == text

@@ -165,11 +165,24 @@ def _shorten(match: re.Match[str]) -> str:
     return keep + redact(match.group(0)[len(keep):])
 
 
+# Names whose values output never quotes, though the policies do not call them Azure credentials
+# (a chart's own `redisPassword:` or `apiToken:`): redaction errs towards hiding. `secret` and
+# `token` alone, since `existingSecret` or `secretName` name a Secret rather than hold one.
+_REDACTED_SUFFIXES = ("password", "passwd", "apikey", "apitoken", "accesstoken", "privatekey")
+_REDACTED_NAMES = frozenset({"secret", "token"})
+
+
+def _names_a_secret(name: str) -> bool:
+    normalised = _normalise(name)
+    return (normalised in _CREDENTIAL_KEYS or normalised in _REDACTED_NAMES
+            or normalised.endswith(_REDACTED_SUFFIXES))
+
+
 def _redact_named_values(text: str) -> str:
     pieces: list[str] = []
     done = 0
     for match in _NAME_THEN_SEPARATOR.finditer(text):
-        if match.start() < done or not is_credential_key(match.group("name")):
+        if match.start() < done or not _names_a_secret(match.group("name")):
             continue
         value = _VALUE.match(text, match.end())
         if value is None:
