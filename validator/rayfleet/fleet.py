@@ -71,6 +71,24 @@ class NodePool:
 
 
 @dataclass(frozen=True)
+class ChartSource:
+    """Where a chart is published: an HTTPS Helm repository (``chart`` names it in the index) or an
+    OCI repository (``url`` ends with the chart's name; the tag is the pinned version)."""
+
+    url: str
+    chart: str | None = None
+    provider: str = "generic"
+
+    @property
+    def is_oci(self) -> bool:
+        return self.url.startswith("oci://")
+
+    @property
+    def chart_name(self) -> str:
+        return self.chart or self.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
 class AnyscaleOperator:
     """A region's Anyscale operator release: the user's chart (pinned), values and release."""
 
@@ -79,6 +97,7 @@ class AnyscaleOperator:
     values_files: tuple[Path, ...]
     release_name: str
     namespace: str
+    source: ChartSource | None = None  # where Flux pulls the chart (None: helm engine only)
 
 
 @dataclass(frozen=True)
@@ -344,6 +363,8 @@ def _anyscale(raw: dict[str, Any], own_release: dict[str, Any], release: dict[st
         values_files=tuple(resolve(p) for p in raw.get("valuesFiles", [])),
         release_name=own.get("name", "anyscale-operator"),
         namespace=own.get("namespace", own_release.get("namespace", release["namespace"])),
+        source=ChartSource(raw["source"]["url"], raw["source"].get("chart"), raw["source"].get("provider", "generic"))
+        if "source" in raw else None,
     )
 
 
