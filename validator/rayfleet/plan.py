@@ -178,5 +178,5 @@ def waves(plans: Sequence[RegionPlan]) -> list[tuple[int, list[RegionPlan]]]:
     return sorted(grouped.items())
 
 
-__all__ = ["DEFAULT_TIMEOUT", "OperatorPlan", "RegionPlan", "build_plan", "format_command", "helm_command", "operator_enabled",
-           "plan_operator", "plan_region", "waves"]
+__all__ = ["DEFAULT_TIMEOUT", "OperatorPlan", "RegionPlan", "build_plan", "format_command", "helm_command",
+           "operator_enabled", "plan_operator", "plan_region", "waves"]

@@ -371,5 +371,5 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate | None, de
 
 
 __all__ = ["DEFAULT_TIMEOUT", "ClusterGate", "DeployOutcome", "HelmDeployer", "OperatorPlan", "PyHelm3Deployer",
-           "RegionOutcome", "RegionPlan", "RegionStatus", "RolloutObserver", "RolloutReport", "StepOutcome", "StepStatus",
-           "execute_rollout", "plan_region", "run_region", "waves"]
+           "RegionOutcome", "RegionPlan", "RegionStatus", "RolloutObserver", "RolloutReport", "StepOutcome",
+           "StepStatus", "execute_rollout", "plan_region", "run_region", "waves"]
