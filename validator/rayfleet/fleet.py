@@ -303,15 +303,29 @@ def _check_schema(data: dict[str, Any], document: LoadedDocument) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return
+    # a field whose schema carries its own errorMessage (a pinned version, a chart source) says it plainly
+    own = _with_own_message(error)
+    error = own or error
     path = tuple(error.absolute_path)
     field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
-    message = redact_text(error.message)  # before cutting: a cut key is no longer recognised
+    # redacted before cutting: a cut key is no longer recognised
+    message = redact_text(f"{error.instance!r} {error.schema['errorMessage']}" if own else error.message)
     if error.validator == "additionalProperties":
         message = f"unknown field: {message}"
     if len(message) > 200:
         message = message[:197] + "..."
     raise InputError(f"does not match the fleet schema: {message}", file=document.path,
                      line=document.line_of(path), field=field_name)
+
+
+def _with_own_message(error: jsonschema.ValidationError) -> jsonschema.ValidationError | None:
+    """The error itself or the oneOf it came from, when its schema has an ``errorMessage``."""
+    node: jsonschema.ValidationError | None = error
+    while node is not None:
+        if node.validator != "required" and isinstance(node.schema, dict) and "errorMessage" in node.schema:
+            return node
+        node = node.parent
+    return None
 
 
 def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Region:
