@@ -220,6 +220,26 @@ def test_export_flux_with_an_oci_source(hybrid, tmp_path):  # noqa: F811
     assert "chart" not in release["spec"]
 
 
+@pytest.mark.parametrize("oci", [False, True])
+def test_the_operator_objects_validate_against_flux_crds(hybrid, tmp_path, shared_dir, oci):  # noqa: F811
+    from rayfleet.pipeline import scan_manifests
+
+    if oci:
+        _edit(hybrid, "source: {url: https://anyscale.github.io/helm-charts, chart: anyscale-operator}",
+              "source: {url: oci://rayfleetacr.azurecr.io/charts/anyscale-operator}")
+    out = tmp_path / "flux"
+    write_export(out, "flux", flux_files(load_fleet(hybrid)))
+    result = scan_manifests([str(out / "clusters" / "swedencentral")], crds=shared_dir / "crds")
+    assert [f"{f.policy} {f.obj}: {f.message}" for f in result.findings] == []
+    kinds = {o.kind for o in load_manifest_paths([str(out / "clusters" / "swedencentral")])}
+    assert ("OCIRepository" if oci else "HelmRepository") in kinds and "HelmRelease" in kinds
+    # a broken operator HelmRelease is caught by the same CRDs (the check is real)
+    broken = out / "clusters" / "swedencentral" / "anyscale-helmrelease.yaml"
+    broken.write_text(broken.read_text().replace("dependsOn:\n  - name: ray", "dependsOn:\n  - nom: ray"))
+    result = scan_manifests([str(broken)], crds=shared_dir / "crds")
+    assert result.findings
+
+
 def test_export_fleet_manager_places_the_operator_with_its_region(fleet):
     hub = hub_export(fleet)
     files = hub.files()
