@@ -119,7 +119,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     """Roll FLEET out wave by wave (ascending wave; fleet order inside a wave).
 
     Validates first and refuses on errors. Then, per region: preflight, `helm upgrade --install`
-    (atomic, with the region's values files in `plan` order), and a wait until the RayCluster
+    (atomic, with the region's values files in `plan` order), the Anyscale operator's own
+    `helm upgrade --install` where the region declares it, and a wait until the RayCluster
     reports ready. Stops at the first failed region; later regions and waves are not touched.
     Exit 0 when every region is ready, 1 when validation, preflight, helm or readiness failed,
     2 for bad input or a cluster that cannot be read.
