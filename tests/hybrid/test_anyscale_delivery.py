@@ -315,6 +315,9 @@ def test_validate_catches_a_missing_operator_helmrelease(hybrid, crds_dir):  # n
      ("anyscale.source is not set: Flux needs the repository", "regions[0].anyscale.source")),
     ("chart: anyscale-operator}", "chart: anyscale-operator-legacy}", "export-fleet-manager",
      ("is named anyscale-operator, its source publishes anyscale-operator-legacy", "regions[0].anyscale.source")),
+    ("release: {name: anyscale-operator, namespace: anyscale}", "release: {name: ray, namespace: ray}",
+     "rollout", ("has the region's release name 'ray': Helm and Flux would take them for one release",
+                 "regions[0].anyscale.release.name")),
     ("release: {name: anyscale-operator, namespace: anyscale}", "release: {name: ray, namespace: anyscale}",
      "export-flux", ("has the region's release name 'ray'", "regions[0].anyscale.release.name")),
 ])

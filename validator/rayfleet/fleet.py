@@ -267,6 +267,12 @@ def load_fleet(path: str | Path) -> Fleet:
                              line=document.line_of(("regions", index, "name")), field=f"regions[{index}].name")
         seen.add(raw["name"])
         regions.append(_region(raw, release, resolve))
+        operator = regions[-1].anyscale
+        if operator is not None and operator.release_name == regions[-1].release_name:
+            raise InputError(f"region {raw['name']}: the Anyscale operator's release has the region's release name "
+                             f"{operator.release_name!r}: Helm and Flux would take them for one release", file=shown,
+                             line=document.line_of(("regions", index, "anyscale")),
+                             field=f"regions[{index}].anyscale.release.name")
     settings = PolicySettings.from_dict(data.get("policy", {}))
     waivers = tuple(_waiver(raw, index, document, shown) for index, raw in enumerate(data.get("waivers", [])))
     vm_sizes = {

@@ -65,7 +65,7 @@ class RegionExport:
     source: dict[str, Any]
     configmaps: list[dict[str, Any]]
     helmrelease: dict[str, Any]
-    anyscale: OperatorExport | None = None  # the region's Anyscale operator (delivery.anyscale)
+    anyscale: OperatorExport | None = None  # the region's Anyscale operator (regions[].anyscale)
 
     def objects(self) -> list[dict[str, Any]]:
         return [self.namespace, self.source, *self.configmaps, self.helmrelease,
@@ -164,10 +164,10 @@ def values_configmaps(layers: Sequence[ValuesLayer], namespace: str, region: Reg
     return [
         {"apiVersion": "v1", "kind": "ConfigMap",
          "metadata": object_metadata(layer.configmap, namespace, region,
-                               # helm-controller upgrades as soon as a watched ConfigMap changes
-                               labels={"reconcile.fluxcd.io/watch": "Enabled"},
-                               annotations={"rayfleet.dev/values-file": layer.shown,
-                                            "rayfleet.dev/layer": str(layer.index)}),
+                                     # helm-controller upgrades as soon as a watched ConfigMap changes
+                                     labels={"reconcile.fluxcd.io/watch": "Enabled"},
+                                     annotations={"rayfleet.dev/values-file": layer.shown,
+                                                  "rayfleet.dev/layer": str(layer.index)}),
          "data": {VALUES_KEY: layer.text}}
         for layer in layers
     ]
@@ -183,8 +183,8 @@ def region_export(fleet: Fleet, region: Region, delivery: Delivery) -> RegionExp
     helmrelease = {
         "apiVersion": HELMRELEASE_API, "kind": "HelmRelease",
         "metadata": object_metadata(name, namespace, region, labels={"rayfleet.dev/wave": str(region.wave)},
-                              annotations={"rayfleet.dev/fleet-member": region.member_name,
-                                           "rayfleet.dev/location": region.location}),
+                                    annotations={"rayfleet.dev/fleet-member": region.member_name,
+                                                 "rayfleet.dev/location": region.location}),
         "spec": {
             "interval": delivery.interval,
             "timeout": delivery.timeout,
@@ -241,10 +241,6 @@ def _operator_source(fleet: Fleet, region: Region) -> ChartSource:
                          f"operator chart comes from (url, and chart for an HTTPS repository)", file=str(fleet.path),
                          line=fleet.document.line_of(("regions", index, "anyscale")) if fleet.document else None,
                          field=f"regions[{index}].anyscale.source")
-    if operator.release_name == region.release_name:
-        raise InputError(f"region {region.name}: the Anyscale operator's release has the region's release name "
-                         f"{region.release_name!r}: their HelmReleases would be one object", file=str(fleet.path),
-                         field=f"regions[{index}].anyscale.release.name")
     check_pin(fleet, region, operator)  # the copy rayfleet validated is the version Flux pulls
     return operator.source
 
