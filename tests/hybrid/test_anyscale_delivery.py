@@ -183,7 +183,6 @@ def test_export_flux_writes_the_operator_source_values_and_helmrelease(fleet, tm
     assert not any(o["kind"] == "Secret" for o in objects)
     ams = [o for o in objects if o["metadata"].get("namespace") == "rayfleet-amsdc1"]
     assert [o["metadata"]["name"] for o in ams if o["kind"] == "HelmRelease"] == ["ray"]
-    # the exported objects are valid against Flux's own CRDs is checked for every export in tests/delivery
 
 
 def test_flux_merges_and_renders_the_operator_exactly_as_validated(fleet, tmp_path):
