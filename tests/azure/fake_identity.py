@@ -38,6 +38,7 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,9 +239,12 @@ class FakeIdentityAzure:
                      rf"Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>{_SEG})/federatedIdentityCredentials",
                      self._list_fics)
         self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
-                     rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})", self._get_cluster)
+                     rf"Microsoft\.ContainerService/managedClusters/(?P<name>{_SEG})",
+                     self._get_cluster_of("Microsoft.ContainerService/managedClusters", lambda: self.clusters))
         self.arm.get(rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
-                     rf"Microsoft\.Kubernetes/connectedClusters/(?P<name>{_SEG})", self._get_connected_cluster)
+                     rf"Microsoft\.Kubernetes/connectedClusters/(?P<name>{_SEG})",
+                     self._get_cluster_of("Microsoft.Kubernetes/connectedClusters", lambda: self.connected_clusters,
+                                          api_version="2024-07-15-preview"))
         account = (rf"/subscriptions/(?P<sub>{_SEG})/resourceGroups/(?P<rg>{_SEG})/providers/"
                    rf"Microsoft\.Storage/storageAccounts/(?P<name>{_SEG})")
         self.arm.get(account, self._get_account)
@@ -326,7 +330,9 @@ class FakeIdentityAzure:
 
     # --- ARM -------------------------------------------------------------------------------------
 
-    def _denied(self, request: Request, client: str, action: str) -> Reply | None:
+    def _denied(self, request: Request, client: str, action: str, api_version: str | None = None) -> Reply | None:
+        """ARM's answer when the subscription is unknown, the client may not ``action`` or (with
+        ``api_version``) the request asks for another API version; None when it may go on."""
         sub = self.arm.subscriptions.get(request.match["sub"])
         if sub is None:
             return arm_error(404, "SubscriptionNotFound",
@@ -336,7 +342,25 @@ class FakeIdentityAzure:
                              f"The client '{client}' with object id '{client}' does not have authorization to perform "
                              f"action '{action}' over scope '{request.path}' or the scope is invalid. If access was "
                              "recently granted, please refresh your credentials.")
+        if api_version is not None and request.query.get("api-version") != [api_version]:
+            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
         return None
+
+    @staticmethod
+    def _named(items: list[Any], request: Request) -> Any:
+        """The item whose subscription, resource group (any case) and name the path gives."""
+        m = request.match
+        return next((i for i in items if (i.subscription, i.resource_group.lower(), i.name)
+                     == (m["sub"], m["rg"].lower(), m["name"])), None)
+
+    def _page(self, request: Request, items: list[Any], api_version: str) -> Reply:
+        """ARM paging: ``page_size`` items and a ``nextLink`` with a ``$skipToken``."""
+        start = int(request.query.get("$skipToken", ["0"])[0])
+        body: dict[str, Any] = {"value": items[start:start + self.page_size]}
+        if start + self.page_size < len(items):
+            body["nextLink"] = (f"{self.server.url}{request.path}?api-version={api_version}"
+                                f"&$skipToken={start + self.page_size}")
+        return Reply(200, body)
 
     @staticmethod
     def _not_found(kind: str, name: str, group: str) -> Reply:
@@ -356,52 +380,32 @@ class FakeIdentityAzure:
 
     def _list_fics(self, request: Request, client: str) -> Reply:
         action = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read"
-        if (denied := self._denied(request, client, action)):
+        if (denied := self._denied(request, client, action, "2023-01-31")):
             return denied
-        if request.query.get("api-version") != ["2023-01-31"]:
-            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
-        m = request.match
-        identity = next((i for i in self.identities if (i.subscription, i.resource_group.lower(), i.name)
-                         == (m["sub"], m["rg"].lower(), m["name"])), None)
+        identity = self._named(self.identities, request)
         if identity is None:
-            return self._not_found("Microsoft.ManagedIdentity/userAssignedIdentities", m["name"], m["rg"])
+            return self._not_found("Microsoft.ManagedIdentity/userAssignedIdentities", request.match["name"],
+                                   request.match["rg"])
         items = [{"id": f"{identity.id}/federatedIdentityCredentials/{name}", "name": name,
                   "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
                   "properties": dict(props)} for name, props in identity.credentials.items()]
-        start = int(request.query.get("$skipToken", ["0"])[0])
-        body: dict[str, Any] = {"value": items[start:start + self.page_size]}
-        if start + self.page_size < len(items):
-            body["nextLink"] = (f"{self.server.url}{request.path}?api-version=2023-01-31"
-                                f"&$skipToken={start + self.page_size}")
-        return Reply(200, body)
+        return self._page(request, items, "2023-01-31")
 
-    def _get_cluster(self, request: Request, client: str) -> Reply:
-        if (denied := self._denied(request, client, "Microsoft.ContainerService/managedClusters/read")):
-            return denied
-        m = request.match
-        cluster = next((c for c in self.clusters if (c.subscription, c.resource_group.lower(), c.name)
-                        == (m["sub"], m["rg"].lower(), m["name"])), None)
-        if cluster is None:
-            return self._not_found("Microsoft.ContainerService/managedClusters", m["name"], m["rg"])
-        return Reply(200, cluster.body())
-
-    def _get_connected_cluster(self, request: Request, client: str) -> Reply:
-        if (denied := self._denied(request, client, "Microsoft.Kubernetes/connectedClusters/read")):
-            return denied
-        if request.query.get("api-version") != ["2024-07-15-preview"]:
-            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
-        m = request.match
-        cluster = next((c for c in self.connected_clusters if (c.subscription, c.resource_group.lower(), c.name)
-                        == (m["sub"], m["rg"].lower(), m["name"])), None)
-        if cluster is None:
-            return self._not_found("Microsoft.Kubernetes/connectedClusters", m["name"], m["rg"])
-        return Reply(200, cluster.body())
+    def _get_cluster_of(self, kind: str, clusters: Callable[[], list[Any]],
+                        api_version: str | None = None) -> Callable[[Request, str], Reply]:
+        """The GET handler of one cluster resource type (managed or Arc-connected)."""
+        def handler(request: Request, client: str) -> Reply:
+            if (denied := self._denied(request, client, f"{kind}/read", api_version)):
+                return denied
+            cluster = self._named(clusters(), request)
+            if cluster is None:
+                return self._not_found(kind, request.match["name"], request.match["rg"])
+            return Reply(200, cluster.body())
+        return handler
 
     def _get_account(self, request: Request, client: str) -> Reply:
-        if (denied := self._denied(request, client, "Microsoft.Storage/storageAccounts/read")):
+        if (denied := self._denied(request, client, "Microsoft.Storage/storageAccounts/read", "2023-05-01")):
             return denied
-        if request.query.get("api-version") != ["2023-05-01"]:
-            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
         m = request.match
         hns = self.storage_accounts.get((m["sub"], m["rg"].lower(), m["name"]))
         if hns is None:
@@ -431,10 +435,8 @@ class FakeIdentityAzure:
                  if scope.lower() == s.lower() or scope.lower().startswith(s.lower().rstrip("/") + "/")]
         return Reply(200, {"value": items})
     def _list_cluster_role_assignments(self, request: Request, client: str) -> Reply:
-        if (denied := self._denied(request, client, "Microsoft.Authorization/roleAssignments/read")):
+        if (denied := self._denied(request, client, "Microsoft.Authorization/roleAssignments/read", "2022-04-01")):
             return denied
-        if request.query.get("api-version") != ["2022-04-01"]:
-            return arm_error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
         scope = request.path.rsplit("/providers/Microsoft.Authorization/roleAssignments", 1)[0].lower()
         wanted = None
         for expression in request.query.get("$filter", []):
@@ -449,12 +451,7 @@ class FakeIdentityAzure:
             related = scope == at or scope.startswith(at + "/") or at.startswith(scope + "/")
             if related and (wanted is None or props["principalId"].lower() == wanted):
                 items.append(item)
-        start = int(request.query.get("$skipToken", ["0"])[0])
-        body: dict[str, Any] = {"value": items[start:start + self.page_size]}
-        if start + self.page_size < len(items):
-            body["nextLink"] = (f"{self.server.url}{request.path}?api-version=2022-04-01"
-                                f"&$skipToken={start + self.page_size}")
-        return Reply(200, body)
+        return self._page(request, items, "2022-04-01")
 
     def _get_role_definition(self, request: Request, client: str) -> Reply:
         if (denied := self._denied(request, client, "Microsoft.Authorization/roleDefinitions/read")):

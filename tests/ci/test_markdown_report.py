@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation, Suppression
-from rayfleet.report import FORMATS, render_report
-from rayfleet.report.markdown import render
+from rayfleet.report import FORMATS, format_report
+from rayfleet.report.markdown import format_result
 from rayfleet.result import RegionSummary, Result
 
 RAYCLUSTER = ObjectRef("ray.io/v1", "RayCluster", "ray", "ray-ray-cluster")
@@ -72,35 +72,35 @@ def _cells(row: str) -> list[str]:
 
 
 def test_markdown_is_a_registered_report_format():
-    assert FORMATS["markdown"] is render
-    assert render_report("markdown", _two_regions()) == render(_two_regions())
+    assert FORMATS["markdown"] is format_result
+    assert format_report("markdown", _two_regions()) == format_result(_two_regions())
 
 
 def test_status_line_and_totals():
-    lines = render(_two_regions()).splitlines()
+    lines = format_result(_two_regions()).splitlines()
     assert lines[0] == "## rayfleet validate: ❌ failed"
     assert lines[2] == "1 errors, 2 warnings, 1 info, 1 waived · 3 regions · 15 objects"
 
 
 def test_passes_when_the_only_error_is_waived():
     waived = _finding("values-schema", Severity.ERROR, "bad", "eastus2", suppressed=WAIVER)
-    markdown = render(_result(waived))
+    markdown = format_result(_result(waived))
     assert markdown.startswith("## rayfleet validate: ✅ passed\n")
     assert "0 errors, 0 warnings, 0 info, 1 waived" in markdown
     assert "| ❌ error (waived) | `values-schema` |" in markdown
 
 
 def test_one_section_per_region_in_fleet_order_then_the_fleet():
-    sections = _sections(render(_two_regions()))
+    sections = _sections(format_result(_two_regions()))
     assert list(sections) == ["❌ eastus2", "✅ swedencentral", "⚠️ westus3", "⚠️ (fleet)"]
 
 
 def test_an_empty_region_says_so_without_a_table():
-    assert _sections(render(_two_regions()))["✅ swedencentral"] == ["No findings."]
+    assert _sections(format_result(_two_regions()))["✅ swedencentral"] == ["No findings."]
 
 
 def test_region_table_rows_in_severity_order():
-    eastus2 = _sections(render(_two_regions()))["❌ eastus2"]
+    eastus2 = _sections(format_result(_two_regions()))["❌ eastus2"]
     assert eastus2[:2] == [HEADER, "|---|---|---|---|---|"]
     rows = [_cells(row) for row in eastus2[2:]]
     assert rows == [
@@ -112,26 +112,27 @@ def test_region_table_rows_in_severity_order():
 
 
 def test_pipes_are_escaped_and_every_row_keeps_five_cells():
-    markdown = render(_two_regions())
+    markdown = format_result(_two_regions())
     assert "'integer' \\| 'null'" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and line != HEADER]
     assert rows and all(len(_cells(row)) == 5 for row in rows)
 
 
 def test_waived_findings_are_listed_and_marked_but_do_not_colour_the_region():
-    westus3 = _sections(render(_two_regions()))["⚠️ westus3"]
+    westus3 = _sections(format_result(_two_regions()))["⚠️ westus3"]
     assert [_cells(row)[:2] for row in westus3[2:]] == [
         ["⚠️ warning (waived)", "`image-pinned`"],
         ["ℹ️ info", "`image-pinned`"],  # noqa: RUF001 (the report's info icon)
     ]
-    only_waived = render(_result(_finding("image-pinned", Severity.WARNING, "tag", "westus3", suppressed=WAIVER)))
+    waived = _finding("image-pinned", Severity.WARNING, "tag", "westus3", suppressed=WAIVER)
+    only_waived = format_result(_result(waived))
     assert "### ✅ westus3" in only_waived
 
 
 def test_fleet_findings_and_notes():
     result = _two_regions()
     result.notes.append("skipped: gpu-quota-fit")
-    markdown = render(result)
+    markdown = format_result(result)
     fleet = _sections(markdown)["⚠️ (fleet)"]
     assert _cells(fleet[2]) == ["⚠️ warning", "`waiver-unmatched`", "", "waiver #2 matches no finding",
                                 "`fleet.yaml:87`"]
@@ -139,7 +140,7 @@ def test_fleet_findings_and_notes():
 
 
 def test_nothing_found():
-    markdown = render(_result())
+    markdown = format_result(_result())
     assert markdown.splitlines()[0] == "## rayfleet validate: ✅ passed"
     assert "0 errors, 0 warnings, 0 info, 0 waived · 3 regions · 15 objects" in markdown
     assert list(_sections(markdown).values()) == [["No findings."]] * 3

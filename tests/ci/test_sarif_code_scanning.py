@@ -14,7 +14,7 @@ import pytest
 from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation
 from rayfleet.locations import STDIN_PSEUDO_PATH, template_line
 from rayfleet.policies import get_policy
-from rayfleet.report import render_report
+from rayfleet.report import format_report
 from rayfleet.report.sarif import SECURITY_POLICIES
 from rayfleet.result import Result
 
@@ -155,7 +155,7 @@ RC = ObjectRef("ray.io/v1", "RayCluster", "ray", "ray-ray-cluster")
 
 def _fingerprints(findings: list[Finding]) -> dict[str, str]:
     policies = tuple({get_policy(f.policy) for f in findings})
-    run = json.loads(render_report("sarif", Result("validate", findings, [], policies)))["runs"][0]
+    run = json.loads(format_report("sarif", Result("validate", findings, [], policies)))["runs"][0]
     return {r["message"]["text"]: r["partialFingerprints"]["rayfleet/v2"] for r in run["results"]}
 
 
@@ -206,7 +206,7 @@ def test_security_rules_carry_security_severity():
     findings = [Finding("no-privileged-containers", Severity.ERROR, "privileged", "Fix.", "eastus2", RC, "spec.x"),
                 Finding("ray-worker-replicas", Severity.WARNING, "replicas", "Fix.", "eastus2", RC, "spec.y")]
     policies = (get_policy("no-privileged-containers"), get_policy("ray-worker-replicas"))
-    rules = {r["id"]: r for r in json.loads(render_report("sarif", Result("validate", findings, [], policies)))
+    rules = {r["id"]: r for r in json.loads(format_report("sarif", Result("validate", findings, [], policies)))
              ["runs"][0]["tool"]["driver"]["rules"]}
     security = rules["no-privileged-containers"]["properties"]
     assert "security" in security["tags"] and 0.1 <= float(security["security-severity"]) <= 10
@@ -251,7 +251,7 @@ def test_results_of_other_commands_point_at_the_file_they_read(sarif_schema: dic
                         source=SourceLocation("platform/fleet.yaml", 30)),
                 Finding("federated-credential-missing", Severity.ERROR, "missing", "Fix.", "westus3")]
     policies = (get_policy("gpu-quota-fit"), get_policy("federated-credential-missing"))
-    run = _check(json.loads(render_report("sarif", Result("quota", findings, [], policies))), sarif_schema)
+    run = _check(json.loads(format_report("sarif", Result("quota", findings, [], policies))), sarif_schema)
     assert _located(run) == [("platform/fleet.yaml", 30), ("platform/fleet.yaml", 1)]
 
 

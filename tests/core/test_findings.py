@@ -266,7 +266,7 @@ def _result() -> Result:
 
 
 def test_sarif_results_carry_every_field():
-    document = json.loads(sarif.render(_result()))
+    document = json.loads(sarif.format_result(_result()))
     run = document["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["no-secret-objects", "kubernetes-schema", "waiver-expiring"]
@@ -306,7 +306,7 @@ def test_sarif_results_carry_every_field():
 
 
 def test_json_report_carries_every_field():
-    document = json.loads(json_report.render(_result()))
+    document = json.loads(json_report.format_result(_result()))
     assert document["summary"] == {"error": 2, "warning": 0, "info": 1, "suppressed": 1, "regions": 2,
                                    "objects": 6, "policies": 3}
     assert document["regions"][0] == {"name": "r1", "objects": 4, "rendered": True, "helmCommand": "helm template"}
@@ -468,13 +468,13 @@ note: a note
 def test_junit_documents():
     """Errors fail a case; warnings and info are properties and system-out; waived findings are
     named in system-out; policies that did not run are skipped once."""
-    assert junit.render(_result()) == JUNIT_VALIDATE
-    assert junit.render(_scan_result()) == JUNIT_SCAN
+    assert junit.format_result(_result()) == JUNIT_VALIDATE
+    assert junit.format_result(_scan_result()) == JUNIT_SCAN
 
 
 def test_text_documents():
-    assert text.render(_result(), width=100) == TEXT_VALIDATE
-    assert text.render(_scan_result(), width=60) == TEXT_SCAN
+    assert text.format_result(_result(), width=100) == TEXT_VALIDATE
+    assert text.format_result(_scan_result(), width=60) == TEXT_SCAN
 
 
 # --- fleet file: schema messages and clouds --------------------------------------------------

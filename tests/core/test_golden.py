@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from rayfleet import __version__
 from rayfleet.pipeline import validate_fleet
-from rayfleet.report import render_report
+from rayfleet.report import format_report
 
 from .helpers import REPO, run_cli
 
@@ -69,7 +69,7 @@ def validated():
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "markdown"])
 def test_validate_report(validated, fmt: str):
     ext = {"text": "txt", "markdown": "md", "junit": "xml"}.get(fmt, fmt)
-    check_golden(f"validate.{ext}", render_report(fmt, validated, color=False))
+    check_golden(f"validate.{ext}", format_report(fmt, validated, color=False))
 
 
 CLI_CASES: dict[str, Callable[[], list[str]]] = {

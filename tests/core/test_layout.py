@@ -13,11 +13,11 @@ from rayfleet.identity import plan_credentials
 from rayfleet.pipeline import render_fleet
 from rayfleet.plan import build_plan, format_command
 from rayfleet.policies import ALL_POLICIES, FleetView, get_policy
-from rayfleet.report.capacity import capacity_table_text
-from rayfleet.report.identity_table import identity_table_text
+from rayfleet.report.capacity import format_capacity_table
+from rayfleet.report.identity_table import format_identity_table
 from rayfleet.report.layout import hanging
-from rayfleet.report.plan import plan_as_text
-from rayfleet.report.text import render as render_text
+from rayfleet.report.plan import format_plan_text
+from rayfleet.report.text import format_result
 from rayfleet.result import RegionSummary, Result
 
 from .helpers import REPO, run_cli
@@ -69,7 +69,7 @@ def long_result() -> Result:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_finding_lines_wrap_with_a_hanging_indent(width: int):
     result = long_result()
-    text = render_text(result, width=width)
+    text = format_result(result, width=width)
     assert overflowing(text, width) == []
     assert "…" not in text
     for finding in result.findings:
@@ -87,7 +87,7 @@ def test_finding_lines_wrap_with_a_hanging_indent(width: int):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_capacity_table_fits_or_stacks(example_view, width: int):
     fleet, releases = example_view
-    text = capacity_table_text(capacity_table(FleetView(fleet, releases)), width=width)
+    text = format_capacity_table(capacity_table(FleetView(fleet, releases)), width=width)
     assert overflowing(text, width) == []
     assert "…" not in text
     for name in ("eastus2", "swedencentral", "westus3", "StandardNCadsH100v5Family", "H100 NVL 94GB"):
@@ -102,7 +102,7 @@ def test_capacity_table_fits_or_stacks(example_view, width: int):
 def test_identity_table_fits_or_stacks(example_view, width: int):
     fleet, releases = example_view
     plan = plan_credentials(fleet, releases)
-    text = identity_table_text(plan, width)
+    text = format_identity_table(plan, width)
     assert overflowing(text, width) == []
     for cred in plan.credentials:  # issuer URLs and subjects whole, on a line of their own when stacked
         assert whole(cred.issuer, text) and whole(cred.subject, text) and whole(cred.name, text)
@@ -113,7 +113,7 @@ def test_identity_table_fits_or_stacks(example_view, width: int):
 def test_plan_text_fits_and_keeps_commands_whole(example_view, width: int):
     fleet, releases = example_view
     plan = build_plan(fleet)
-    text = plan_as_text(plan, capacity_table(FleetView(fleet, releases)), width=width)
+    text = format_plan_text(plan, capacity_table(FleetView(fleet, releases)), width=width)
     shown = [format_command(p.command()) for p in plan]
     commands = set(shown)
     assert [line for line in text.splitlines() if line in commands] == shown

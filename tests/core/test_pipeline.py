@@ -11,6 +11,7 @@ from rayfleet.errors import EngineError
 from rayfleet.findings import Severity
 from rayfleet.fleet import load_fleet
 from rayfleet.pipeline import helm_command, render_fleet, validate_fleet
+from rayfleet.report.text import format_result
 
 from .helpers import copy_example
 
@@ -282,3 +283,25 @@ def test_validate_lists_only_the_policies_it_ran(example_result):
     live = {p.id for p in ALL_POLICIES if p.scope is Scope.LIVE}
     assert live and not (ran & live)  # live checks belong to identity check, preflight and rollout
     assert ran == {p.id for p in ALL_POLICIES} - live
+
+
+def test_the_objects_column_counts_each_region_on_its_own(tmp_path: Path):
+    # The example fleet's regions all render the same 84 objects (the same chart objects with other
+    # values); regions that render different sets show different counts in the same table.
+    for name, count in (("m1", 1), ("m2", 3)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "all.yaml").write_text("".join(
+            f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n" for i in range(count)))
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("""apiVersion: rayfleet.dev/v1
+chart: ./nochart
+release: {name: demo, namespace: demo}
+regions:
+  - {name: r1, location: eastus2, cluster: {name: c1, kubernetesVersion: "1.33"}, valuesFiles: [], manifests: m1}
+  - {name: r2, location: westus3, cluster: {name: c2, kubernetesVersion: "1.33"}, valuesFiles: [], manifests: m2}
+""")
+    result = validate_fleet(fleet, policies=["kubernetes-schema"])
+    assert [(r.name, r.objects) for r in result.regions] == [("r1", 1), ("r2", 3)]
+    rows = {line.split()[0]: line.split()[1] for line in format_result(result, width=100).splitlines()
+            if line.split()[:1] in (["r1"], ["r2"])}
+    assert rows == {"r1": "1", "r2": "3"}

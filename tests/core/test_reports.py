@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation, Suppression
 from rayfleet.policies import get_policy
-from rayfleet.report import FORMATS, render_report
+from rayfleet.report import FORMATS, format_report
 from rayfleet.resources import load_schema
 from rayfleet.result import RegionSummary, Result
 
@@ -42,7 +42,7 @@ def result() -> Result:
 
 
 def test_json_report_matches_its_schema(result: Result):
-    document = json.loads(render_report("json", result))
+    document = json.loads(format_report("json", result))
     jsonschema.Draft7Validator(load_schema("report.schema.json")).validate(document)
     assert document["summary"]["error"] == 1 and document["summary"]["suppressed"] == 1
     first = document["findings"][0]
@@ -57,7 +57,7 @@ def test_json_report_matches_its_schema(result: Result):
 def test_sarif_report_matches_the_sarif_schema(result: Result, shared_dir: Path, repo_root: Path,
                                                monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(repo_root)  # template paths are relative to where rayfleet runs
-    document = json.loads(render_report("sarif", result))
+    document = json.loads(format_report("sarif", result))
     schema = json.loads((shared_dir / "schemas" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(document)
     run = document["runs"][0]
@@ -82,7 +82,7 @@ def test_sarif_report_matches_the_sarif_schema(result: Result, shared_dir: Path,
 
 
 def test_junit_has_a_case_per_region_and_policy(result: Result):
-    root = ET.fromstring(render_report("junit", result).split("\n", 1)[1])
+    root = ET.fromstring(format_report("junit", result).split("\n", 1)[1])
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {"eastus2", "westus3", "swedencentral", "(fleet)"}
     east = {c.get("name"): c for c in suites["eastus2"].findall("testcase")}
@@ -106,7 +106,7 @@ def test_junit_fails_only_on_errors(result: Result):
     info = Finding("kubernetes-schema", Severity.INFO, "for your information", "Fix it.", "westus3")
     calm = Result("validate", [f for f in result.findings if f.severity is not Severity.ERROR] + [info],
                   result.regions, result.policies)
-    root = ET.fromstring(render_report("junit", calm).split("\n", 1)[1])
+    root = ET.fromstring(format_report("junit", calm).split("\n", 1)[1])
     assert root.get("failures") == "0" and root.find(".//failure") is None
     properties = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert properties == {"rayfleet.warning": "1", "rayfleet.info": "1"}
@@ -114,24 +114,24 @@ def test_junit_fails_only_on_errors(result: Result):
     fleet_case = next(c for c in fleet_suite.iter("testcase") if c.get("name") == "waiver-unmatched")
     assert "waiver #2 matches no finding" in fleet_case.find("system-out").text
     stormy = Result("validate", [*calm.findings, result.findings[0]], result.regions, result.policies)
-    root = ET.fromstring(render_report("junit", stormy).split("\n", 1)[1])
+    root = ET.fromstring(format_report("junit", stormy).split("\n", 1)[1])
     [failure] = root.iter("failure")
     assert failure.get("type") == "error" and "maxReplicas" in failure.text
 
 
 def test_text_report_groups_by_region_and_has_a_summary(result: Result):
-    text = render_report("text", result, color=False)
+    text = format_report("text", result, color=False)
     assert "\x1b[" not in text
     assert text.index("eastus2") < text.index("westus3")
     assert "(waived)" in text and "waived: Vendor object we cannot change." in text
     assert "FAILED: 1 errors, 2 warnings, 0 info, 1 waived" in text
     assert "examples/values/regions/eastus2.yaml:12" in text
-    coloured = render_report("text", result, color=True)
+    coloured = format_report("text", result, color=True)
     assert "\x1b[" in coloured
 
 
 def test_markdown_report_has_a_table_per_region(result: Result):
-    text = render_report("markdown", result)
+    text = format_report("markdown", result)
     assert text.startswith("## rayfleet validate: ❌ failed")
     assert "### ❌ eastus2" in text and "### ✅ swedencentral" in text
     assert "\\| piped" in text  # pipes escaped inside table cells
@@ -144,5 +144,5 @@ def test_every_format_is_registered():
 def test_empty_result_renders_in_every_format():
     empty = Result("scan", regions=[RegionSummary(None, 0)])
     for name in FORMATS:
-        assert render_report(name, empty).strip()
-    assert "PASSED" in render_report("text", empty)
+        assert format_report(name, empty).strip()
+    assert "PASSED" in format_report("text", empty)

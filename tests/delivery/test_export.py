@@ -89,7 +89,9 @@ def test_flux_layout_one_folder_per_cluster(exported):
     assert sorted(p.name for p in (flux / "clusters" / "eastus2").iterdir()) == [
         "helmrelease.yaml", "namespace.yaml", "ray-values-01-platform.yaml", "ray-values-02-eastus2.yaml",
         "ray-values-03-platform-team.yaml", "source.yaml"]
-    assert (flux / MARKER).read_text() == "kind: flux\n"
+    kind, *listed = (flux / MARKER).read_text().splitlines()
+    assert kind == "kind: flux"  # then every file written, so a re-export can tell them from a stranger's
+    assert listed == sorted(p.relative_to(flux).as_posix() for p in flux.rglob("*") if p.is_file() and p.name != MARKER)
 
 
 def test_helmrelease_layers_remediation_and_crd_policy(exported):
@@ -171,7 +173,7 @@ def test_refuses_a_folder_that_is_not_an_export(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     result = CliRunner().invoke(export, ["flux", str(FLEET), "--out", str(out)])
-    assert result.exit_code == 2 and "is not a rayfleet export folder" in result.output
+    assert result.exit_code == 2 and "was not written by `rayfleet export flux`" in result.output
     assert _tree(out) == {"notes.txt": b"mine"}
     # nor one that holds the other kind of export
     _export("fleet-manager", tmp_path / "hub")
@@ -201,11 +203,30 @@ def test_a_reexport_removes_stale_files_and_leaves_no_temporary_folders(tmp_path
     stale = out / "clusters" / "oldregion"
     stale.mkdir()
     (stale / "helmrelease.yaml").write_text("stale")
+    with (out / MARKER).open("a") as marker:  # as an earlier export with that region would have listed it
+        marker.write("clusters/oldregion/helmrelease.yaml\n")
     _export("flux", out, "--region", "eastus2")
     assert sorted(p.name for p in (out / "clusters").iterdir()) == ["eastus2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["flux"]
     assert all(not p.is_symlink() for p in out.rglob("*"))
     assert oct(os.stat(out).st_mode & 0o777) == "0o755"
+
+
+@pytest.mark.parametrize("stranger", ["clusters/eastus2/notes.txt", "clusters/mine/", "link"])
+def test_an_earlier_export_with_anything_unlisted_is_refused_and_left_alone(tmp_path, stranger):
+    out = tmp_path / "flux"
+    _export("flux", out)
+    path = out / stranger
+    if stranger.endswith("/"):
+        path.mkdir()
+    elif stranger == "link":
+        path.symlink_to(tmp_path)
+    else:
+        path.write_text("mine")
+    before = _tree(out)
+    result = CliRunner().invoke(export, ["flux", str(FLEET), "--out", str(out)])
+    assert result.exit_code == 2 and "which `rayfleet export flux` did not write" in result.output
+    assert _tree(out) == before and path.exists()
 
 
 def test_fleet_manager_objects(exported):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rayfleet.anyscale import attach, render_operator
+from rayfleet.anyscale import render_operator
 from rayfleet.findings import Finding
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import load_manifest_paths, objects_from_text
@@ -75,8 +75,8 @@ def run_fleet_fixture(policy: Policy, folder: Path, case: str) -> list[Finding]:
                                         kube_version=region.cluster.kube_minor, region=region, fleet=fleet,
                                         values=ValuesStack(files) if files else None)
         if region.anyscale is not None:  # the region's Anyscale operator chart, rendered as validate does
-            releases[region.name] = attach(releases[region.name],
-                                           render_operator(fleet, region, EmbeddedHelm(), load_values_file))
+            releases[region.name] = releases[region.name].with_anyscale(
+                render_operator(fleet, region, EmbeddedHelm(), load_values_file))
     if policy.scope is Scope.FLEET:
         return check([policy], FleetView(fleet, releases))
     findings: list[Finding] = []

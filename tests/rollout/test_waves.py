@@ -12,7 +12,7 @@ from rayfleet.commands.rollout import LiveClusterGate, rollout_fleet
 from rayfleet.errors import LiveCheckError
 from rayfleet.findings import Finding, Severity
 from rayfleet.kube.readiness import Readiness
-from rayfleet.report.rollout import rollout_json, rollout_to_dict
+from rayfleet.report.rollout import format_rollout_json, rollout_to_dict
 from rayfleet.result import Result
 from rayfleet.rollout import (
     DeployOutcome,
@@ -156,7 +156,7 @@ def test_json_report_shape(example, releases):
     deployer = RecordingDeployer(fail={"westus3"})
     report = execute_rollout(_plans(example, releases), gate=ScriptedGate(), deployer=deployer,
                              fleet_path="examples/fleet.yaml")
-    data = json.loads(rollout_json(report))
+    data = json.loads(format_rollout_json(report))
     assert data["schema"] == "rayfleet-rollout/v1" and data["dryRun"] is False and data["status"] == "failed"
     region = data["regions"][0]
     assert set(region) >= {"name", "wave", "status", "kubeContext", "release", "namespace", "command", "steps",

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from rayfleet.errors import InputError
 from rayfleet.fleet import load_fleet
+from rayfleet.report.status_json import format_status_json
 from rayfleet.resources import load_schema
 from rayfleet.status import (
     DEGRADED,
@@ -180,11 +181,11 @@ def test_multikueue_roles_are_detected_from_the_clusters(tmp_path, example):
 def test_snapshot_round_trips_and_matches_its_schema(tmp_path, example):
     with fake_fleet(tmp_path, example) as fake:
         status = _collect(fake)
-    document = json.loads(status.to_json())
+    document = json.loads(format_status_json(status))
     jsonschema.Draft7Validator(load_schema("status.schema.json")).validate(document)
     assert from_dict(document) == status
     path = tmp_path / "snapshot.json"
-    path.write_text(status.to_json(), encoding="utf-8")
+    path.write_text(format_status_json(status), encoding="utf-8")
     assert load_snapshot(path) == status
     assert [r.name for r in snapshot_regions(status, ["westus3"]).regions] == ["westus3"]
     with pytest.raises(InputError, match="unknown region 'nowhere'"):

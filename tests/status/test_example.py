@@ -8,6 +8,7 @@ import json
 import os
 
 import jsonschema
+from rayfleet.report.status_json import format_status_json
 from rayfleet.resources import load_schema
 from rayfleet.status import HEALTHY, load_snapshot
 
@@ -15,7 +16,7 @@ from tests.status.scenario import EXAMPLE_SNAPSHOT, example_snapshot
 
 
 def test_example_snapshot_is_up_to_date(tmp_path):
-    built = example_snapshot(tmp_path).to_json()
+    built = format_status_json(example_snapshot(tmp_path))
     if os.environ.get("RAYFLEET_UPDATE_EXAMPLES") == "1":
         EXAMPLE_SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
         EXAMPLE_SNAPSHOT.write_text(built, encoding="utf-8")

@@ -66,7 +66,7 @@ def open_page(browser, path: Path, **options):
 # --- without a browser ----------------------------------------------------------------------------
 
 def test_page_is_self_contained(example):
-    page = status_html.render(example)
+    page = status_html.format_status(example)
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert "@import" not in page and "url(" not in page
     assert "default-src 'none'" in page  # the browser refuses any load the page might still try
@@ -80,7 +80,7 @@ def test_everything_from_the_snapshot_is_escaped(example):
     west = next(r for r in example.regions if r.facts is None)
     status = replace(example, fleet=hostile, regions=tuple(
         replace(r, message=hostile, name=r.name + "<b>") if r is west else r for r in example.regions))
-    page = status_html.render(status)
+    page = status_html.format_status(status)
     assert "<img" not in page and "&lt;img src=&quot;https://evil.example/x.png&quot;" in page
     assert "westus3&lt;b&gt;" in page
 
@@ -89,7 +89,7 @@ def test_everything_from_the_snapshot_is_escaped(example):
 
 def test_example_page_in_chromium(browser, example, tmp_path):
     path = tmp_path / "status.html"
-    path.write_text(status_html.render(example), encoding="utf-8")
+    path.write_text(status_html.format_status(example), encoding="utf-8")
     page, seen = open_page(browser, path)
     assert seen["errors"] == []
     assert seen["requests"] == [path.as_uri()]  # nothing but the page itself
@@ -122,7 +122,7 @@ def test_example_page_in_chromium(browser, example, tmp_path):
 
 def test_screenshot_keeps_its_size_and_structure(browser, example, tmp_path):
     path = tmp_path / "status.html"
-    path.write_text(status_html.render(example), encoding="utf-8")
+    path.write_text(status_html.format_status(example), encoding="utf-8")
     page, seen = open_page(browser, path)
     shot = page.screenshot(full_page=True)
     layout = page.evaluate("""() => [...document.querySelectorAll('header, table.summary, details.region')]
@@ -143,7 +143,7 @@ def test_screenshot_keeps_its_size_and_structure(browser, example, tmp_path):
 
 def test_dark_mode_has_its_own_colours(browser, example, tmp_path):
     path = tmp_path / "status.html"
-    path.write_text(status_html.render(example), encoding="utf-8")
+    path.write_text(status_html.format_status(example), encoding="utf-8")
     colours = []
     for scheme in ("light", "dark"):
         page, seen = open_page(browser, path, color_scheme=scheme)
@@ -165,7 +165,7 @@ def test_manager_shows_workers_and_where_jobs_went(tmp_path):
             workloads=[workload("train", cluster="rayfleet-eus2"),
                        workload("sweep", nominated=("rayfleet-eus2", "rayfleet-sdc"), state="pending")])
         status = collect_status(fake.fleet, kubeconfig=fake.kubeconfig, timeout=10)
-    page = status_html.render(status)
+    page = status_html.format_status(status)
     details = page[page.index('id="region-westus3"'):]
     assert "westus3 · cluster rayfleet-wus3 · context rayfleet-wus3 · manager" in details
     assert "MultiKueue workers" in details and "dial tcp: i/o timeout" in details

@@ -14,7 +14,7 @@ from .fleet import Fleet, Region, load_fleet
 from .pipeline import RegionRender, render_fleet, render_region, scan_manifests, validate_fleet
 from .plan import helm_command
 from .policies import ALL_POLICIES, Policy
-from .report import FORMATS, render_report
+from .report import FORMATS, format_report
 from .result import Result
 
 __all__ = [
@@ -35,11 +35,11 @@ __all__ = [
     "SourceLocation",
     "Suppression",
     "__version__",
+    "format_report",
     "helm_command",
     "load_fleet",
     "render_fleet",
     "render_region",
-    "render_report",
     "scan_manifests",
     "validate_fleet",
 ]

@@ -5,9 +5,9 @@ chart's RayCluster (or instead of it, when the region's values set ``ray-cluster
 The operator chart is not ours and may not be modified beyond values, so rayfleet renders exactly
 the chart the user points at, with the user's values files, through the same engine as the
 umbrella chart. Its objects join the region's release, so every release policy (no secrets, pinned
-images, workload identity) checks them too, and the ``anyscale-*`` policies read
-``ReleaseObjects.anyscale`` for the values the chart was given. The identity plan picks up the operator's
-ServiceAccount like any other annotated one (the chart annotates it with ``global.auth.iamIdentity``).
+images, workload identity) checks them too (``ReleaseObjects.with_anyscale``), and the ``anyscale-*``
+policies read ``ReleaseObjects.anyscale`` for the values the chart was given. The identity plan picks up
+the operator's ServiceAccount like any other annotated one (the chart annotates it with ``global.auth.iamIdentity``).
 
 Value names follow the chart's documented values (``global.auth.iamIdentity``, ``global.auth.audience``,
 ``global.auth.anyscaleCliToken``, ``operator.serviceAccount.name``; see docs/anyscale.md).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,6 @@ from .values import ValuesFile, ValuesStack
 if TYPE_CHECKING:
     from .fleet import AnyscaleOperator, Fleet, Region
     from .render import Engine
-    from .subjects import ReleaseObjects
 
 CLI_TOKEN_VALUE = ("global", "auth", "anyscaleCliToken")
 IAM_IDENTITY_VALUE = ("global", "auth", "iamIdentity")
@@ -138,18 +137,3 @@ def render_operator(fleet: Fleet, region: Region, engine: Engine,
             obj.origin = SourceLocation(shown)  # a line of rendered output is not a line of the template
             result.objects.append(obj)
     return result
-
-
-def attach(release: ReleaseObjects, rendered: AnyscaleRelease) -> ReleaseObjects:
-    """The region's release with the operator's objects added (so every release policy sees them)."""
-    return replace(release, objects=(*release.objects, *rendered.objects), anyscale=rendered)
-
-
-def operator_pods(release: ReleaseObjects) -> list[Any]:
-    """The pod templates of the operator release that run as the operator's ServiceAccount."""
-    rendered = release.anyscale
-    if rendered is None:
-        return []
-    mine = {id(o) for o in rendered.objects}
-    return [t for t in release.pod_templates()
-            if id(t.obj) in mine and t.service_account == rendered.service_account]

@@ -3,7 +3,7 @@
 An Arc cluster (on premises or in another cloud) has GPUs but no Azure VM quota. Its fleet file
 entry declares its node pools instead (``inventory.nodePools``), each either a VM size the nodes
 match (``vmSize``, from the catalogue or ``vmSizes``) or an explicit shape (``gpus``, ``vcpus``
-and the nodes' ``instanceType`` label). At load time the inventory becomes the region's ``Quota``
+and the nodes' ``instanceType`` label). At load time (``rayfleet.fleet``) the inventory becomes the region's ``Quota``
 (vCPUs per family, the total, no spot), so quota fit, failover headroom, the capacity table and
 ``status`` count it as they count Azure quota. Explicit shapes join the fleet's VM sizes under
 their instance type, so pods selecting them are sized like any other node.
@@ -11,18 +11,26 @@ their instance type, so pods selecting them are sized like any other node.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from .errors import InputError
-from .quotas import Quota
-from .vm_sizes import VmSize, VmSizeSpec, lookup_vm_size, vm_catalogue
-
-if TYPE_CHECKING:
-    from .fleet import Fleet, NodePool, Region
-    from .yamlio import LoadedDocument
+from .vm_sizes import HasVmSizes, VmSize, lookup_vm_size
 
 CONNECTED_CLUSTERS_API_VERSION = "2024-07-15-preview"  # the first with properties.oidcIssuerProfile
+
+
+@dataclass(frozen=True)
+class NodePool:
+    """One pool of an Arc member's declared GPU inventory: a VM size, or an explicit shape."""
+
+    name: str
+    count: int
+    vm_size: str | None = None
+    gpus: int | None = None
+    vcpus: int | None = None
+    memory_gib: float | None = None
+    gpu_model: str | None = None
+    instance_type: str | None = None
 
 
 def shape_family(region: str, pool: NodePool) -> str:
@@ -43,69 +51,17 @@ def pool_problem(pool: NodePool) -> str | None:
     return None
 
 
-def pool_size(pool: NodePool, fleet: Fleet) -> VmSize | None:
+def pool_size(pool: NodePool, fleet: HasVmSizes) -> VmSize | None:
     """The VM size a pool's nodes count as (None when unknown or the pool is malformed)."""
     if pool_problem(pool):
         return None
     return lookup_vm_size(pool.vm_size or pool.instance_type or pool.name, fleet)
 
 
-def inventory_gpus(region: Region, fleet: Fleet) -> int:
+def inventory_gpus(pools: Iterable[NodePool] | None, fleet: HasVmSizes) -> int:
     """GPUs in a region's declared inventory (pools that cannot be counted count none)."""
     total = 0
-    for pool in region.inventory or ():
+    for pool in pools or ():
         size = pool_size(pool, fleet)
         total += pool.count * size.gpus if size else 0
     return total
-
-
-def with_inventory_quotas(regions: list[Region], vm_sizes: dict[str, VmSizeSpec], document: LoadedDocument,
-                          shown: str) -> tuple[list[Region], dict[str, VmSizeSpec]]:
-    """Regions with each Arc member's inventory as its quota, and the VM sizes with the explicit
-    shapes added. Raises ``InputError`` for an inventory on an AKS region, a quota on an Arc
-    member, or an explicit shape that reuses a known VM size name."""
-    sizes = dict(vm_sizes)
-    out: list[Region] = []
-    for index, region in enumerate(regions):
-        where = ("regions", index)
-        if region.inventory is not None and not region.cluster.is_arc:
-            raise InputError("inventory is for Arc members (cluster.kind: arc); an AKS region declares quota",
-                             file=shown, line=document.line_of((*where, "inventory")),
-                             field=f"regions[{index}].inventory")
-        if not region.cluster.is_arc:
-            out.append(region)
-            continue
-        if region.quota is not None:
-            raise InputError("an Arc member has no Azure quota: declare its GPU node pools under inventory",
-                             file=shown, line=document.line_of((*where, "quota")), field=f"regions[{index}].quota")
-        for p_index, pool in enumerate(region.inventory or ()):
-            if not is_explicit(pool):
-                continue
-            name = pool.instance_type or pool.name
-            taken = {n.lower() for n in sizes} | set(vm_catalogue())
-            if name.lower() in taken:
-                raise InputError(f"instance type {name!r} is already a VM size; use vmSize: {name} instead of "
-                                 "an explicit shape", file=shown,
-                                 line=document.line_of((*where, "inventory", "nodePools", p_index)),
-                                 field=f"regions[{index}].inventory.nodePools[{p_index}]")
-            assert pool.vcpus is not None and pool.gpus is not None
-            sizes[name] = VmSizeSpec(pool.vcpus, pool.gpus, shape_family(region.name, pool), pool.memory_gib,
-                                     pool.gpu_model)
-        out.append(replace(region, quota=_quota(region, sizes)) if region.inventory is not None else region)
-    return out, sizes
-
-
-def _quota(region: Region, sizes: dict[str, VmSizeSpec]) -> Quota:
-    families: dict[str, int] = {}
-    total = 0
-    by_name = {n.lower(): s for n, s in sizes.items()}
-    for pool in region.inventory or ():
-        if pool_problem(pool):
-            continue
-        key = (pool.vm_size or pool.instance_type or pool.name).lower()
-        spec = by_name.get(key) or vm_catalogue().get(key)
-        if spec is None:
-            continue  # arc-gpu-inventory reports it
-        families[spec.family] = families.get(spec.family, 0) + pool.count * spec.vcpus
-        total += pool.count * spec.vcpus
-    return Quota(families, total, 0)  # no spot capacity on a cluster the fleet owns outright

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from .arc import with_inventory_quotas
+from .arc import NodePool, is_explicit, pool_problem, shape_family
 from .errors import InputError
 from .fleet_scheduling import MANAGER, WORKER, Scheduling, check_roles, parse_scheduling
 from .quotas import Quota
 from .resources import load_schema
 from .secrets import redact_text
-from .vm_sizes import VmSizeSpec
+from .vm_sizes import VmSizeSpec, vm_catalogue
 from .yamlio import LoadedDocument, load_document, read_text
 
 AZURE_CLOUDS = {
@@ -54,20 +54,6 @@ class Cluster:
         """``1.33`` from ``v1.33.2``."""
         match = re.match(r"^v?(\d+\.\d+)", self.kubernetes_version)
         return match.group(1) if match else self.kubernetes_version
-
-
-@dataclass(frozen=True)
-class NodePool:
-    """One pool of an Arc member's declared GPU inventory: a VM size, or an explicit shape."""
-
-    name: str
-    count: int
-    vm_size: str | None = None
-    gpus: int | None = None
-    vcpus: int | None = None
-    memory_gib: float | None = None
-    gpu_model: str | None = None
-    instance_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -404,3 +390,58 @@ def _waiver(raw: dict[str, Any], index: int, document: LoadedDocument, shown: st
         expires=expires,
         line=document.line_of(("waivers", index)),
     )
+
+
+# --- Arc members: the declared inventory as the region's quota (rayfleet.arc) -------------------------
+
+
+def with_inventory_quotas(regions: list[Region], vm_sizes: dict[str, VmSizeSpec], document: LoadedDocument,
+                          shown: str) -> tuple[list[Region], dict[str, VmSizeSpec]]:
+    """Regions with each Arc member's inventory as its quota, and the VM sizes with the explicit
+    shapes added. Raises ``InputError`` for an inventory on an AKS region, a quota on an Arc
+    member, or an explicit shape that reuses a known VM size name."""
+    sizes = dict(vm_sizes)
+    out: list[Region] = []
+    for index, region in enumerate(regions):
+        where = ("regions", index)
+        if region.inventory is not None and not region.cluster.is_arc:
+            raise InputError("inventory is for Arc members (cluster.kind: arc); an AKS region declares quota",
+                             file=shown, line=document.line_of((*where, "inventory")),
+                             field=f"regions[{index}].inventory")
+        if not region.cluster.is_arc:
+            out.append(region)
+            continue
+        if region.quota is not None:
+            raise InputError("an Arc member has no Azure quota: declare its GPU node pools under inventory",
+                             file=shown, line=document.line_of((*where, "quota")), field=f"regions[{index}].quota")
+        for p_index, pool in enumerate(region.inventory or ()):
+            if not is_explicit(pool):
+                continue
+            name = pool.instance_type or pool.name
+            taken = {n.lower() for n in sizes} | set(vm_catalogue())
+            if name.lower() in taken:
+                raise InputError(f"instance type {name!r} is already a VM size; use vmSize: {name} instead of "
+                                 "an explicit shape", file=shown,
+                                 line=document.line_of((*where, "inventory", "nodePools", p_index)),
+                                 field=f"regions[{index}].inventory.nodePools[{p_index}]")
+            assert pool.vcpus is not None and pool.gpus is not None
+            sizes[name] = VmSizeSpec(pool.vcpus, pool.gpus, shape_family(region.name, pool), pool.memory_gib,
+                                     pool.gpu_model)
+        out.append(replace(region, quota=_quota(region, sizes)) if region.inventory is not None else region)
+    return out, sizes
+
+
+def _quota(region: Region, sizes: dict[str, VmSizeSpec]) -> Quota:
+    families: dict[str, int] = {}
+    total = 0
+    by_name = {n.lower(): s for n, s in sizes.items()}
+    for pool in region.inventory or ():
+        if pool_problem(pool):
+            continue
+        key = (pool.vm_size or pool.instance_type or pool.name).lower()
+        spec = by_name.get(key) or vm_catalogue().get(key)
+        if spec is None:
+            continue  # arc-gpu-inventory reports it
+        families[spec.family] = families.get(spec.family, 0) + pool.count * spec.vcpus
+        total += pool.count * spec.vcpus
+    return Quota(families, total, 0)  # no spot capacity on a cluster the fleet owns outright

@@ -11,18 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .errors import InputError
-from .vm_sizes import normalise_family, vm_catalogue
-
-if TYPE_CHECKING:
-    from .fleet import Region, VmSizeSpec
-    from .yamlio import LoadedDocument
+from .quotas import Quota
+from .vm_sizes import VmSizeSpec, normalise_family, vm_catalogue
+from .yamlio import LoadedDocument
 
 MANAGER, WORKER = "manager", "worker"
 KUEUE_NAMESPACE = "kueue-system"
 KUEUE_SERVICE_ACCOUNT = "kueue-controller-manager"  # the Kueue chart's controller ServiceAccount
+
+
+class HasRole(Protocol):
+    """What the role rules read of a ``rayfleet.fleet.Region`` (which is built from these rules' results)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def quota(self) -> Quota | None: ...
+    @property
+    def failover_peers(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,7 @@ class Scheduling:
     worker_lost_timeout: str = "15m"
 
 
-def parse_scheduling(raw: dict[str, Any] | None, regions: Sequence[Region]) -> Scheduling | None:
+def parse_scheduling(raw: dict[str, Any] | None, regions: Sequence[HasRole]) -> Scheduling | None:
     """The section as a value (already schema-checked); None when the fleet has none."""
     if raw is None:
         return None
@@ -66,7 +77,7 @@ def gpu_families(vm_sizes: dict[str, VmSizeSpec]) -> set[str]:
     return families
 
 
-def check_roles(data: dict[str, Any], regions: Sequence[Region], scheduling: Scheduling | None,
+def check_roles(data: dict[str, Any], regions: Sequence[HasRole], scheduling: Scheduling | None,
                 vm_sizes: dict[str, VmSizeSpec], document: LoadedDocument) -> None:
     """Exactly one CPU-only manager when there is a scheduling section, none without; a dispatch
     order that names every worker once and nothing else. Raises ``InputError``."""
@@ -110,7 +121,7 @@ def check_roles(data: dict[str, Any], regions: Sequence[Region], scheduling: Sch
     _check_queues(scheduling, error)
 
 
-def _check_order(scheduling: Scheduling, regions: Sequence[Region], manager: str, data: dict[str, Any],
+def _check_order(scheduling: Scheduling, regions: Sequence[HasRole], manager: str, data: dict[str, Any],
                  error: Any) -> None:
     if not scheduling.order_given:
         return

@@ -14,17 +14,15 @@ narrowed to API groups by an ABAC condition (``customResources:group``). So the 
 custom role with those data actions and, per worker, one assignment of it to the manager identity
 at the cluster, limited to the ``ray.io`` and ``kueue.x-k8s.io`` groups.
 
-Pure functions; ``rayfleet.azure.role_assignments`` reads what ARM holds into ``RoleAssignmentView``s
-(the subject of ``kueue-manager-role-assignment``).
+Pure functions (``rayfleet.report.rbac`` writes the plan out); ``rayfleet.azure.role_assignments``
+reads what ARM holds into ``RoleAssignmentView``s (the subject of ``kueue-manager-role-assignment``).
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
 
 from .findings import Violation
 from .fleet import Fleet, Identity
@@ -108,23 +106,11 @@ class PlannedRoleAssignment:
         return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
                 f"Microsoft.ContainerService/managedClusters/{self.cluster}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"worker": self.worker, "scope": self.scope, "cluster": self.cluster,
-                "resourceGroup": self.resource_group, "subscriptionId": self.subscription_id,
-                "identityName": self.identity_name, "clientId": self.client_id, "principalId": self.principal_id,
-                "role": self.role, "dataActions": list(DATA_ACTIONS), "condition": abac_condition(),
-                "conditionVersion": "2.0"}
-
 
 @dataclass(frozen=True)
 class RbacPlan:
     assignments: tuple[PlannedRoleAssignment, ...] = ()
     notes: tuple[str, ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"roleDefinition": {"name": ROLE_NAME, "description": ROLE_DESCRIPTION,
-                                   "dataActions": list(DATA_ACTIONS)},
-                "roleAssignments": [a.to_dict() for a in self.assignments], "notes": list(self.notes)}
 
 
 def manager_identity(fleet: Fleet, releases: Mapping[str, ReleaseObjects]) -> tuple[Identity | None, str | None]:
@@ -177,58 +163,3 @@ def plan_role_assignments(fleet: Fleet, releases: Mapping[str, ReleaseObjects]) 
             subscription_id=worker.subscription_id or fleet.subscription_id, identity_name=identity.name,
             client_id=identity.client_id, principal_id=identity.principal_id))
     return RbacPlan(tuple(assignments), tuple(notes))
-
-
-# --- output formats -----------------------------------------------------------------------------
-
-
-def format_table(plan: RbacPlan) -> str:
-    if not plan.assignments and not plan.notes:
-        return ""
-    headers = ("WORKER", "CLUSTER", "ASSIGNEE", "ROLE")
-    rows = [(a.worker, a.cluster, f"{a.identity_name} ({a.principal_id or a.client_id})", a.role)
-            for a in plan.assignments]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["", "Azure role assignments for the MultiKueue manager (on each worker cluster):"]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in (headers, *rows)]
-    if plan.assignments:
-        lines.append(f"{ROLE_NAME}: data actions {', '.join(DATA_ACTIONS)}, limited to API groups "
-                     f"{', '.join(API_GROUPS)}")
-    lines.extend(f"note: {n}" for n in plan.notes)
-    return "\n".join(lines) + "\n"
-
-
-def az_commands(plan: RbacPlan) -> str:
-    """The custom role (created once) and one ``az role assignment create`` per worker."""
-    if not plan.assignments:
-        return ""
-    subscriptions = sorted({a.subscription_id for a in plan.assignments if a.subscription_id})
-    scopes = [f"/subscriptions/{s}" for s in subscriptions] or ["/subscriptions/<subscription-id>"]
-    definition = {"Name": ROLE_NAME, "Description": ROLE_DESCRIPTION, "Actions": [], "NotActions": [],
-                  "DataActions": list(DATA_ACTIONS), "NotDataActions": [], "AssignableScopes": scopes}
-    import json
-
-    first = plan.assignments[0]
-    principal = shlex.quote(first.principal_id) if first.principal_id else (
-        '"$(az identity list --query ' + shlex.quote(f"[?clientId=='{first.client_id}'].principalId | [0]")
-        + ' -o tsv)"')
-    lines = [
-        "",
-        "# Azure RBAC for the MultiKueue manager on each worker (workers with Azure RBAC for Kubernetes",
-        "# authorization; on workers with Kubernetes RBAC only, the chart's ClusterRoleBinding is enough).",
-        "# The custom role, once (update it with `az role definition update` if it exists):",
-        f"az role definition create --role-definition {shlex.quote(json.dumps(definition))}",
-        f"MANAGER_PRINCIPAL_ID={principal}  # {first.identity_name} ({first.client_id})",
-        "",
-    ]
-    for a in plan.assignments:
-        scope = shlex.quote(a.scope) if a.scope else (
-            '"$(az aks list --query ' + shlex.quote(f"[?name=='{a.cluster}'].id | [0]") + ' -o tsv)"')
-        lines.append(f"# {a.worker}: {a.identity_name} may run MultiKueue's jobs on {a.cluster}")
-        lines.append(" \\\n  ".join([
-            "az role assignment create", f"--role {shlex.quote(a.role)}",
-            '--assignee-object-id "$MANAGER_PRINCIPAL_ID"', "--assignee-principal-type ServicePrincipal",
-            f"--scope {scope}", f"--condition {shlex.quote(abac_condition())}", "--condition-version 2.0"]))
-        lines.append("")
-    lines.append("# Role assignments take up to five minutes to reach the AKS authorization webhook.")
-    return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .anyscale import attach, render_operator
+from .anyscale import render_operator
 from .capacity.table import CapacityTable, capacity_table
 from .errors import InputError
 from .findings import Finding, SourceLocation
@@ -122,8 +122,8 @@ def _render_anyscale(fleet: Fleet, region: Region, render: RegionRender, session
     source = SourceLocation(fleet.relative(region.anyscale.chart))
     with session.timings.stage("render"):
         try:
-            render.release = attach(render.release, render_operator(fleet, region, session.engine,
-                                                                    session.values_file))
+            render.release = render.release.with_anyscale(render_operator(fleet, region, session.engine,
+                                                                          session.values_file))
         except ValuesSchemaError as exc:
             render.findings.append(_pipeline_finding(
                 "values-schema", f"Anyscale operator values fail its values.schema.json: {exc}", region.name, source))

@@ -25,15 +25,10 @@ their queues counted as used. Both draw on the same spare quota: the room shown 
 
 from __future__ import annotations
 
-import io
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
 
 from .capacity import (
     FailoverOutcome,
@@ -45,7 +40,7 @@ from .capacity import (
     spare_quota,
 )
 from .errors import InputError
-from .kueue import GPU, QUEUE_LABEL, dispatching_queues, format_quantity, queue_targets, scheduling_queue_keys
+from .kueue import GPU, QUEUE_LABEL, dispatching_queues, queue_targets, scheduling_queue_keys
 from .manifests import KubeObject
 from .subjects import FleetView, ReleaseObjects
 from .workloads import PodTemplate, find_pod_templates, ray_cluster_specs
@@ -89,14 +84,6 @@ class FlavorLoss:
             left -= take
         return placed, left
 
-    def to_dict(self) -> dict[str, Any]:
-        placed, short = self.placement()
-        return {"flavor": self.flavor, "vmSize": self.vm_size, "lostGpus": self.lost, "managerGpus": self.manager,
-                "remaining": [{"worker": s.worker, "gpus": s.quota, "roomGpus": s.room, "vmSize": s.vm_size}
-                              for s in self.remaining],
-                "remainingGpus": self.remaining_quota, "strandedGpus": self.stranded,
-                "raiseQuota": [{"worker": w, "gpus": g} for w, g in placed], "shortGpus": short}
-
 
 @dataclass(frozen=True)
 class JobFit:
@@ -106,10 +93,6 @@ class JobFit:
     gpus: int  # the whole job: head and every worker group at its size
     largest_pod: int
     fits: tuple[str, ...]  # remaining workers whose queue can ever admit it, dispatch order
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"job": f"{self.namespace}/{self.name}", "queue": self.queue, "gpus": self.gpus,
-                "fitsOn": list(self.fits)}
 
 
 @dataclass(frozen=True)
@@ -123,17 +106,6 @@ class RegionLoss:
     failover: FailoverOutcome | None
     jobs: tuple[JobFit, ...] = ()
     notes: tuple[str, ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        failover = None
-        if self.failover is not None:
-            failover = {"gpusNeeded": self.failover.gpus_needed, "gpusPlaced": self.failover.gpus_placed,
-                        "absorbed": self.failover.absorbed,
-                        "groups": [{"group": a.group.label, "vmSize": a.group.vm.name if a.group.vm else None,
-                                    "nodes": a.group.nodes, "placed": a.placed} for a in self.failover.groups]}
-        return {"lost": self.lost, "manager": self.manager, "dispatch": {"mode": self.mode, "order": list(self.order)},
-                "workerLostTimeout": self.timeout, "flavors": [f.to_dict() for f in self.flavors],
-                "lostRayCluster": failover, "jobs": [j.to_dict() for j in self.jobs], "notes": list(self.notes)}
 
 
 def _gpu_quotas(release: ReleaseObjects, keys: list[tuple[str, str]]) -> dict[str, float]:
@@ -245,64 +217,3 @@ def region_loss(view: FleetView, lost: str, jobs: Sequence[KubeObject] = ()) -> 
         fits.append(JobFit(obj.namespace or "default", obj.name, labels.get(QUEUE_LABEL), gpus, largest, where))
     return RegionLoss(lost, fleet.manager.name, fleet.scheduling.dispatch_mode, tuple(remaining),
                       fleet.scheduling.worker_lost_timeout, tuple(flavors), failover, tuple(fits), tuple(notes))
-
-
-# --- output --------------------------------------------------------------------------------------
-
-
-def loss_as_json(loss: RegionLoss) -> str:
-    return json.dumps(loss.to_dict(), indent=2) + "\n"
-
-
-def _gpus(value: float | None) -> str:
-    return "-" if value is None else format_quantity(value)
-
-
-def loss_as_text(loss: RegionLoss, *, color: bool = False) -> str:
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=160, soft_wrap=True)
-    console.print(f"If {loss.lost} is lost: after workerLostTimeout ({loss.timeout}) MultiKueue evicts its jobs on "
-                  f"the manager ({loss.manager}) and dispatches them again "
-                  f"({loss.mode}: {', '.join(loss.order) or 'no worker left'}).", markup=False)
-    table = Table(title="GPU queue quota per flavor", title_justify="left")
-    for header in ("flavor", f"VM size ({loss.lost})", f"lost ({loss.lost})",
-                   "remaining workers (quota / Azure room, other VM size)",
-                   "remaining", "manager admits", "stranded"):
-        table.add_column(header)
-    for f in loss.flavors:
-        shares = ", ".join(f"{s.worker} {_gpus(s.quota)} / {'-' if s.room is None else s.room}"
-                           + (f" ({s.vm_size})" if s.vm_size and s.vm_size != f.vm_size else "") for s in f.remaining)
-        table.add_row(f.flavor, f.vm_size or "-", _gpus(f.lost), shares or "-", _gpus(f.remaining_quota),
-                      _gpus(f.manager), _gpus(f.stranded))
-    console.print(table)
-    for f in loss.flavors:
-        if not f.lost:
-            continue
-        placed, short = f.placement()
-        vm_of = {s.worker: s.vm_size for s in f.remaining}
-        where = ", ".join(f"{w} +{g}" + (f" ({vm_of[w]})" if vm_of.get(w) and vm_of[w] != f.vm_size else "")
-                          for w, g in placed) or "nowhere"
-        console.print(f"{f.flavor}: {_gpus(f.lost)} GPUs of queue capacity go with {loss.lost}; Azure quota lets "
-                      f"the remaining workers take them by raising their queue quota: {where}"
-                      + (f" ({short} short)" if short else "") + ".", markup=False)
-        if f.stranded:
-            console.print(f"{f.flavor}: the manager still admits {_gpus(f.stranded)} GPUs more than the remaining "
-                          "workers' queues hold; those jobs wait on a worker until the region is back or dropped "
-                          "from dispatch (docs/scheduling.md).", markup=False)
-    if loss.failover is not None:
-        outcome = loss.failover
-        verdict = "fits" if outcome.absorbed else "does not fit"
-        console.print(f"{loss.lost}'s own RayCluster ({outcome.gpus_needed} GPUs at its max) {verdict} in the "
-                      f"remaining workers' spare quota: {outcome.gpus_placed} of {outcome.gpus_needed} GPUs placed "
-                      "(failover model).", markup=False)
-    if loss.jobs:
-        jobs = Table(title="queued RayJobs", title_justify="left")
-        for header in ("job", "queue", "GPUs", "can run on"):
-            jobs.add_column(header)
-        for j in loss.jobs:
-            jobs.add_row(f"{j.namespace}/{j.name}", j.queue or "-", str(j.gpus),
-                         ", ".join(j.fits) or "nowhere: no remaining worker's queue is that large")
-        console.print(jobs)
-    for note in loss.notes:
-        console.print(f"note: {note}", markup=False)
-    return buffer.getvalue()

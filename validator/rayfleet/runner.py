@@ -18,7 +18,7 @@ from datetime import date
 
 from .findings import Finding, Violation
 from .fleet import Fleet
-from .policies import WAIVER_POLICIES, Policy, Scope
+from .policies import WAIVER_POLICIES, Policy, Reads, Scope
 from .result import RegionSummary, Result
 from .subjects import FindingContext, Subject
 from .waivers import apply_waivers
@@ -67,11 +67,11 @@ def check_all(policies: Sequence[Policy], subjects: Iterable[Subject]) -> list[F
 
 
 def select(policies: Iterable[Policy], *, scopes: Iterable[Scope] | None = None,
-           subject: type | None = None) -> tuple[Policy, ...]:
-    """The policies of the given scopes and/or declared input type, in catalogue order."""
+           subject: type | None = None, reads: Reads | None = None) -> tuple[Policy, ...]:
+    """The policies of the given scopes, declared input type and/or model read, in catalogue order."""
     wanted = set(scopes) if scopes is not None else None
     return tuple(p for p in policies if (wanted is None or p.scope in wanted)
-                 and (subject is None or p.subject is subject))
+                 and (subject is None or p.subject is subject) and (reads is None or reads in p.reads))
 
 
 @dataclass(frozen=True)

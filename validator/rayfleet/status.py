@@ -13,7 +13,6 @@ can be saved and rendered later without any cluster (``load_snapshot``).
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 import types
@@ -127,12 +126,6 @@ class FleetStatus:
             if cluster_name in (region.name, region.cluster, region.kube_context):
                 return region.name
         return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"apiVersion": SNAPSHOT_API_VERSION, "kind": SNAPSHOT_KIND, **_to_json(self)}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 # --- what plan would deploy --------------------------------------------------------------------
@@ -358,21 +351,11 @@ def _with_roles(fleet: Fleet, selected: Sequence[Region], statuses: list[RegionS
     return out
 
 
-# --- snapshots: dataclasses <-> JSON ---------------------------------------------------------------
+# --- snapshots: JSON -> dataclasses (rayfleet.report.status_json writes them) ---------------------
 
-def _camel(name: str) -> str:
+def json_name(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
-
-
-def _to_json(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {_camel(f.name): _to_json(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, tuple | list):
-        return [_to_json(v) for v in value]
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _from_json(kind: Any, data: Any) -> Any:
@@ -387,8 +370,8 @@ def _from_json(kind: Any, data: Any) -> Any:
         return tuple(_from_json(a, item) for a, item in zip(args, data, strict=True))
     if is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _from_json(hints[f.name], data[_camel(f.name)])
-                       for f in fields(kind) if _camel(f.name) in data})
+        return kind(**{f.name: _from_json(hints[f.name], data[json_name(f.name)])
+                       for f in fields(kind) if json_name(f.name) in data})
     if kind is float:
         return float(data)
     return data

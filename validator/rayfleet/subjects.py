@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .anyscale import AnyscaleRelease
@@ -122,6 +122,10 @@ class ReleaseObjects:
 
     def finding_context(self, violation: Violation) -> FindingContext:
         return FindingContext(self, self.object_for(violation.obj), self.region_name)
+
+    def with_anyscale(self, rendered: AnyscaleRelease) -> ReleaseObjects:
+        """This release with the Anyscale operator's objects added (so every release policy sees them)."""
+        return replace(self, objects=(*self.objects, *rendered.objects), anyscale=rendered)
 
 
 @dataclass(frozen=True)
@@ -268,8 +272,9 @@ class AksSettings:
 
 
 @dataclass(frozen=True)
-class AksCluster:
-    """What an ``aks-*`` policy looks at: one region and its managed cluster as ARM reports it."""
+class _ClusterFacts:
+    """One region and its cluster's settings as ARM reports them (the part ``AksCluster`` and
+    ``ArcCluster`` share; a policy takes one or the other, never this)."""
 
     fleet: Fleet
     region: Region
@@ -278,14 +283,6 @@ class AksCluster:
     @property
     def region_name(self) -> str:
         return self.region.name
-
-    @property
-    def obj(self) -> ObjectRef:
-        return cluster_ref(self.region)
-
-    @property
-    def label(self) -> str:
-        return f"AKS cluster {self.region.cluster.resource_group}/{self.region.cluster.name}"
 
     def fleet_line(self, *path: str) -> SourceLocation:
         """Where the fleet file describes this region's cluster (``path`` below ``cluster``)."""
@@ -296,17 +293,22 @@ class AksCluster:
 
 
 @dataclass(frozen=True)
-class ArcCluster:
-    """What an ``arc-*`` policy looks at: one region on an Azure Arc-enabled cluster, as ARM reports
-    its connectedCluster (the same settings as a managed cluster's; no Blob CSI add-on)."""
-
-    fleet: Fleet
-    region: Region
-    settings: AksSettings
+class AksCluster(_ClusterFacts):
+    """What an ``aks-*`` policy looks at: one region and its managed cluster as ARM reports it."""
 
     @property
-    def region_name(self) -> str:
-        return self.region.name
+    def obj(self) -> ObjectRef:
+        return cluster_ref(self.region)
+
+    @property
+    def label(self) -> str:
+        return f"AKS cluster {self.region.cluster.resource_group}/{self.region.cluster.name}"
+
+
+@dataclass(frozen=True)
+class ArcCluster(_ClusterFacts):
+    """What an ``arc-*`` policy looks at: one region on an Azure Arc-enabled cluster, as ARM reports
+    its connectedCluster (the same settings as a managed cluster's; no Blob CSI add-on)."""
 
     @property
     def obj(self) -> ObjectRef:
@@ -316,13 +318,6 @@ class ArcCluster:
     @property
     def label(self) -> str:
         return f"Arc-enabled cluster {self.region.cluster.resource_id}"
-
-    def fleet_line(self, *path: str) -> SourceLocation:
-        """Where the fleet file describes this region's cluster (``path`` below ``cluster``)."""
-        return fleet_line(self.fleet, "regions", self.fleet.regions.index(self.region), "cluster", *path)
-
-    def finding_context(self, violation: Violation) -> FindingContext:
-        return FindingContext(region=violation.region)
 
 
 def cluster_ref(region: Region) -> ObjectRef:

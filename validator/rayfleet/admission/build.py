@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..admission_settings import POLICY_ANNOTATION, declared_settings, registry_prefixes, setting_literals
 from ..findings import Severity
 from ..fleet import PolicySettings
 from ..policies import get_policy
-from .settings import POLICY_ANNOTATION, declared_settings, registry_prefixes, setting_literals
 from .twin import Kind, Twin
 from .twins import TWINS
 

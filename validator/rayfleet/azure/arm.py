@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -206,8 +207,6 @@ class ArmClient:
         if status >= 400:
             raise LiveCheckError(region, _http_cause(status, body, needs, self.retries))
         try:
-            import json
-
             data = json.loads(body) if body else {}
         except ValueError:
             raise LiveCheckError(region, f"ARM answered {_shown(url)} with a body that is not JSON") from None
@@ -239,8 +238,6 @@ def _shown(url: str) -> str:
 
 def _arm_error(body: str) -> tuple[str | None, str | None]:
     """(code, message) of ARM's ``{"error": {"code", "message"}}`` (or Entra's flat shape)."""
-    import json
-
     try:
         data = json.loads(body)
     except ValueError:

@@ -45,9 +45,6 @@ class ProbeStep:
     def ok(self) -> bool:
         return self.status != "fail"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "detail": self.detail, "cause": self.cause}
-
 
 @dataclass
 class ProbeResult:
@@ -61,9 +58,6 @@ class ProbeResult:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "steps": [s.to_dict() for s in self.steps], "claims": self.claims}
 
 
 def decode_jwt_claims(token: str) -> dict[str, Any]:
@@ -303,19 +297,6 @@ def run_probe(env: Mapping[str, str], *, account: str | None = None, container: 
                         authority=env.get(AUTHORITY_ENV))
     _blob_list(url, token, result, transport_kwargs)
     return result
-
-
-def format_probe(result: ProbeResult) -> str:
-    """The probe as text: one line per step, the likely cause under a failed one."""
-    marks = {"ok": "[ok]  ", "fail": "[FAIL]", "skip": "[skip]"}
-    lines = []
-    for step in result.steps:
-        lines.append(f"{marks[step.status]} {step.name}: {step.detail}")
-        if step.cause:
-            lines.append(f"       likely cause: {step.cause}")
-    failed = [s.name for s in result.steps if s.status == "fail"]
-    lines.append(f"probe failed at: {failed[0]}" if failed else "probe passed: workload identity works")
-    return "\n".join(lines)
 
 
 def _skip(result: ProbeResult, *names: str) -> None:

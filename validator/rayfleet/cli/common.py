@@ -13,7 +13,7 @@ import click
 
 from ..errors import EngineError, InputError, LiveCheckError, RayfleetError
 from ..findings import Severity
-from ..report import FORMATS, render_report
+from ..report import FORMATS, format_report
 from ..report_paths import check_report_path, write_report
 from ..result import Result
 from ..secrets import redact_text
@@ -124,7 +124,7 @@ def finish(result: Result, reports: tuple[str, ...], fail_on: str, color: bool |
         fail("only one --report may go to stdout; give the others a path (FORMAT=PATH)")
     use_color = sys.stdout.isatty() if color is None else color
     for name, path in specs:
-        text = render_report(name, result, color=use_color and path is None)
+        text = format_report(name, result, color=use_color and path is None)
         if path is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:

@@ -17,11 +17,12 @@ from ..manifests import load_manifest_paths
 from ..pipeline import fleet_capacity, render_fleet, scan_manifests, validate_fleet
 from ..plan import build_plan, format_command
 from ..policies import ALL_POLICIES, get_policy
-from ..policy_docs import policies_as_json, render_policy_docs
-from ..region_loss import loss_as_json, loss_as_text, region_loss
+from ..region_loss import region_loss
 from ..rendered_output import write_objects
 from ..report.layout import records, terminal_width
-from ..report.plan import plan_as_json, plan_as_text
+from ..report.plan import format_plan_json, format_plan_text
+from ..report.policy_docs import format_policies_json, format_policy_docs
+from ..report.region_loss import format_loss_json, format_loss_text
 from ..report_paths import fleet_inputs
 from ..result import Result
 from ..subjects import FleetView
@@ -152,13 +153,13 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, no_capacity: bool, l
         queued = load_manifest_paths(list(jobs)) if jobs else []
         renders = render_fleet(loaded)
         loss = region_loss(FleetView(loaded, {n: r.release for n, r in renders.items() if r.rendered}), lose, queued)
-        click.echo(loss_as_json(loss) if output == "json" else loss_as_text(loss, color=sys.stdout.isatty()),
+        click.echo(format_loss_json(loss) if output == "json" else format_loss_text(loss, color=sys.stdout.isatty()),
                    nl=False)
         return
     the_plan = build_plan(loaded, regions or None)
     capacity = None if no_capacity else fleet_capacity(loaded, regions or None)
-    text = plan_as_json(the_plan, capacity) if output == "json" else \
-        plan_as_text(the_plan, capacity, color=sys.stdout.isatty())
+    text = format_plan_json(the_plan, capacity) if output == "json" else \
+        format_plan_text(the_plan, capacity, color=sys.stdout.isatty())
     click.echo(text, nl=False)
 
 
@@ -171,10 +172,10 @@ def policies(ctx: click.Context, output: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if output == "json":
-        click.echo(policies_as_json(ALL_POLICIES), nl=False)
+        click.echo(format_policies_json(ALL_POLICIES), nl=False)
         return
     if output == "markdown":
-        click.echo(render_policy_docs(ALL_POLICIES), nl=False)
+        click.echo(format_policy_docs(ALL_POLICIES), nl=False)
         return
     width = terminal_width()
     id_width = max(len(p.id) for p in ALL_POLICIES)

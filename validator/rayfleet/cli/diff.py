@@ -8,7 +8,7 @@ import click
 
 from ..diff import diff_fleet
 from ..fleet import load_fleet
-from ..report.diff import RENDERERS
+from ..report.diff import FORMATTERS
 from ..report_paths import check_report_path, fleet_inputs, write_report
 from .common import fail, handle_errors
 
@@ -43,7 +43,7 @@ def diff(fleet: str, base_ref: str | None, base_dir: str | None, regions: tuple[
             fail(f"{out}: folder {Path(out).parent} does not exist")
         check_report_path(out, [*fleet_inputs(load_fleet(fleet)), crds, base_dir])
     result = diff_fleet(fleet, base_ref=base_ref, base_dir=base_dir, regions=regions or None, crds=crds)
-    text = RENDERERS[output](result)
+    text = FORMATTERS[output](result)
     if out is None:
         click.echo(text, nl=False)
         return

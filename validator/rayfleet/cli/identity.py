@@ -10,19 +10,19 @@ from pathlib import Path
 import click
 
 from ..azure.arm import ArmClient
-from ..azure.probe import format_probe, run_probe
+from ..azure.probe import run_probe
 from ..commands.identity import run_identity_check
 from ..errors import InputError
 from ..fleet import Fleet, load_fleet
 from ..identity import IdentityPlan, plan_credentials
 from ..identity_rbac import RbacPlan
-from ..identity_rbac import az_commands as rbac_az
-from ..identity_rbac import format_table as rbac_table
 from ..identity_rbac import plan_role_assignments as plan_manager_roles
 from ..pipeline import render_fleet
 from ..report.identity import az_commands, bicep, bicep_files, format_json
-from ..report.identity_table import identity_table_text
+from ..report.identity_table import format_identity_table
 from ..report.layout import terminal_width
+from ..report.probe import format_probe, format_probe_json
+from ..report.rbac import az_rbac_commands, format_rbac_table, rbac_plan_to_dict
 from ..report.roles import az_role_commands, format_role_lines, role_to_dict
 from ..report_paths import check_report_path, fleet_inputs, write_report
 from ..storage_roles import PlannedRoleAssignment, plan_role_assignments
@@ -109,18 +109,19 @@ def plan(fleet: str, regions: tuple[str, ...], output: str, out_dir: str | None)
             write_report(str(folder / name), content)
         click.echo(f"wrote {len(files)} Bicep file(s) to {out_dir}" + "".join(f"\n  {folder / n}" for n in files))
     else:
-        text = {"table": lambda: identity_table_text(shown, terminal_width()) + format_role_lines(roles)
-                + rbac_table(rbac),
+        text = {"table": lambda: format_identity_table(shown, terminal_width()) + format_role_lines(roles)
+                + format_rbac_table(rbac),
                 "json": lambda: json.dumps({**json.loads(_json_with_roles(format_json(shown), roles)),
-                                            "azureRbac": rbac.to_dict()}, indent=2) + "\n",
-                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles) + rbac_az(rbac),
+                                            "azureRbac": rbac_plan_to_dict(rbac)}, indent=2) + "\n",
+                "az": lambda: az_commands(shown, loaded) + az_role_commands(roles) + az_rbac_commands(rbac),
                 "bicep": lambda: bicep(shown, loaded)}[output]()
         click.echo(text, nl=False)
     if output == "bicep" and roles:  # stdout stays deployable Bicep; the roles go to stderr
         click.echo(format_role_lines(roles).lstrip("\n") + "create them with: rayfleet identity plan --format az",
                    err=True)
     if output == "bicep" and rbac.assignments:
-        click.echo(rbac_table(rbac).lstrip("\n") + "create them with: rayfleet identity plan --format az", err=True)
+        click.echo(format_rbac_table(rbac).lstrip("\n") + "create them with: rayfleet identity plan --format az",
+                   err=True)
     over = whole.over_limit()
     for creds in over.values():
         click.echo(f"rayfleet: error: managed identity {creds[0].identity_label} would need {len(creds)} federated "
@@ -185,7 +186,6 @@ def probe(account: str | None, container: str | None, blob_endpoint: str | None,
     and audience, exchanges it for a Storage token with WorkloadIdentityCredential and, with
     --account and --container, lists one blob. Exit 0 when every step passes, 1 when one fails.
     """
-    import json
 
     if container and not (account or blob_endpoint):
         fail("--container needs --account (or --blob-endpoint)")
@@ -194,7 +194,7 @@ def probe(account: str | None, container: str | None, blob_endpoint: str | None,
     result = run_probe(os.environ, account=account, container=container, blob_endpoint=blob_endpoint,
                        scope=scope, timeout=timeout)
     if output == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(format_probe_json(result))
     else:
         click.echo(format_probe(result))
     sys.exit(result.exit_code)

@@ -12,7 +12,7 @@ from ..capacity.quota import with_quotas
 from ..commands.quota import check_capacity
 from ..fleet import load_fleet
 from ..pipeline import render_fleet
-from ..report.capacity import capacity_table_text
+from ..report.capacity import format_capacity_table
 from ..report_paths import fleet_inputs
 from ..subjects import FleetView
 from .common import azure_options, check_reports, finish, handle_errors, parse_report_spec, report_options
@@ -59,5 +59,5 @@ def quota(fleet: str, live: bool, regions: tuple[str, ...], arm_endpoint: str | 
     specs = [parse_report_spec(r) for r in reports] or [("text", None)]
     if ("text", None) in specs:
         use_color = sys.stdout.isatty() if color is None else color
-        click.echo(capacity_table_text(table, color=use_color), nl=False)
+        click.echo(format_capacity_table(table, color=use_color), nl=False)
     finish(result, reports, fail_on, color, inputs=fleet_inputs(loaded))

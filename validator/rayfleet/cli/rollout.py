@@ -17,7 +17,7 @@ from ..commands.rollout import rollout_fleet
 from ..findings import Severity
 from ..fleet import Fleet, load_fleet
 from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
-from ..report import render_report
+from ..report import format_report
 from ..report.layout import terminal_width
 from ..report_paths import fleet_inputs, write_report
 from ..rollout import PyHelm3Deployer, RegionOutcome, RegionStatus, RolloutObserver, RolloutReport
@@ -146,11 +146,11 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
         out.print(plan_text(report), markup=False)
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
     if counting or report.status == "refused":
-        click.echo(render_report("text", result, color=use_color), nl=False)
+        click.echo(format_report("text", result, color=use_color), nl=False)
     out.print(summary_table(report, {r.name: r.objects for r in result.regions if r.name}))
     for name, path in specs:
         assert path is not None
-        write_report(path, render_report(name, result, color=False))
+        write_report(path, format_report(name, result, color=False))
     if report.error:
         fail(report.error)
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
@@ -168,11 +168,11 @@ def _fleet_manager(loaded: Fleet, regions: tuple[str, ...], dry_run: bool, timeo
         out.print(stage_plan_text(report), markup=False, end="")
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
     if counting or report.status == "refused":
-        click.echo(render_report("text", result, color=use_color), nl=False)
+        click.echo(format_report("text", result, color=use_color), nl=False)
     out.print(stage_table(report))
     if report.message and not report.ok:
         err.print(f"rollout {report.status}: {report.message}", markup=False)
     for name, path in specs:
         assert path is not None
-        write_report(path, render_report(name, result, color=False))
+        write_report(path, format_report(name, result, color=False))
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)

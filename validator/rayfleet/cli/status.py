@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from ..fleet import Fleet, load_fleet
 from ..report import status_html, status_text
+from ..report.status_json import format_status_json
 from ..report_paths import check_report_path, write_report
 from ..status import DEFAULT_TIMEOUT, FleetStatus, RegionStatus, StatusObserver, collect_status, load_snapshot
 from ..status import snapshot_regions as only_regions
@@ -40,12 +41,12 @@ class ProgressObserver(StatusObserver):
                                         f"({status.seconds:.1f}s){detail}", highlight=False, soft_wrap=True)
 
 
-def render(status: FleetStatus, fmt: str, *, color: bool) -> str:
+def format_status(status: FleetStatus, fmt: str, *, color: bool) -> str:
     if fmt == "json":
-        return status.to_json()
+        return format_status_json(status)
     if fmt == "html":
-        return status_html.render(status)
-    return status_text.render(status, color=color)
+        return status_html.format_status(status)
+    return status_text.format_status(status, color=color)
 
 
 def _check_target(path: str | None) -> None:
@@ -113,9 +114,9 @@ def status(fleet: str, regions: tuple[str, ...], fmt: str, out: str | None, save
         if watch:
             console = Console(force_terminal=use_color, no_color=not use_color, highlight=False)
             console.clear()
-            click.echo(render(snapshot, "text", color=use_color), nl=False)
+            click.echo(format_status(snapshot, "text", color=use_color), nl=False)
             if save:
-                write_report(save, snapshot.to_json())
+                write_report(save, format_status_json(snapshot))
             rounds += 1
             if watch_count is not None and rounds >= watch_count:
                 break
@@ -141,8 +142,8 @@ def _collect(loaded: Fleet, regions: tuple[str, ...], err: Console, kubeconfig: 
 
 def _emit(snapshot: FleetStatus, fmt: str, out: str | None, save: str | None, color: bool) -> None:
     if save:
-        write_report(save, snapshot.to_json())
-    text = render(snapshot, fmt, color=color and out is None)
+        write_report(save, format_status_json(snapshot))
+    text = format_status(snapshot, fmt, color=color and out is None)
     if out:
         write_report(out, text)
     else:

@@ -14,8 +14,8 @@ from ..azure.storage import read_storage_facts
 from ..findings import Finding
 from ..fleet import Fleet
 from ..identity import IdentityPlan, plan_credentials
-from ..identity_rbac import plan_role_assignments
-from ..policies import ALL_POLICIES, Policy, Scope, get_policy
+from ..identity_rbac import RoleAssignmentView, plan_role_assignments
+from ..policies import ALL_POLICIES, Policy, Reads, Scope
 from ..result import RegionSummary, Result
 from ..runner import Waivers, check_all, finish, select
 from ..subjects import (
@@ -43,6 +43,15 @@ def credential_policies() -> tuple[Policy, ...]:
 
 def storage_policies() -> tuple[Policy, ...]:
     return select(ALL_POLICIES, scopes=[Scope.LIVE], subject=StorageAccount)
+
+
+def plan_policies() -> tuple[Policy, ...]:
+    """The fleet policies that read the federated credential plan (the limit per identity)."""
+    return select(ALL_POLICIES, scopes=[Scope.FLEET], reads=Reads.CREDENTIAL_PLAN)
+
+
+def role_policies() -> tuple[Policy, ...]:
+    return select(ALL_POLICIES, scopes=[Scope.LIVE], subject=RoleAssignmentView)
 
 
 def identity_policies() -> tuple[Policy, ...]:
@@ -88,7 +97,7 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
     waivers applied. ``releases`` should hold every region (the limit counts the whole fleet)."""
     selected = [r.name for r in fleet.select(regions)]
     plan = plan_credentials(fleet, releases)
-    ran = [get_policy("federated-credential-limit")]
+    ran = list(plan_policies())
     result = Result(command="identity check")
     result.findings.extend(check_all(ran, [FleetView(fleet, dict(releases))]))
     result.notes.extend(plan.notes)
@@ -102,9 +111,8 @@ def run_identity_check(fleet: Fleet, releases: Mapping[str, ReleaseObjects], *, 
         result.notes.extend(live.notes)
         result.clusters = live.clusters
         if rbac.assignments:  # the MultiKueue manager's role on each worker
-            policy = get_policy("kueue-manager-role-assignment")
-            ran.append(policy)
-            result.findings.extend(_by_policy([policy], role_assignment_views(fleet, rbac, arm, selected)))
+            ran.extend(role_policies())
+            result.findings.extend(_by_policy(role_policies(), role_assignment_views(fleet, rbac, arm, selected)))
         storage = read_storage_facts(fleet, releases, arm, live.clusters, regions=selected)
         ran.extend(storage_policies())
         result.findings.extend(_by_policy(storage_policies(), storage.accounts))

@@ -7,13 +7,15 @@ from dataclasses import replace
 
 from ..capacity.table import CapacityTable, capacity_table
 from ..findings import SourceLocation
-from ..policies import get_policy
+from ..policies import ALL_POLICIES, Policy, Reads, Scope
 from ..result import RegionSummary, Result
-from ..runner import Waivers, check, finish
+from ..runner import Waivers, check, finish, select
 from ..subjects import FleetView
 
-# What the quota command checks (an explicit list: release and fleet policies about capacity).
-CAPACITY_POLICIES = ("unknown-vm-size", "gpu-quota-fit", "failover-headroom")
+
+def capacity_policies() -> tuple[Policy, ...]:
+    """What the quota command checks: the release and fleet policies that read the capacity model."""
+    return select(ALL_POLICIES, scopes=[Scope.RELEASE, Scope.FLEET], reads=Reads.CAPACITY)
 
 
 def check_capacity(view: FleetView, *, quota_source: str = "fleet file",
@@ -25,7 +27,7 @@ def check_capacity(view: FleetView, *, quota_source: str = "fleet file",
     fleet-file line that the region's quota findings point to. Waivers in the fleet file apply.
     The table is also ``result.capacity`` (JSON report ``data.capacity``).
     """
-    policies = tuple(get_policy(p) for p in CAPACITY_POLICIES)
+    policies = capacity_policies()
     result = Result(command="quota", policies=policies)
     for name, release in view.releases.items():
         result.findings.extend(check(policies, release))

@@ -35,10 +35,6 @@ class Readiness:
     reason: str = ""
     waited: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ready": self.ready, "found": self.found, "state": self.state,
-                "conditions": dict(self.conditions), "reason": self.reason, "waitedSeconds": round(self.waited, 3)}
-
 
 def raycluster_readiness(obj: dict[str, Any] | None, name: str = "") -> Readiness:
     """Read a RayCluster's status (``None``: not created yet)."""

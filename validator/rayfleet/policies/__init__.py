@@ -105,7 +105,7 @@ from . import (
     workload_identity_service_account,
     workload_identity_token_expiration,
 )
-from .base import FleetView, Policy, ReleaseObjects, Scope
+from .base import FleetView, Policy, Reads, ReleaseObjects, Scope
 
 ALL_POLICIES: tuple[Policy, ...] = (
     # raised by the pipeline
@@ -229,4 +229,4 @@ def get_policy(policy_id: str) -> Policy:
         raise InputError(f"unknown policy {policy_id!r} (see `rayfleet policies`)") from None
 
 
-__all__ = ["ALL_POLICIES", "WAIVER_POLICIES", "FleetView", "Policy", "ReleaseObjects", "Scope", "get_policy"]
+__all__ = ["ALL_POLICIES", "WAIVER_POLICIES", "FleetView", "Policy", "Reads", "ReleaseObjects", "Scope", "get_policy"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..findings import SourceLocation
+from ..workloads import PodTemplate
 from .base import ReleaseObjects
 
 
@@ -19,6 +20,16 @@ def value_source(release: ReleaseObjects, path: tuple[str, ...]) -> SourceLocati
         return None
     line = fleet.document.line_of(("regions", fleet.regions.index(region), "anyscale")) if fleet.document else None
     return SourceLocation(str(fleet.path), line)
+
+
+def operator_pods(release: ReleaseObjects) -> list[PodTemplate]:
+    """The pod templates of the operator release that run as the operator's ServiceAccount."""
+    rendered = release.anyscale
+    if rendered is None:
+        return []
+    mine = {id(o) for o in rendered.objects}
+    return [t for t in release.pod_templates()
+            if id(t.obj) in mine and t.service_account == rendered.service_account]
 
 
 def dotted(path: tuple[str, ...]) -> str:

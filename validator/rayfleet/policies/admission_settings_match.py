@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..admission.settings import POLICY_ANNOTATION, SETTING_VALUES, setting_literals
+from ..admission_settings import POLICY_ANNOTATION, SETTING_VALUES, setting_literals
 from ..findings import Severity, Violation
 from ._helpers import as_dict, as_list
 from .base import Policy, ReleaseObjects, Scope

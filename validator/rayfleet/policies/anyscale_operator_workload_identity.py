@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..anyscale import PROXY_SIDECAR_ANNOTATION, USE_LABEL, operator_pods
+from ..anyscale import PROXY_SIDECAR_ANNOTATION, USE_LABEL
 from ..findings import Severity, Violation
+from ._anyscale import operator_pods
 from .base import Policy, ReleaseObjects, Scope
 
 

@@ -31,7 +31,7 @@ def check(view: FleetView) -> Iterator[Violation]:
                                 path=region_path(index, "inventory", "nodePools", p_index),
                                 source=region_source(fleet, index, "inventory", "nodePools", p_index))
         release = view.releases.get(region.name)
-        have = inventory_gpus(region, fleet)
+        have = inventory_gpus(region.inventory, fleet)
         if release is not None:
             want = region_demand(release).gpus
             if want > have:

@@ -25,6 +25,14 @@ _DEFAULT_SUBJECT: dict[Scope, type | None] = {Scope.RELEASE: ReleaseObjects, Sco
                                               Scope.PIPELINE: None, Scope.LIVE: None}
 
 
+class Reads(StrEnum):
+    """A model a policy reads from its subject besides the objects themselves. A command that
+    supplies one model runs the policies that read it (``runner.select(..., reads=...)``)."""
+
+    CAPACITY = "capacity"  # capacity/: GPU demand by VM size against Azure quota, failover (rayfleet quota)
+    CREDENTIAL_PLAN = "credential-plan"  # identity.plan_credentials: the fleet's federated credentials
+
+
 @dataclass(frozen=True)
 class Policy(Generic[S]):
     """A policy: readable ID (= module name with dashes), metadata, and one check.
@@ -44,6 +52,7 @@ class Policy(Generic[S]):
     check: Callable[[S], Iterable[Violation]] | None = None
     needs_fleet: bool = False  # a release policy that only makes sense with the fleet file
     subject: type[S] | None = field(default=None)
+    reads: frozenset[Reads] = frozenset()  # the models it reads besides the subject's objects
 
     def __post_init__(self) -> None:
         if self.subject is None:
@@ -63,4 +72,4 @@ class Policy(Generic[S]):
         return not (self.needs_fleet and getattr(subject, "fleet", None) is None)
 
 
-__all__ = ["FleetView", "Policy", "ReleaseObjects", "Scope"]
+__all__ = ["FleetView", "Policy", "Reads", "ReleaseObjects", "Scope"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..capacity import failover_outcomes, region_demand
 from ..findings import Severity, SourceLocation, Violation
-from .base import FleetView, Policy, Scope
+from .base import FleetView, Policy, Reads, Scope
 
 
 def check(view: FleetView) -> Iterator[Violation]:
@@ -64,4 +64,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/ray-overview",
         "https://kueue.sigs.k8s.io/docs/concepts/multikueue/",
     ),
+    reads=frozenset({Reads.CAPACITY}),
 )

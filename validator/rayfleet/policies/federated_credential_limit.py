@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity, SourceLocation, Violation
 from ..identity import MAX_CREDENTIALS_PER_IDENTITY, plan_credentials
-from .base import FleetView, Policy, Scope
+from .base import FleetView, Policy, Reads, Scope
 
 
 def _identity_line(view: FleetView, client_id: str) -> int | None:
@@ -58,4 +58,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/aks/workload-identity-overview",
     ),
     check=check,
+    reads=frozenset({Reads.CREDENTIAL_PLAN}),
 )

@@ -9,7 +9,7 @@ from ..capacity.demand import GroupDemand, region_demand
 from ..capacity.quota import QuotaBreach, quota_breaches
 from ..findings import Severity, SourceLocation, Violation
 from ._provenance import describe_setting
-from .base import FleetView, Policy, ReleaseObjects, Scope
+from .base import FleetView, Policy, Reads, ReleaseObjects, Scope
 
 
 def check(view: FleetView) -> Iterator[Violation]:
@@ -94,4 +94,5 @@ POLICY = Policy(
         "https://learn.microsoft.com/azure/virtual-machines/quotas",
         "https://learn.microsoft.com/azure/quotas/spot-quota",
     ),
+    reads=frozenset({Reads.CAPACITY}),
 )

@@ -8,7 +8,7 @@ from ..capacity.catalogue import lookup_vm_size
 from ..capacity.demand import selected_vm_sizes
 from ..findings import Severity, Violation
 from ..workloads import ray_cluster_specs
-from .base import Policy, ReleaseObjects, Scope
+from .base import Policy, Reads, ReleaseObjects, Scope
 
 
 def check(release: ReleaseObjects) -> Iterator[Violation]:
@@ -54,4 +54,5 @@ POLICY = Policy(
     ),
     check=check,
     references=("https://learn.microsoft.com/azure/virtual-machines/sizes/overview",),
+    reads=frozenset({Reads.CAPACITY}),
 )

@@ -10,18 +10,18 @@ from . import json_report, junit, markdown, sarif, text
 Reporter = Callable[..., str]
 
 FORMATS: dict[str, Reporter] = {
-    "text": text.render,
-    "json": json_report.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-    "markdown": markdown.render,
+    "text": text.format_result,
+    "json": json_report.format_result,
+    "sarif": sarif.format_result,
+    "junit": junit.format_result,
+    "markdown": markdown.format_result,
 }
 
 
-def render_report(name: str, result: Result, *, color: bool = False) -> str:
-    """Render ``result`` in format ``name``; only ``text`` uses colour."""
+def format_report(name: str, result: Result, *, color: bool = False) -> str:
+    """Format ``result`` in format ``name``; only ``text`` uses colour."""
     reporter = FORMATS[name]
     return reporter(result, color=color) if name == "text" else reporter(result)
 
 
-__all__ = ["FORMATS", "render_report"]
+__all__ = ["FORMATS", "format_report"]

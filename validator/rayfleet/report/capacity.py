@@ -27,7 +27,7 @@ def capacity_to_dict(table: CapacityTable) -> dict[str, Any]:
             "totals": [row_to_dict(r) for r in table.totals], "notes": list(table.notes)}
 
 
-def capacity_table_text(table: CapacityTable, *, color: bool = False, width: int | None = None) -> str:
+def format_capacity_table(table: CapacityTable, *, color: bool = False, width: int | None = None) -> str:
     """The capacity table as text (rich), for a terminal or a log: a grid when it fits ``width``
     (default: the terminal's), else one stacked record per row."""
     width = width or terminal_width()

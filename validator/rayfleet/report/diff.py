@@ -40,7 +40,7 @@ def _text_object(change: ObjectChange) -> list[str]:
     return lines
 
 
-def render_text(diff: FleetDiff) -> str:
+def format_text(diff: FleetDiff) -> str:
     lines = [f"rayfleet diff: {diff.base} -> working tree", *(f"note: {n}" for n in diff.notes)]
     for region in diff.regions:
         counts = _counts(region)
@@ -83,7 +83,7 @@ def _md_findings(new: list[Finding], gone: list[Finding]) -> list[str]:
     return lines
 
 
-def render_markdown(diff: FleetDiff) -> str:
+def format_markdown(diff: FleetDiff) -> str:
     lines = [f"## rayfleet diff: {_cell(diff.base)} → this change", ""]
     lines += [f"> {note}" for note in diff.notes]
     lines += ["| Region | Status | Objects added | removed | changed | New findings | Fixed findings |",
@@ -121,7 +121,7 @@ def _json_value(value: Any) -> dict[str, Any]:
     return {"absent": True} if value is ABSENT else {"value": value}
 
 
-def render_json(diff: FleetDiff) -> str:
+def format_json(diff: FleetDiff) -> str:
     document = {
         "base": diff.base, "changed": diff.changed, "notes": diff.notes,
         "regions": [{
@@ -138,4 +138,4 @@ def render_json(diff: FleetDiff) -> str:
     return json.dumps(document, indent=2, default=str) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+FORMATTERS = {"text": format_text, "markdown": format_markdown, "json": format_json}

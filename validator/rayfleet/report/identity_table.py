@@ -8,7 +8,7 @@ from .identity import format_table
 from .layout import hanging, records
 
 
-def identity_table_text(plan: IdentityPlan, width: int) -> str:
+def format_identity_table(plan: IdentityPlan, width: int) -> str:
     table = format_table(plan)
     if max((len(line) for line in table.splitlines()), default=0) <= width:
         return table

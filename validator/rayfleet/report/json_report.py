@@ -11,6 +11,7 @@ from ..result import Result
 from .capacity import capacity_to_dict
 from .common import summary
 from .identity import plan_to_dict
+from .rbac import rbac_assignment_to_dict
 from .rollout import rollout_to_dict
 from .update_run import update_run_to_dict
 
@@ -75,7 +76,7 @@ def sections(result: Result) -> dict[str, Any]:
     if result.identity_plan is not None:
         data["identityPlan"] = plan_to_dict(result.identity_plan)
         if result.role_assignments is not None:
-            data["identityPlan"]["roleAssignments"] = [a.to_dict() for a in result.role_assignments]
+            data["identityPlan"]["roleAssignments"] = [rbac_assignment_to_dict(a) for a in result.role_assignments]
     if result.rollout is not None:
         data["rollout"] = rollout_to_dict(result.rollout)
     if result.update_run is not None:
@@ -85,5 +86,5 @@ def sections(result: Result) -> dict[str, Any]:
     return data
 
 
-def render(result: Result) -> str:
+def format_result(result: Result) -> str:
     return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"

@@ -26,7 +26,7 @@ def _describe(finding: Finding) -> str:
     return "\n".join(parts)
 
 
-def render(result: Result) -> str:
+def format_result(result: Result) -> str:
     regions = [r.name or "scan" for r in result.regions]
     if any(f.region is None for f in result.findings) or not regions:
         regions.append(FLEET_GROUP)

@@ -14,7 +14,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render(result: Result) -> str:
+def format_result(result: Result) -> str:
     counts = summary(result)
     status = "❌ failed" if counts["error"] else "✅ passed"
     lines = [f"## rayfleet {result.command}: {status}", ""]

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..capacity.table import CapacityTable
 from ..plan import OperatorPlan, RegionPlan, format_command
-from .capacity import capacity_table_text, capacity_to_dict
+from .capacity import capacity_to_dict, format_capacity_table
 from .layout import natural_width, records, terminal_width
 
 
@@ -34,7 +34,7 @@ def _operator_to_dict(operator: OperatorPlan | None) -> dict[str, Any] | None:
             "command": format_command(operator.command())}
 
 
-def plan_as_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None) -> str:
+def format_plan_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None) -> str:
     """The plan as JSON, every key camelCase like the capacity table and the reports."""
     document: dict[str, Any] = {"regions": [region_plan_to_dict(p) for p in plan]}
     if capacity is not None:
@@ -42,7 +42,7 @@ def plan_as_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = No
     return json.dumps(document, indent=2) + "\n"
 
 
-def plan_as_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None, *, color: bool = False,
+def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None, *, color: bool = False,
                  width: int | None = None) -> str:
     """The plan for a terminal: a table (stacked records when it does not fit ``width``), then each
     region's helm command on one line of its own (never wrapped: it is copied into a shell)."""
@@ -72,5 +72,5 @@ def plan_as_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None = No
             console.print(format_command(p.anyscale.command()), markup=False)
     text = buffer.getvalue()
     if capacity is not None:
-        text += "\n" + capacity_table_text(capacity, color=color, width=width)
+        text += "\n" + format_capacity_table(capacity, color=color, width=width)
     return text

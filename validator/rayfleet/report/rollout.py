@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..findings import Finding
 from ..plan import waves
 from ..rollout import RegionOutcome, RegionStatus, RolloutReport, StepOutcome, StepStatus
 
+if TYPE_CHECKING:  # the kubernetes client loads only for the commands that talk to a cluster
+    from ..kube.readiness import Readiness
+
 REPORT_SCHEMA = "rayfleet-rollout/v1"
+
+
+def readiness_to_dict(readiness: Readiness) -> dict[str, Any]:
+    return {"name": readiness.name, "ready": readiness.ready, "found": readiness.found, "state": readiness.state,
+            "conditions": dict(readiness.conditions), "reason": readiness.reason,
+            "waitedSeconds": round(readiness.waited, 3)}
 
 
 def step_to_dict(step: StepOutcome) -> dict[str, Any]:
@@ -47,7 +56,7 @@ def region_to_dict(outcome: RegionOutcome, command: list[str], helm: str = "helm
         "revision": outcome.deploy.revision if outcome.deploy else None,
         "helmStatus": outcome.deploy.status if outcome.deploy else None,
         "anyscale": _operator_dict(outcome, helm, helm4),
-        "rayCluster": outcome.readiness.to_dict() if outcome.readiness else (
+        "rayCluster": readiness_to_dict(outcome.readiness) if outcome.readiness else (
             {"name": plan.raycluster} if plan.raycluster else None),
         "findings": [_finding_dict(f) for f in outcome.findings],
     }
@@ -93,6 +102,6 @@ def rollout_to_dict(report: RolloutReport) -> dict[str, Any]:
     }
 
 
-def rollout_json(report: RolloutReport) -> str:
+def format_rollout_json(report: RolloutReport) -> str:
     """The JSON report for CI (shape: ``docs/rollout.md``)."""
     return json.dumps(rollout_to_dict(report), indent=2) + "\n"

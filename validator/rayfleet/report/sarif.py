@@ -132,7 +132,7 @@ def _result(finding: Finding, rule_index: dict[str, int], locations: list[Source
     return entry
 
 
-def render(result: Result) -> str:
+def format_result(result: Result) -> str:
     rules = [_rule(p) for p in result.policies]
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     findings = result.sorted_findings()

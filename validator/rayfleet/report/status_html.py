@@ -309,7 +309,7 @@ def region_details(region: RegionStatus, status: FleetStatus) -> str:
     return "".join(out)
 
 
-def render(status: FleetStatus) -> str:
+def format_status(status: FleetStatus) -> str:
     counts = status.counts()
     chips = "".join(f"<li>{pill(state)} <span class=\"num\">{n}</span></li>" for state, n in counts.items())
     answered = [r for r in status.regions if r.facts is not None]

@@ -77,7 +77,7 @@ def region_row(region: RegionStatus, *, roles: bool) -> list[str | Text]:
     ]
 
 
-def render(status: FleetStatus, *, color: bool = False, width: int | None = None) -> str:
+def format_status(status: FleetStatus, *, color: bool = False, width: int | None = None) -> str:
     """The table, then each region's problems and drift. ``width``: the terminal's when in colour,
     else 160 columns."""
     buffer = io.StringIO()

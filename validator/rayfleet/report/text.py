@@ -16,7 +16,7 @@ from .layout import hanging, terminal_width
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def render(result: Result, *, color: bool = False, width: int | None = None) -> str:
+def format_result(result: Result, *, color: bool = False, width: int | None = None) -> str:
     """Findings by region, then a summary. Lines fit ``width`` (default: the terminal's), wrapped
     at spaces with a hanging indent; policy IDs, paths and URLs are never broken or cut."""
     width = width or terminal_width()

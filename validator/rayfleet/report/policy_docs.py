@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from .admission.docs import admission_column, admission_markdown
-from .admission.twins import why_not_exported
-from .policies.base import Policy, Scope
-from .text import one_line
+from ..admission.build import twin_severity
+from ..admission.docs import admission_column, not_exported
+from ..admission.twins import BY_SCOPE, TWINS, why_not_exported
+from ..policies.base import Policy, Scope
+from ..text import one_line
 
 _SCOPE_TITLES = {
     Scope.RELEASE: "Release policies",
@@ -35,7 +36,47 @@ _SCOPE_INTRO = {
 _ORDER = (Scope.RELEASE, Scope.FLEET, Scope.LIVE, Scope.PIPELINE)
 
 
-def render_policy_docs(policies: Iterable[Policy]) -> str:
+def admission_markdown(policies: Iterable[Policy]) -> list[str]:
+    chosen = list(policies)
+    out = [
+        "",
+        "## Admission",
+        "",
+        "`rayfleet policies export --format admission` writes each release policy that CEL can express as a",
+        "ValidatingAdmissionPolicy and binding (`admissionregistration.k8s.io/v1`); the chart ships the same",
+        "objects as its `admissionPolicies` component, and `rayfleet admit` evaluates them offline. Error",
+        "policies deny (`validationActions: [Deny]`), warnings warn and audit (`[Warn, Audit]`). Only core CEL",
+        "is used (has, all, exists, filter, map, size, matches, startsWith, contains), no Kubernetes CEL",
+        "extension library. Pods with an owner are left to their template (it was judged at the",
+        "workload); blob StorageClasses and static blob PersistentVolumes are cluster-scoped, so their",
+        "policies apply cluster-wide. `tests/admission` proves every twin gives the Python check's verdict,",
+        "object by object, on the policy's pass and fail fixtures.",
+        "",
+        "Estimated cost is the worst case of the expressions, in elements visited: T pod templates, C",
+        "containers per list, E env entries, V volumes, K parameters, O mount options, G worker groups.",
+        "Walks nest at most three deep (templates, containers, one list per container), and the",
+        "estimates for realistic objects stay orders of magnitude below the API server's runtime limit of",
+        "10^6 cost units per expression. These are rayfleet's estimates, not the API server's own.",
+        "",
+        "| Policy | Object | Severity | Estimated cost | Difference from the Python check |",
+        "|---|---|---|---|---|",
+    ]
+    for twin in TWINS:
+        severity = twin_severity(twin, set(twin.settings)).value
+        if twin.warn_without:
+            severity += f" (warning without {twin.warn_without})"
+        out.append(f"| [`{twin.policy}`](#{twin.policy}) | `{twin.name}` | {severity} | {twin.cost} | "
+                   f"{one_line(twin.weaker) or 'none'} |")
+    out += ["", "### Not enforced at admission", "", "| Policy | Why |", "|---|---|"]
+    out += [f"| [`{pid}`](#{pid}) | {reason} |" for pid, reason in not_exported(chosen)]
+    for scope in (Scope.FLEET, Scope.LIVE, Scope.PIPELINE):
+        ids = [p.id for p in chosen if p.scope is scope]
+        if ids:
+            out.append(f"| {len(ids)} {scope.value} policies | {BY_SCOPE[scope]} |")
+    return out
+
+
+def format_policy_docs(policies: Iterable[Policy]) -> str:
     """Markdown for every policy, grouped by scope in registry order: a summary table, then one
     section per policy with its severity, scope, rationale, remediation and references."""
     policies = list(policies)
@@ -46,7 +87,7 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
         "# Policies",
         "",
         "<!-- Generated from the policy registry (rayfleet.policies.ALL_POLICIES) by",
-        "     rayfleet.policy_docs.render_policy_docs; do not edit by hand. -->",
+        "     rayfleet.report.policy_docs.format_policy_docs; do not edit by hand. -->",
         "",
         "Every finding names one of these policies. A policy's severity is the default; a few policies",
         "report some findings at another severity, as their rationale says. Waive a finding in the fleet",
@@ -81,7 +122,7 @@ def render_policy_docs(policies: Iterable[Policy]) -> str:
     return "\n".join(out) + "\n"
 
 
-def policies_as_json(policies: Iterable[Policy]) -> str:
+def format_policies_json(policies: Iterable[Policy]) -> str:
     """``{"policies": [{id, title, severity, scope, rationale, remediation, references}]}``, in
     registry order, camelCase like every rayfleet JSON document."""
     return json.dumps({"policies": [

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ..fleet import PolicySettings
+from .fleet import PolicySettings
 
 AKS_DEFAULT_GPU_TAINT = {"key": "sku", "value": "gpu", "effect": "NoSchedule"}
 POLICY_ANNOTATION = "rayfleet.io/policy"
