@@ -100,3 +100,68 @@ def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkey
 def test_rollout_without_helm_is_a_usage_error(fake_aks):
     result = CliRunner().invoke(rollout, [FLEET, "--kubeconfig", str(fake_aks.kubeconfig)])
     assert result.exit_code == 2 and "helm binary 'helm' not found" in result.output
+
+
+# --- the plan as JSON and text (report/plan.py), on plans written here
+
+def _plans_for_report(tmp_path):
+    from dataclasses import replace
+
+    from rayfleet.fleet import load_fleet
+    from rayfleet.plan import RegionPlan
+
+    from tests.capacity.builders import region, write_fleet
+
+    fleet = load_fleet(write_fleet(tmp_path, [region("a", [], peers=["b"]), region("b", [])]))
+    a, b = fleet.regions
+    a = replace(a, cluster=replace(a.cluster, kube_context="ctx-a"), wave=1)
+    b = replace(b, wave=2)
+    return [RegionPlan(a, "charts/ray-aks", ("values/shared.yaml", "values/a.yaml"), timeout=300),
+            RegionPlan(b, "charts/ray-aks", ("values/shared.yaml",))]
+
+
+def test_format_plan_json_every_field(tmp_path):
+    from rayfleet.plan import format_command
+    from rayfleet.report.plan import format_plan_json
+
+    plans = _plans_for_report(tmp_path)
+    text = format_plan_json(plans)
+    assert text.startswith('{\n  "regions": [') and text.endswith("}\n")
+    data = json.loads(text)
+    assert list(data) == ["regions"]  # no capacity table given: no capacity key
+    assert data["regions"][0] == {
+        "region": "a", "location": "a", "wave": 1, "cluster": "aks-a", "kubeContext": "ctx-a", "release": "ray",
+        "namespace": "ray", "values": ["values/shared.yaml", "values/a.yaml"],
+        "command": format_command(plans[0].command()), "failoverPeers": ["b"]}
+    assert "--timeout 300s" in data["regions"][0]["command"]
+    assert data["regions"][1]["kubeContext"] is None and data["regions"][1]["failoverPeers"] == []
+    from rayfleet.capacity.table import CapacityTable
+    with_capacity = json.loads(format_plan_json(plans, CapacityTable((), (), (), "live")))
+    assert with_capacity["capacity"] == {"quotaSource": "live", "rows": [], "totals": [], "notes": []}
+
+
+def test_format_plan_text_table_then_commands(tmp_path):
+    from rayfleet.capacity.table import CapacityTable
+    from rayfleet.plan import format_command
+    from rayfleet.report.plan import format_plan_text
+
+    plans = _plans_for_report(tmp_path)
+    lines = format_plan_text(plans, width=120).splitlines()
+    assert lines[0].rstrip() == "rollout plan"
+    assert lines[1].split() == ["wave", "region", "cluster", "context", "values", "(in", "order)"]
+    assert lines[1].startswith("wave ")  # flush left
+    assert lines[2].split() == ["1", "a", "aks-a", "ctx-a", "values/shared.yaml"]
+    assert lines[3].strip() == "values/a.yaml"  # one values file per line, in order
+    assert lines[4].split() == ["2", "b", "aks-b", "-", "values/shared.yaml"]
+    assert lines[5:10] == ["", "# wave 1: a", format_command(plans[0].command()), "# wave 2: b",
+                           format_command(plans[1].command())]
+    # narrow: records, and the commands are still whole lines
+    narrow = format_plan_text(plans, width=40).splitlines()
+    assert narrow[:5] == ["rollout plan", "wave 1  a", "  cluster: aks-a", "  context: ctx-a",
+                          "  values:  values/shared.yaml,"]
+    assert format_command(plans[0].command()) in narrow
+    assert "  context: -" in narrow
+    with_capacity = format_plan_text(plans, CapacityTable((), (), ("n1",), "live"), width=120)
+    assert "\nGPU capacity (quota: live)" in with_capacity and with_capacity.rstrip().endswith("note: n1")
+    coloured = format_plan_text(plans, width=120, color=True).splitlines()
+    assert next(line for line in coloured if "# wave" in line).startswith("\x1b[1m# wave")  # bold headings
