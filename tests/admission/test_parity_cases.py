@@ -93,3 +93,40 @@ def test_token_expiration(value) -> None:
     policies = pair_policies(admission_objects(PolicySettings(), AdmissionOptions("ray"),
                                                twins_of("workload-identity-token-expiration")))
     assert bool(admit(objects, policies)) == bool(findings)
+
+
+def _secret_verdict(secret: dict, *, operation: str, username: str = "", old: dict | None = None) -> bool:
+    """Does the no-secret-objects VAP deny this Secret request? The match conditions and the
+    validation run as the API server runs them, with ``request`` and ``oldObject`` set."""
+    import cel
+
+    [vap] = [o for o in admission_objects(PolicySettings(), AdmissionOptions("ray"), twins_of("no-secret-objects"))
+             if o["kind"] == "ValidatingAdmissionPolicy"]
+    context = {"object": secret, "oldObject": old, "variables": {},
+               "request": {"operation": operation, "namespace": "ray", "userInfo": {"username": username}}}
+    if not all(cel.compile(c["expression"]).execute(context) is True for c in vap["spec"]["matchConditions"]):
+        return False
+    return not all(cel.compile(v["expression"]).execute(context) is True for v in vap["spec"]["validations"])
+
+
+CERT_SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "kueue-webhook-server-cert",
+                                                                  "namespace": "ray"}}
+KUEUE_SA = "system:serviceaccount:ray:kueue-controller-manager"
+CERT_DATA = {"ca.crt": "Y2E=", "ca.key": "a2V5", "tls.crt": "Y3J0", "tls.key": "a2V5"}
+
+
+def test_a_controller_placeholder_is_created_empty_and_filled_only_by_its_controller() -> None:
+    filled = {**CERT_SECRET, "type": "Opaque", "data": CERT_DATA}
+    # Helm creates it empty; Kueue's certificate manager (a ServiceAccount of the namespace) fills it.
+    assert _secret_verdict(CERT_SECRET, operation="CREATE") is False
+    assert _secret_verdict(filled, operation="UPDATE", username=KUEUE_SA, old=CERT_SECRET) is False
+    # A person filling it, a ServiceAccount of another namespace, or keys that are not a certificate: denied.
+    assert _secret_verdict(filled, operation="UPDATE", username="alice@example.com", old=CERT_SECRET) is True
+    assert _secret_verdict(filled, operation="UPDATE", username="system:serviceaccount:tools:x",
+                           old=CERT_SECRET) is True
+    stolen = {**filled, "data": {**CERT_DATA, "password": "aHVudGVyMg=="}}
+    assert _secret_verdict(stolen, operation="UPDATE", username=KUEUE_SA, old=CERT_SECRET) is True
+    # Created already holding the certificate, or of a type a controller fills with a bearer token: denied.
+    assert _secret_verdict(filled, operation="CREATE", username=KUEUE_SA) is True
+    token = {**CERT_SECRET, "type": "kubernetes.io/service-account-token"}
+    assert _secret_verdict(token, operation="CREATE") is True

@@ -34,6 +34,10 @@ SUB = "6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
 CI_CLIENT = "99999999-8888-4777-8666-555555555555"
 CI_ISSUER = "https://token.actions.githubusercontent.com"
 CI_SUBJECT = "repo:example/platform:environment:prod"
+MANAGER = ("aks-ray-manager", "rg-ray-manager", "id-ray-kueue-manager", "7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718",
+           "https://centralus.oic.prod-aks.azure.com/0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01/"
+           "1e3a5c7d-9f2b-4d6e-8a1c-3e5f7a9b1d54/")  # the MultiKueue manager in examples/fleet.yaml
+MANAGER_PRINCIPAL = "2a9c4e6f-8b1d-4f3a-9c5e-7d8f0a1b2c34"
 REGIONS = {  # region: (cluster, group, identity, client ID, issuer) as in examples/fleet.yaml
     "eastus2": ("rayfleet-eus2", "rg-rayfleet-eus2", "id-rayfleet-eus2", "3f8a6c2e-5b1d-4e7a-9c0f-1a2b3c4d5e61",
                 "https://eastus2.oic.prod-aks.azure.com/0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01/"
@@ -70,6 +74,16 @@ def azure(tmp_path, monkeypatch):
             # the example's dynamic StorageClass: the control-plane identity may create containers
             account = fake.storage_account(SUB, group, STORAGE[region])
             fake.assign(account, aks.principal_id, STORAGE_ACCOUNT_CONTRIBUTOR)
+        # the MultiKueue manager: its Kueue controller's credential, and its role on every worker cluster
+        cluster, group, name, client, issuer = MANAGER
+        fake.cluster(SUB, group, cluster, "centralus", issuer)
+        fake.identity(SUB, group, name, client).add("manager-ray-kueue-controller-manager", issuer,
+                                                    "system:serviceaccount:ray:kueue-controller-manager")
+        role = fake.role_definition(SUB, "rayfleet MultiKueue manager", [
+            f"Microsoft.ContainerService/managedClusters/customresources/{v}" for v in ("read", "write", "delete")])
+        for cluster, group, *_ in REGIONS.values():
+            fake.grant(MANAGER_PRINCIPAL, f"/subscriptions/{SUB}/resourceGroups/{group}/providers/"
+                                          f"Microsoft.ContainerService/managedClusters/{cluster}", role)
         ci = fake.identity(SUB, "rg-platform", "id-platform-ci", CI_CLIENT)
         ci.add("github-prod", CI_ISSUER, CI_SUBJECT)
         token = tmp_path / "ci-token"
@@ -118,7 +132,7 @@ def cli(fake, *args):
 def test_correct_fleet_has_no_findings(azure):
     result = live(azure)
     assert result.findings == []
-    assert set(result.clusters) == set(REGIONS)
+    assert set(result.clusters) == {*REGIONS, "manager"}
     assert all(c.oidc_enabled and c.workload_identity and c.blob_driver for c in result.clusters.values())
     # the CI identity signed in with its own federated credential, and ARM got its token
     token_posts = [r for r in azure.server.requests if r.method == "POST"]
@@ -134,7 +148,8 @@ def test_correct_fleet_through_the_cli_exits_0(azure):
     report = json.loads(outcome.output)
     assert report["findings"] == []
     assert {c["name"] for c in report["data"]["identityPlan"]["credentials"]} == {
-        f"{r}-ray-{sa}" for r in REGIONS for sa in ("ray", "ray-worker")}
+        f"{r}-ray-{sa}" for r in REGIONS for sa in ("ray", "ray-worker")} | {"manager-ray-kueue-controller-manager"}
+    assert len(report["data"]["identityPlan"]["roleAssignments"]) == 3
     assert report["data"]["clusters"]["eastus2"]["issuer"] == REGIONS["eastus2"][4]
 
 

@@ -55,8 +55,9 @@ def test_granted_role_and_flat_accounts_pass(azure):
     accounts = result.storage_accounts
     assert set(accounts) == {account_id(r) for r in REGIONS}
     assert all(a["dynamic"] and a["isHnsEnabled"] is False for a in accounts.values())
-    listing = [r for r in azure.server.requests
-               if r.path.endswith("/providers/Microsoft.Authorization/roleAssignments")]
+    # One listing per storage account (the others are the MultiKueue manager's, on each worker cluster).
+    listing = [r for r in azure.server.requests if "/storageAccounts/" in r.path
+               and r.path.endswith("/providers/Microsoft.Authorization/roleAssignments")]
     assert len(listing) == 3 and all(r.query["$filter"] == ["atScope()"] for r in listing)
 
 
@@ -98,7 +99,7 @@ def test_static_volumes_need_no_provisioner_role(azure, tmp_path):
     azure.role_assignments = []
     result = check(azure, fleet, releases)
     assert storage_findings(result) == []
-    assert not [r for r in azure.server.requests if "roleAssignments" in r.path]
+    assert not [r for r in azure.server.requests if "/storageAccounts/" in r.path and "roleAssignments" in r.path]
     assert all(a["dynamic"] is False for a in result.storage_accounts.values())
 
 

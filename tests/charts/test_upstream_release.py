@@ -58,7 +58,8 @@ def test_operator_image_outside_the_allowlist_fails(shipped, shared_dir):
     fleet = root / "examples" / "fleet.yaml"
     original = fleet.read_text()
     try:
-        fleet.write_text(original.replace(", quay.io/kuberay]", "]"))
+        assert original.count(", quay.io/kuberay,") == 1
+        fleet.write_text(original.replace(", quay.io/kuberay,", ","))
         outcome = CliRunner().invoke(main, ["validate", str(fleet), "--crds", str(shared_dir / "crds" / "kuberay"),
                                             "--region", "eastus2"])
     finally:

@@ -24,7 +24,7 @@ def test_validate_example_writes_all_four_reports(tmp_path: Path, crds_dir: Path
     assert "PASSED" in result.output
     assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["summary"]["regions"] == 3 and report["summary"]["error"] == 0
+    assert report["summary"]["regions"] == 4 and report["summary"]["error"] == 0
     assert (tmp_path / "r.xml").read_text().startswith("<?xml")
     assert (tmp_path / "r.md").read_text().startswith("## rayfleet validate")
 

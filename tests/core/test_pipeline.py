@@ -27,7 +27,7 @@ def example_result(request):
 
 
 def test_example_fleet_renders_every_region_with_no_errors(example_result):
-    assert [r.name for r in example_result.regions] == ["eastus2", "swedencentral", "westus3"]
+    assert [r.name for r in example_result.regions] == ["eastus2", "swedencentral", "westus3", "manager"]
     assert all(r.rendered and r.objects >= 4 for r in example_result.regions)
     errors = [f for f in example_result.counting() if f.severity is Severity.ERROR]
     assert errors == [], errors
@@ -35,9 +35,12 @@ def test_example_fleet_renders_every_region_with_no_errors(example_result):
 
 def test_every_rendered_object_keeps_its_template(example_result):
     releases = example_result.releases
-    for release in releases.values():
+    for name, release in releases.items():
         kinds = {o.kind for o in release.objects}
-        assert {"RayCluster", "ServiceAccount", "StorageClass", "PersistentVolumeClaim"} <= kinds
+        if name == "manager":  # the MultiKueue manager runs no Ray pods: only Kueue's objects
+            assert {"ClusterQueue", "MultiKueueConfig", "ClusterProfile"} <= kinds and "RayCluster" not in kinds
+        else:
+            assert {"RayCluster", "ServiceAccount", "StorageClass", "PersistentVolumeClaim"} <= kinds
         for obj in release.objects:
             assert obj.template and obj.template.startswith("charts/ray-aks/"), obj.template
             assert obj.template.endswith(".yaml")

@@ -85,7 +85,7 @@ def test_scan_takes_several_crd_folders_through_their_parent(exported, shared_di
 
 def test_flux_layout_one_folder_per_cluster(exported):
     flux = exported / "flux"
-    assert sorted(p.name for p in (flux / "clusters").iterdir()) == ["eastus2", "swedencentral", "westus3"]
+    assert sorted(p.name for p in (flux / "clusters").iterdir()) == ["eastus2", "manager", "swedencentral", "westus3"]
     assert sorted(p.name for p in (flux / "clusters" / "eastus2").iterdir()) == [
         "helmrelease.yaml", "namespace.yaml", "ray-values-01-platform.yaml", "ray-values-02-eastus2.yaml",
         "ray-values-03-platform-team.yaml", "source.yaml"]
@@ -235,10 +235,11 @@ def test_fleet_manager_objects(exported):
     placement = hub.placement["spec"]
     assert placement["strategy"] == {"type": "External"}
     assert [s["name"] for s in placement["resourceSelectors"]] == [
-        "rayfleet-eastus2", "rayfleet-swedencentral", "rayfleet-westus3"]
+        "rayfleet-eastus2", "rayfleet-swedencentral", "rayfleet-westus3", "rayfleet-manager"]
     stages = hub.strategy["spec"]["stages"]
+    # The MultiKueue manager goes last (wave 3), after the workers it dispatches to.
     assert [(s["name"], s["labelSelector"]["matchExpressions"][0]["values"]) for s in stages] == [
-        ("wave1", ["rayfleet-eus2"]), ("wave2", ["rayfleet-sdc", "rayfleet-wus3"])]
+        ("wave1", ["rayfleet-eus2"]), ("wave2", ["rayfleet-sdc", "rayfleet-wus3"]), ("wave3", ["aks-ray-manager"])]
     assert all(s["afterStageTasks"] == [{"type": "Approval"}] for s in stages)
     override = hub.overrides[1]
     assert override["spec"]["clusterResourceSelectors"][0]["name"] == "rayfleet-swedencentral"

@@ -45,10 +45,11 @@ def data_plan():
 def test_example_fleet_plan_object_by_object(example_plan):
     _, plan = example_plan
 
-    def expected(region, identity, client, group, issuer, sa):
+    def expected(region, identity, client, group, issuer, sa, location=None):
         return PlannedCredential(
             region=region, client_id=client, identity_name=identity, resource_id=None, resource_group=group,
-            subscription_id=EXAMPLE_SUB, issuer=f"https://{region}.oic.prod-aks.azure.com/{TENANT}/{issuer}/",
+            subscription_id=EXAMPLE_SUB,
+            issuer=f"https://{location or region}.oic.prod-aks.azure.com/{TENANT}/{issuer}/",
             namespace="ray", service_account=sa, name=f"{region}-ray-{sa}", audience=AUDIENCE)
 
     # Head (ray) and workers (ray-worker) have their own ServiceAccount on the same identity: two
@@ -63,10 +64,13 @@ def test_example_fleet_plan_object_by_object(example_plan):
             ("westus3", "id-rayfleet-wus3", "c5b7d9e1-2f4a-4b6c-9d8e-0f1a2b3c4d73", "rg-rayfleet-wus3",
              "4d6f8a0b-3c5e-4f7a-9b1c-3d5e7f9a1b43"))
         for sa in ("ray", "ray-worker")
+    ] + [  # the MultiKueue manager's Kueue controller (Kueue runs in the release namespace)
+        expected("manager", "id-ray-kueue-manager", "7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718", "rg-ray-manager",
+                 "1e3a5c7d-9f2b-4d6e-8a1c-3e5f7a9b1d54", "kueue-controller-manager", location="centralus"),
     ]
-    assert {c.subject for c in plan.credentials} == {"system:serviceaccount:ray:ray",
-                                                     "system:serviceaccount:ray:ray-worker"}
-    for cred in plan.credentials:
+    assert {c.subject for c in plan.credentials[:-1]} == {"system:serviceaccount:ray:ray",
+                                                          "system:serviceaccount:ray:ray-worker"}
+    for cred in plan.credentials[:-1]:
         assert cred.issuer.endswith("/")  # kept as AKS gives it
         assert cred.source.file.endswith("workload-identity/templates/service-account.yaml")
     assert plan.notes == ()
@@ -129,7 +133,7 @@ def test_az_script_runs_commands_one_after_another(example_plan):
     assert script.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in script
     commands = [c for c in script.replace("\\\n", " ").splitlines() if c.startswith("az identity federated")]
-    assert len(commands) == 6
+    assert len(commands) == 7  # two ServiceAccounts in each of three regions, the manager's Kueue controller
     assert not re.search(r"(?<![&|])&(?!&)", script), "no background jobs: writes to one identity must be serial"
     args = shlex.split(commands[0])
     assert args[:4] == ["az", "identity", "federated-credential", "create"]
@@ -197,14 +201,15 @@ def test_cli_plan_bicep_out_writes_one_file_per_resource_group(tmp_path, data_pl
     outcome = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep", "--out", str(out)])
     assert outcome.exit_code == 0, outcome.output
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
+    assert files == ["federated-credentials-rg-ray-manager.bicep",  # the MultiKueue manager's Kueue controller
+                     "federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
                      "federated-credentials-rg-rayfleet-wus3.bicep"]
     assert all(f"{out / name}" in outcome.output for name in files)
     printed = CliRunner().invoke(identity, ["plan", str(EXAMPLE), "--format", "bicep"]).stdout  # stderr: role notes
     # The files hold exactly what the stream concatenates, one deployable template each.
     assert printed == "\n".join((out / name).read_text() for name in [
         "federated-credentials-rg-rayfleet-eus2.bicep", "federated-credentials-rg-rayfleet-sdc.bicep",
-        "federated-credentials-rg-rayfleet-wus3.bicep"])
+        "federated-credentials-rg-rayfleet-wus3.bicep", "federated-credentials-rg-ray-manager.bicep"])
     for name in files:
         text = (out / name).read_text()
         assert text.count("// ---- ") == 1 and "federatedIdentityCredentials@" in text

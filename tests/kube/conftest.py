@@ -15,7 +15,8 @@ from tests.kube.fake_kube import FakeCluster, write_kubeconfig
 from tests.support.https_server import HttpsServer
 
 REPO = Path(__file__).resolve().parents[2]
-CONTEXTS = {"eastus2": "rayfleet-eus2", "swedencentral": "rayfleet-sdc", "westus3": "rayfleet-wus3"}
+CONTEXTS = {"eastus2": "rayfleet-eus2", "swedencentral": "rayfleet-sdc", "westus3": "rayfleet-wus3",
+            "manager": "rayfleet-manager"}
 
 
 @dataclass

@@ -167,7 +167,7 @@ def test_run_preflight_over_the_fleet(fake_aks, example):
     fake_aks.clusters["westus3"].nodes = [aks_node("aks-t4spot-1-vmss000000", "t4spot", "Standard_NC4as_T4_v3",
                                                    gpus=1, spot=True, taints=[GPU_TAINT])]
     result = run_preflight(example, kubeconfig=fake_aks.kubeconfig)
-    assert [r.name for r in result.regions] == ["eastus2", "swedencentral", "westus3"]
+    assert [r.name for r in result.regions] == ["eastus2", "swedencentral", "westus3", "manager"]
     regions_with_errors = {f.region for f in result.findings if f.severity is Severity.ERROR}
     # swedencentral has no A100 pool; westus3 is 1.32 in the fleet file but the cluster runs 1.33,
     # and its spot nodes carry no spot taint toleration problem (the group tolerates it).

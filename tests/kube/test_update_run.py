@@ -75,9 +75,9 @@ def test_a_run_progresses_stage_by_stage_and_succeeds(example, fakes):
     assert run["spec"] == {"placementName": "rayfleet", "resourceSnapshotIndex": "3",
                            "stagedRolloutStrategyName": "rayfleet-waves", "state": "Run"}
     # every stage approved, canary first, each only after its own regions were checked
-    assert _approved(fakes.hub) == ["rayfleet-3-after-wave1", "rayfleet-3-after-wave2"]
-    assert gate.checked == ["eastus2", "swedencentral", "westus3"]
-    assert [s.status for s in report.stages] == ["succeeded", "succeeded"]
+    assert _approved(fakes.hub) == ["rayfleet-3-after-wave1", "rayfleet-3-after-wave2", "rayfleet-3-after-wave3"]
+    assert gate.checked == ["eastus2", "swedencentral", "westus3", "manager"]  # wave 3: the MultiKueue manager
+    assert [s.status for s in report.stages] == ["succeeded", "succeeded", "succeeded"]
     # approvals are status patches (merge patch) for the request's generation
     status_patches = [p for ctype, p in fakes.hub.patches if "status" in p]
     assert all(p["status"]["conditions"][0]["observedGeneration"] == 1 for p in status_patches)
@@ -229,8 +229,9 @@ def test_rollout_engine_fleet_manager_end_to_end(example, fakes, tmp_path):
     data = json.loads(report.read_text())["data"]["rollout"]
     assert data["status"] == "succeeded" and data["run"] == "rayfleet-3"
     assert [(s["name"], s["status"], [c["region"] for c in s["checks"]]) for s in data["stages"]] == [
-        ("wave1", "succeeded", ["eastus2"]), ("wave2", "succeeded", ["swedencentral", "westus3"])]
-    assert _approved(fakes.hub) == ["rayfleet-3-after-wave1", "rayfleet-3-after-wave2"]
+        ("wave1", "succeeded", ["eastus2"]), ("wave2", "succeeded", ["swedencentral", "westus3"]),
+        ("wave3", "succeeded", ["manager"])]
+    assert _approved(fakes.hub) == ["rayfleet-3-after-wave1", "rayfleet-3-after-wave2", "rayfleet-3-after-wave3"]
 
 
 def test_rollout_engine_fleet_manager_stops_where_readiness_fails(example, fakes):

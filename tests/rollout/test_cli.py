@@ -58,9 +58,10 @@ def test_rollout_dry_run_prints_the_plan(fake_aks, tmp_path):
     assert lines[0] == "# wave 1" and lines[1].startswith("helm upgrade --install ray ")
     assert "--kube-context rayfleet-eus2" in lines[1] and "--timeout 120s" in lines[1]
     assert lines[2] == "# wave 2" and "rayfleet-sdc" in lines[3] and "rayfleet-wus3" in lines[4]
+    assert lines[5] == "# wave 3" and "--kube-context rayfleet-manager" in lines[6]  # the MultiKueue manager
     data = json.loads(report.read_text())["data"]["rollout"]
     assert data["dryRun"] is True and data["status"] == "checked"
-    assert [r["status"] for r in data["regions"]] == ["checked"] * 3
+    assert [r["status"] for r in data["regions"]] == ["checked"] * 4
 
 
 def test_rollout_dry_run_with_a_blocked_region_exits_1(fake_aks):
@@ -79,7 +80,7 @@ def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkey
     assert result.exit_code == 0, result.output
     document = json.loads(report.read_text())
     data = document["data"]["rollout"]
-    assert data["status"] == "planned" and [r["status"] for r in data["regions"]] == ["planned"] * 3
+    assert data["status"] == "planned" and [r["status"] for r in data["regions"]] == ["planned"] * 4
     assert all(r["steps"][0]["status"] == "skipped" for r in data["regions"])
     validated = json.loads(CliRunner().invoke(validate, [FLEET, "--report", "json"]).output)
     assert {r["name"]: r["objects"] for r in document["regions"]} == \
@@ -100,6 +101,19 @@ def test_rollout_dry_run_is_offline_and_prints_what_plan_prints(tmp_path, monkey
 def test_rollout_without_helm_is_a_usage_error(fake_aks):
     result = CliRunner().invoke(rollout, [FLEET, "--kubeconfig", str(fake_aks.kubeconfig)])
     assert result.exit_code == 2 and "helm binary 'helm' not found" in result.output
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_dry_run_summary_keeps_names_whole_at_any_width(tmp_path, monkeypatch, columns):
+    """A table when it fits the terminal, stacked records when it does not; never a cut name."""
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    result = CliRunner().invoke(rollout, [FLEET, "--dry-run", "--no-color"])
+    assert result.exit_code == 0, result.output
+    summary = result.stdout[result.stdout.index("rollout plan (dry run): planned"):]
+    assert "…" not in summary and "rayfleet-manager" in summary and "readiness" in summary
+    assert max(len(line) for line in summary.splitlines()) <= int(columns)
+    assert ("wave 3 · manager" in summary) == (columns == "80")
 
 
 # --- the plan as JSON and text (report/plan.py), on plans written here

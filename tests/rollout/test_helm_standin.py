@@ -101,4 +101,4 @@ def test_default_timeout_is_600_seconds(example, releases):  # noqa: F811
     result = CliRunner().invoke(rollout, [str(REPO / "examples" / "fleet.yaml"), "--dry-run", "--no-color"])
     assert result.exit_code == 0, result.output
     helm_lines = [line for line in result.stdout.splitlines() if line.startswith("helm upgrade")]
-    assert len(helm_lines) == 3 and all("--timeout 600s" in line for line in helm_lines)
+    assert len(helm_lines) == 4 and all("--timeout 600s" in line for line in helm_lines)

@@ -25,7 +25,7 @@ from rayfleet.rollout import (
 
 from tests.kube.fake_kube import raycluster
 
-ORDER = ["eastus2", "swedencentral", "westus3"]  # wave 1: eastus2; wave 2: swedencentral, westus3
+ORDER = ["eastus2", "swedencentral", "westus3", "manager"]  # waves 1: eastus2; 2: swedencentral, westus3; 3: manager
 
 
 @dataclass
@@ -102,20 +102,23 @@ def test_waves_run_in_order_and_all_succeed(example, releases):
     report = execute_rollout(_plans(example, releases), gate=gate, deployer=deployer, observer=recorder)
     assert report.status == "succeeded" and report.ok
     assert [p.name for p in deployer.calls] == ORDER
-    # the operator is in the release: its CRDs go in after preflight, before helm
-    assert gate.log == [(step, r) for r in ORDER for step in ("preflight", "crds", "wait")]
+    # the operator is in the release: its CRDs go in after preflight, before helm; the MultiKueue
+    # manager renders no RayCluster: no readiness wait there
+    assert gate.log == [(step, r) for r in ORDER for step in ("preflight", "crds", "wait")
+                        if (step, r) != ("wait", "manager")]
     assert [e for e in recorder.events if e[0] == "wave"] == [("wave", 1, ["eastus2"]),
-                                                              ("wave", 2, ["swedencentral", "westus3"])]
+                                                              ("wave", 2, ["swedencentral", "westus3"]),
+                                                              ("wave", 3, ["manager"])]
     assert all(o.status is RegionStatus.SUCCEEDED for o in report.regions)
 
 
 def test_wave_order_beats_fleet_order(example, releases):
     plans = _plans(example, releases)
     from dataclasses import replace
-    plans[0] = replace(plans[0], region=replace(plans[0].region, wave=3))
+    plans[0] = replace(plans[0], region=replace(plans[0].region, wave=4))
     deployer = RecordingDeployer()
     execute_rollout(plans, gate=ScriptedGate(), deployer=deployer)
-    assert [p.name for p in deployer.calls] == ["swedencentral", "westus3", "eastus2"]
+    assert [p.name for p in deployer.calls] == ["swedencentral", "westus3", "manager", "eastus2"]
 
 
 @pytest.mark.parametrize(("where", "step"), [("blocked", "preflight"), ("fail", "deploy"),
@@ -127,13 +130,13 @@ def test_stops_at_the_first_failed_region(example, releases, where, step):
     report = execute_rollout(_plans(example, releases), gate=gate, deployer=deployer)
     statuses = {o.name: o.status for o in report.regions}
     assert statuses == {"eastus2": RegionStatus.SUCCEEDED, "swedencentral": RegionStatus.FAILED,
-                        "westus3": RegionStatus.NOT_STARTED}
+                        "westus3": RegionStatus.NOT_STARTED, "manager": RegionStatus.NOT_STARTED}
     assert report.status == "failed"
     assert "westus3" not in [p.name for p in deployer.calls]
     assert ("preflight", "westus3") not in gate.log
     data = rollout_to_dict(report)
     assert data["stoppedAt"] == {"wave": 2, "region": "swedencentral", "step": step}
-    assert [w["status"] for w in data["waves"]] == ["succeeded", "failed"]
+    assert [w["status"] for w in data["waves"]] == ["succeeded", "failed", "not-started"]
 
 
 def test_unreachable_cluster_stops_with_an_error(example, releases):
@@ -141,13 +144,13 @@ def test_unreachable_cluster_stops_with_an_error(example, releases):
     deployer = RecordingDeployer()
     report = execute_rollout(_plans(example, releases), gate=gate, deployer=deployer)
     assert report.status == "error" and report.error == "region eastus2: cannot reach the API server"
-    assert deployer.calls == [] and [o.status for o in report.regions][1:] == [RegionStatus.NOT_STARTED] * 2
+    assert deployer.calls == [] and [o.status for o in report.regions][1:] == [RegionStatus.NOT_STARTED] * 3
 
 
 def test_dry_run_checks_every_region_and_deploys_nothing(example, releases):
     gate = ScriptedGate(blocked={"eastus2"})
     report = execute_rollout(_plans(example, releases), gate=gate, deployer=None, dry_run=True)
-    assert [o.status for o in report.regions] == [RegionStatus.BLOCKED, RegionStatus.CHECKED, RegionStatus.CHECKED]
+    assert [o.status for o in report.regions] == [RegionStatus.BLOCKED] + [RegionStatus.CHECKED] * 3
     assert report.status == "blocked" and not report.ok
     assert all(step == "preflight" for step, _ in gate.log)
 
@@ -193,7 +196,7 @@ def test_rollout_against_the_fake_clusters(example, fake_aks):
     report = result.rollout
     assert [p.name for p in deployer.calls] == ["eastus2"]
     assert {o.name: o.status.value for o in report.regions} == {
-        "eastus2": "succeeded", "swedencentral": "failed", "westus3": "not-started"}
+        "eastus2": "succeeded", "swedencentral": "failed", "westus3": "not-started", "manager": "not-started"}
     assert report.regions[0].readiness.ready
     assert any(f.policy == "preflight-gpu-nodes" and f.region == "swedencentral" for f in result.findings)
     assert not any(r.path.startswith("/westus3") for r in fake_aks.server.requests)

@@ -1,6 +1,7 @@
 """The example fleet's clusters as ``rayfleet status`` sees them, on the fake AKS API
 (tests/kube/fake_kube.py): eastus2 healthy, swedencentral degraded (a GPU node down, a worker
-short, values changed since the last deploy), westus3 with an expired credential (401).
+short, values changed since the last deploy), westus3 with an expired credential (401), and the
+MultiKueue manager dispatching RayJobs to the workers.
 
 ``examples/status/snapshot.json`` is built from this scenario (tests/status/test_example.py
 keeps it up to date)."""
@@ -20,13 +21,16 @@ from tests.kube.fake_kube import (
     GPU_TAINT,
     FakeCluster,
     FakeKueue,
+    admission_check,
     aks_node,
     cluster_queue,
     helm_release_secret,
+    multikueue_cluster,
     pvc,
     ray_cluster_with_groups,
     ray_pod,
     rayjob,
+    workload,
     write_kubeconfig,
 )
 from tests.support.https_server import HttpsServer
@@ -34,7 +38,8 @@ from tests.support.https_server import HttpsServer
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_FLEET = REPO / "examples" / "fleet.yaml"
 EXAMPLE_SNAPSHOT = REPO / "examples" / "status" / "snapshot.json"
-CONTEXTS = {"eastus2": "rayfleet-eus2", "swedencentral": "rayfleet-sdc", "westus3": "rayfleet-wus3"}
+CONTEXTS = {"eastus2": "rayfleet-eus2", "swedencentral": "rayfleet-sdc", "westus3": "rayfleet-wus3",
+            "manager": "rayfleet-manager"}
 RAYCLUSTER = "ray-ray-cluster"  # what the example chart names the release's RayCluster
 
 
@@ -98,7 +103,25 @@ def expired_westus3(cluster: FakeCluster, fleet: Fleet) -> None:
     cluster.expired = True
 
 
-SCENARIO = {"eastus2": healthy_eastus2, "swedencentral": degraded_swedencentral, "westus3": expired_westus3}
+def dispatching_manager(cluster: FakeCluster, fleet: Fleet) -> None:
+    """The CPU-only manager: no RayCluster, one ClusterQueue behind the MultiKueue admission check,
+    and a Workload per RayJob it placed on a worker (or is still placing)."""
+    cluster.nodes = system_nodes("centralus")[:2]
+    cluster.secrets = [helm_release_secret("ray", "ray", 2, config=deployed_values(fleet, "manager"))]
+    cluster.kueue = FakeKueue(
+        clusterqueues=[cluster_queue("ray-gpu", gpus=8, used=5, admitted=2, pending=2, checks=("multikueue",))],
+        admissionchecks=[admission_check("multikueue")],
+        multikueueclusters=[multikueue_cluster(region) for region in ("eastus2", "swedencentral", "westus3")],
+        workloads=[workload("train-llama-eus2", cluster="eastus2", queue="gpu-batch"),
+                   workload("train-llama-sdc", cluster="swedencentral", queue="gpu-batch"),
+                   workload("sweep-lr", nominated=("swedencentral", "westus3"), state="pending", queue="gpu-batch",
+                            created="2026-12-02T01:10:00Z"),
+                   workload("sweep-wd", nominated=("swedencentral", "westus3"), state="pending", queue="gpu-batch",
+                            created="2026-12-02T01:12:00Z")])
+
+
+SCENARIO = {"eastus2": healthy_eastus2, "swedencentral": degraded_swedencentral, "westus3": expired_westus3,
+            "manager": dispatching_manager}
 
 
 @dataclass
@@ -111,7 +134,7 @@ class FakeFleet:
 
 @contextmanager
 def fake_fleet(tmp_path: Path, fleet: Fleet | None = None) -> Iterator[FakeFleet]:
-    """The example fleet's three clusters on one HTTPS server (each under its own path prefix)."""
+    """The example fleet's four clusters on one HTTPS server (each under its own path prefix)."""
     fleet = fleet or load_fleet(EXAMPLE_FLEET)
     with HttpsServer() as server:
         clusters = {}
@@ -130,10 +153,11 @@ __all__ = ["EXAMPLE_FLEET", "EXAMPLE_SNAPSHOT", "FakeFleet", "expected_release",
 # --- the shipped example ---------------------------------------------------------------------------
 
 EXAMPLE_TAKEN_AT = "2026-12-02T01:30:00Z"
-EXAMPLE_SECONDS = {"eastus2": 0.84, "swedencentral": 1.21, "westus3": 0.27}
+EXAMPLE_SECONDS = {"eastus2": 0.84, "swedencentral": 1.21, "westus3": 0.27, "manager": 0.63}
 AKS_SERVERS = {"eastus2": "https://rayfleet-eus2-4f2a9c1b.hcp.eastus2.azmk8s.io:443",
                "swedencentral": "https://rayfleet-sdc-7d3e5f20.hcp.swedencentral.azmk8s.io:443",
-               "westus3": "https://rayfleet-wus3-1b8c6a4d.hcp.westus3.azmk8s.io:443"}
+               "westus3": "https://rayfleet-wus3-1b8c6a4d.hcp.westus3.azmk8s.io:443",
+               "manager": "https://rayfleet-manager-5e9d2c7a.hcp.centralus.azmk8s.io:443"}
 
 
 def example_snapshot(tmp_path: Path) -> FleetStatus:

@@ -19,13 +19,13 @@ def test_live_text_view_with_progress_on_stderr(tmp_path):
         result = run(EXAMPLE_FLEET, "--kubeconfig", fake.kubeconfig, "--save", tmp_path / "s.json")
     assert result.exit_code == 0, result.output
     table = result.stdout
-    assert "fleet status: " in table and "1 healthy, 1 degraded, 1 unauthorized" in table
+    assert "fleet status: " in table and "2 healthy, 1 degraded, 1 unauthorized" in table
     assert "swedencentral (degraded)" in table and "GPU node pool a100: 2/3 nodes ready" in table
     assert "drift: values differ from plan's" in table
     # One line per region on stderr as it finishes; the view alone on stdout.
     assert "eastus2" in result.stderr and "unauthorized" in result.stderr
     saved = json.loads((tmp_path / "s.json").read_text())
-    assert [r["state"] for r in saved["regions"]] == ["healthy", "degraded", "unauthorized"]
+    assert [r["state"] for r in saved["regions"]] == ["healthy", "degraded", "unauthorized", "healthy"]
 
 
 def test_live_json_and_html_to_files(tmp_path):
@@ -48,7 +48,7 @@ def test_exit_2_only_when_no_region_answered(tmp_path):
         one = run(EXAMPLE_FLEET, "--kubeconfig", fake.kubeconfig, "--format", "json")
     assert none.exit_code == 2
     assert none.stderr.strip().splitlines()[-1].startswith("rayfleet: error: no region answered (eastus2: unauthorized")
-    assert len(json.loads(none.stdout)["regions"]) == 3  # the view is still written
+    assert len(json.loads(none.stdout)["regions"]) == 4  # the view is still written
     assert one.exit_code == 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -57,7 +58,7 @@ def test_healthy_degraded_and_expired_regions(tmp_path, example):
     with fake_fleet(tmp_path, example) as fake:
         status = _collect(fake)
     regions = _by_name(status)
-    assert [r.name for r in status.regions] == ["eastus2", "swedencentral", "westus3"]
+    assert [r.name for r in status.regions] == ["eastus2", "swedencentral", "westus3", "manager"]
     east, sweden, west = regions["eastus2"], regions["swedencentral"], regions["westus3"]
     assert (east.state, east.problems, east.drift) == (HEALTHY, (), ())
     assert east.facts.release.revision == 4 and east.gpus_requested == 3 and east.gpus_allocatable == 4
@@ -68,7 +69,15 @@ def test_healthy_degraded_and_expired_regions(tmp_path, example):
                                     "GPU node pool a100: 2/3 nodes ready"}
     assert len(sweden.drift) == 1 and sweden.drift[0].startswith("values differ from plan's")
     assert west.state == UNAUTHORIZED and west.facts is None and "401 Unauthorized" in west.message
-    assert status.answered == 2 and status.counts() == {HEALTHY: 1, DEGRADED: 1, UNAUTHORIZED: 1}
+    # The manager runs no RayCluster and no GPUs: healthy while its workers are connected.
+    manager = regions["manager"]
+    assert (manager.state, manager.problems, manager.role) == (HEALTHY, (), "manager")
+    assert manager.facts.rayclusters == () and [w.name for w in manager.facts.kueue.workers] == [
+        "eastus2", "swedencentral", "westus3"]
+    assert {(d.job, d.cluster) for d in manager.facts.kueue.dispatches if d.cluster} == {
+        ("train-llama-eus2", "eastus2"), ("train-llama-sdc", "swedencentral")}
+    assert (east.role, sweden.role, west.role) == ("worker", "worker", "worker")
+    assert status.answered == 3 and status.counts() == {HEALTHY: 2, DEGRADED: 1, UNAUTHORIZED: 1}
     assert status.taken_at.endswith("Z")
 
 
@@ -85,7 +94,7 @@ def test_regions_are_read_in_parallel_and_reported_as_they_finish(tmp_path, exam
         start = time.monotonic()
         status = _collect(fake, observer=Recorder())
         elapsed = time.monotonic() - start
-    assert sorted(seen) == ["eastus2", "swedencentral", "westus3"]
+    assert sorted(seen) == ["eastus2", "manager", "swedencentral", "westus3"]
     # A region makes ~10 GETs of 0.1 s each (plus handshakes); one region after the other takes the sum.
     slowest = max(r.seconds for r in status.regions)
     assert slowest > 0.9
@@ -162,7 +171,10 @@ def test_expected_release_is_what_plan_folds(example):
 
 
 def test_multikueue_roles_are_detected_from_the_clusters(tmp_path, example):
-    with fake_fleet(tmp_path, example) as fake:
+    # A fleet file that declares no scheduling: the roles come from what the clusters run.
+    undeclared = replace(example, scheduling=None)
+    with fake_fleet(tmp_path, undeclared) as fake:
+        fake.clusters["manager"].kueue = None
         east = fake.clusters["eastus2"]
         east.kueue = FakeKueue(clusterqueues=[cluster_queue("fleet", gpus=20, checks=("mk",))],
                                multikueueclusters=[multikueue_cluster("rayfleet-sdc")],
@@ -172,6 +184,7 @@ def test_multikueue_roles_are_detected_from_the_clusters(tmp_path, example):
     assert regions["eastus2"].role == "manager"
     assert regions["swedencentral"].role == "worker"  # it runs Kueue in a fleet with a manager
     assert regions["westus3"].role is None  # not read
+    assert regions["manager"].role is None  # Kueue's API is not served there
     # A MultiKueueCluster named after the cluster's context is that region.
     assert status.worker_region(regions["eastus2"].facts.kueue.dispatches[0].cluster) == "swedencentral"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from rayfleet.report import status_html
-from rayfleet.status import collect_status, load_snapshot
+from rayfleet.status import HEALTHY, collect_status, load_snapshot
 
-from tests.kube.fake_kube import FakeKueue, admission_check, cluster_queue, multikueue_cluster, workload
+from tests.kube.fake_kube import multikueue_cluster
 from tests.status.scenario import EXAMPLE_SNAPSHOT, REPO, fake_fleet
 
 SCREENSHOT = REPO / "docs" / "status.png"
@@ -136,8 +136,12 @@ def test_screenshot_keeps_its_size_and_structure(browser, example, tmp_path):
     # Fonts differ between machines: the height may move a little, the layout may not.
     assert abs(height - kept_height) / kept_height < 0.15, (height, kept_height)
     assert [tag for tag, _ in layout] == ["HEADER", "TABLE"] + ["DETAILS"] * len(example.regions)
-    closed = layout[2][1]  # eastus2 (healthy) starts closed: one summary line
-    assert all(h > 0 for _, h in layout) and all(h > closed * 2 for _, h in layout[3:])
+    # Healthy regions (eastus2, the manager) start closed, one summary line; the others open.
+    closed = layout[2][1]
+    heights = {r.name: h for r, (_, h) in zip(example.regions, layout[2:], strict=True)}
+    assert all(h > 0 for _, h in layout)
+    assert {name: h > closed * 2 for name, h in heights.items()} == {
+        r.name: r.state != HEALTHY for r in example.regions}
     assert seen["errors"] == []
 
 
@@ -155,22 +159,15 @@ def test_dark_mode_has_its_own_colours(browser, example, tmp_path):
 
 def test_manager_shows_workers_and_where_jobs_went(tmp_path):
     with fake_fleet(tmp_path) as fake:
-        manager = fake.clusters["westus3"]
-        manager.expired = False
-        manager.kueue = FakeKueue(
-            clusterqueues=[cluster_queue("fleet", gpus=20, used=5, admitted=3, pending=1, checks=("mk",))],
-            admissionchecks=[admission_check("mk")],
-            multikueueclusters=[multikueue_cluster("rayfleet-eus2"),
-                                multikueue_cluster("rayfleet-sdc", active=False, message="dial tcp: i/o timeout")],
-            workloads=[workload("train", cluster="rayfleet-eus2"),
-                       workload("sweep", nominated=("rayfleet-eus2", "rayfleet-sdc"), state="pending")])
+        manager = fake.clusters["manager"]
+        manager.kueue.multikueueclusters[2] = multikueue_cluster("westus3", active=False,
+                                                                 message="dial tcp: i/o timeout")
         status = collect_status(fake.fleet, kubeconfig=fake.kubeconfig, timeout=10)
     page = status_html.format_status(status)
-    details = page[page.index('id="region-westus3"'):]
-    assert "westus3 · cluster rayfleet-wus3 · context rayfleet-wus3 · manager" in details
+    details = page[page.index('id="region-manager"'):]
+    assert "centralus · cluster aks-ray-manager · context rayfleet-manager · manager" in details
     assert "MultiKueue workers" in details and "dial tcp: i/o timeout" in details
-    assert "1/2 workers connected" in page
-    # Each dispatched RayJob names its worker cluster and the fleet region behind it.
-    assert "ray/train</td><td>fleet-gpu</td><td>admitted</td><td>rayfleet-eus2<span class=\"sub\">eastus2</span>" \
-        in details
-    assert "nominated: rayfleet-eus2, rayfleet-sdc" in details
+    assert "2/3 workers connected" in page
+    # Each dispatched RayJob names its worker cluster (here named after the region it stands for).
+    assert "ray/train-llama-eus2</td><td>gpu-batch</td><td>admitted</td><td>eastus2" in details
+    assert "nominated: swedencentral, westus3" in details

@@ -65,6 +65,16 @@ az identity federated-credential create \
   --subject system:serviceaccount:ray:ray-worker \
   --audiences api://AzureADTokenExchange
 
+# manager: system:serviceaccount:ray:kueue-controller-manager -> id-ray-kueue-manager (7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718)
+az identity federated-credential create \
+  --name manager-ray-kueue-controller-manager \
+  --identity-name id-ray-kueue-manager \
+  --resource-group rg-ray-manager \
+  --subscription 6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b \
+  --issuer https://centralus.oic.prod-aks.azure.com/0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01/1e3a5c7d-9f2b-4d6e-8a1c-3e5f7a9b1d54/ \
+  --subject system:serviceaccount:ray:kueue-controller-manager \
+  --audiences api://AzureADTokenExchange
+
 # Entra ID takes from a few seconds to several minutes to propagate new credentials;
 # until then token exchanges fail with AADSTS70021. Verify with: rayfleet identity check --live
 # Role assignments: the Blob CSI controller creates containers with the AKS control-plane identity.
@@ -89,3 +99,38 @@ az role assignment create \
   --assignee-principal-type ServicePrincipal \
   --scope /subscriptions/6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b/resourceGroups/rg-rayfleet-wus3/providers/Microsoft.Storage/storageAccounts/rayfleetwus3data
 
+
+# Azure RBAC for the MultiKueue manager on each worker (workers with Azure RBAC for Kubernetes
+# authorization; on workers with Kubernetes RBAC only, the chart's ClusterRoleBinding is enough).
+# The custom role, once (update it with `az role definition update` if it exists):
+az role definition create --role-definition '{"Name": "rayfleet MultiKueue manager", "Description": "Lets the MultiKueue manager create, read and delete RayJobs, RayClusters, RayServices and Kueue Workloads on a worker AKS cluster (Azure RBAC for Kubernetes authorization).", "Actions": [], "NotActions": [], "DataActions": ["Microsoft.ContainerService/managedClusters/customresources/read", "Microsoft.ContainerService/managedClusters/customresources/write", "Microsoft.ContainerService/managedClusters/customresources/delete"], "NotDataActions": [], "AssignableScopes": ["/subscriptions/6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"]}'
+MANAGER_PRINCIPAL_ID=2a9c4e6f-8b1d-4f3a-9c5e-7d8f0a1b2c34  # id-ray-kueue-manager (7e3f9a2b-6c4d-4e8f-a1b2-c3d4e5f60718)
+
+# eastus2: id-ray-kueue-manager may run MultiKueue's jobs on rayfleet-eus2
+az role assignment create \
+  --role 'rayfleet MultiKueue manager' \
+  --assignee-object-id "$MANAGER_PRINCIPAL_ID" \
+  --assignee-principal-type ServicePrincipal \
+  --scope /subscriptions/6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b/resourceGroups/rg-rayfleet-eus2/providers/Microsoft.ContainerService/managedClusters/rayfleet-eus2 \
+  --condition '((!(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/read'"'"'}) AND !(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/write'"'"'}) AND !(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/delete'"'"'})) OR (@Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase '"'"'ray.io'"'"' OR @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase '"'"'kueue.x-k8s.io'"'"'))' \
+  --condition-version 2.0
+
+# swedencentral: id-ray-kueue-manager may run MultiKueue's jobs on rayfleet-sdc
+az role assignment create \
+  --role 'rayfleet MultiKueue manager' \
+  --assignee-object-id "$MANAGER_PRINCIPAL_ID" \
+  --assignee-principal-type ServicePrincipal \
+  --scope /subscriptions/6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b/resourceGroups/rg-rayfleet-sdc/providers/Microsoft.ContainerService/managedClusters/rayfleet-sdc \
+  --condition '((!(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/read'"'"'}) AND !(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/write'"'"'}) AND !(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/delete'"'"'})) OR (@Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase '"'"'ray.io'"'"' OR @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase '"'"'kueue.x-k8s.io'"'"'))' \
+  --condition-version 2.0
+
+# westus3: id-ray-kueue-manager may run MultiKueue's jobs on rayfleet-wus3
+az role assignment create \
+  --role 'rayfleet MultiKueue manager' \
+  --assignee-object-id "$MANAGER_PRINCIPAL_ID" \
+  --assignee-principal-type ServicePrincipal \
+  --scope /subscriptions/6a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b/resourceGroups/rg-rayfleet-wus3/providers/Microsoft.ContainerService/managedClusters/rayfleet-wus3 \
+  --condition '((!(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/read'"'"'}) AND !(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/write'"'"'}) AND !(ActionMatches{'"'"'Microsoft.ContainerService/managedClusters/customresources/delete'"'"'})) OR (@Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase '"'"'ray.io'"'"' OR @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase '"'"'kueue.x-k8s.io'"'"'))' \
+  --condition-version 2.0
+
+# Role assignments take up to five minutes to reach the AKS authorization webhook.

@@ -126,7 +126,9 @@ class Denial:
 def _evaluate(policy: AdmissionPolicy, obj: KubeObject, cel_programs: _Compiled) -> list[str]:
     """The messages of the validations ``obj`` fails (empty when it passes or does not match)."""
     spec = policy.spec
-    context: dict[str, Any] = {"object": obj.body, "oldObject": None, "variables": {}}
+    # `admit` answers for a CREATE by the user running helm (whose name it does not know).
+    request = {"operation": "CREATE", "namespace": obj.namespace or "", "userInfo": {"username": "", "groups": []}}
+    context: dict[str, Any] = {"object": obj.body, "oldObject": None, "request": request, "variables": {}}
     for condition in spec.get("matchConditions") or []:
         try:
             if cel_programs.run(condition["expression"], context) is not True:

@@ -18,7 +18,7 @@ from ..findings import Severity
 from ..fleet import Fleet, load_fleet
 from ..plan import DEFAULT_TIMEOUT, RegionPlan, format_command
 from ..report import format_report
-from ..report.layout import terminal_width
+from ..report.layout import natural_width, records, terminal_width
 from ..report_paths import fleet_inputs, write_report
 from ..rollout import PyHelm3Deployer, RegionOutcome, RegionStatus, RolloutObserver, RolloutReport
 from .common import EXIT_FINDINGS, EXIT_OK, check_reports, fail, handle_errors, parse_report_spec
@@ -68,6 +68,30 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
                       f"[{style}]{outcome.status.value}[/{style}]", *(steps.get(s, "-") for s in steps_shown),
                       outcome.message)
     return table
+
+
+def summary_records(report: RolloutReport, objects: dict[str, int] | None = None) -> str:
+    """The summary as stacked records, for terminals narrower than the table (names stay whole)."""
+    title = "rollout plan (dry run)" if report.dry_run else "rollout"
+    items = []
+    for outcome in report.regions:
+        steps = {s.name: s.status.value for s in outcome.steps}
+        count = (objects or {}).get(outcome.name)
+        fields = [("objects", "-" if count is None else str(count)), ("context", outcome.plan.kube_context or "-"),
+                  ("status", outcome.status.value),
+                  *((step, steps.get(step, "-")) for step in ("preflight", "crds", "deploy", "readiness"))]
+        if outcome.message:
+            fields.append(("message", outcome.message))
+        items.append((f"wave {outcome.plan.wave} · {outcome.name}", fields))
+    return f"{title}: {report.status}\n" + records(items, terminal_width())
+
+
+def print_summary(out: Console, report: RolloutReport, objects: dict[str, int]) -> None:
+    table = summary_table(report, objects)
+    if natural_width(table) <= out.width:
+        out.print(table)
+    else:
+        out.print(summary_records(report, objects), markup=False, end="")
 
 
 def plan_text(report: RolloutReport) -> str:
@@ -147,7 +171,7 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     counting = [f for f in result.findings if f.counts and f.severity is not Severity.INFO]
     if counting or report.status == "refused":
         click.echo(format_report("text", result, color=use_color), nl=False)
-    out.print(summary_table(report, {r.name: r.objects for r in result.regions if r.name}))
+    print_summary(out, report, {r.name: r.objects for r in result.regions if r.name})
     for name, path in specs:
         assert path is not None
         write_report(path, format_report(name, result, color=False))
