@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -35,44 +37,108 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "validator" / "rayfleet"
 
-# Area -> (source globs relative to validator/rayfleet). Modules the refactor on main moves are
-# listed under both layouts; globs that match nothing are ignored.
+# Area -> source globs relative to validator/rayfleet (the layout after the core refactor). Every
+# module a glob matches must have tests in TEST_MAP (``check_map``); a glob that matches nothing
+# is an error too, so a moved module is noticed rather than silently dropped from the sample.
 AREAS: dict[str, tuple[str, ...]] = {
     "policies": ("policies/*.py",),
-    "core": ("secrets.py", "values.py", "fleet.py", "waivers.py", "schemas_check.py", "runner.py"),
-    "capacity-identity-rollout": ("capacity.py", "capacity/*.py", "identity.py", "rollout.py",
-                                  "commands/identity.py", "commands/rollout.py", "commands/quota.py"),
-    "reporters": ("report/sarif.py", "report/json_report.py", "report/text.py", "report/junit.py",
-                  "report/markdown.py", "report/common.py"),
+    "core": ("secrets.py", "values.py", "fleet.py", "fleet_scheduling.py", "kueue.py", "waivers.py",
+             "schemas_check.py", "runner.py", "subjects.py", "findings.py", "fingerprints.py",
+             "locations.py"),
+    "capacity-identity-rollout": ("capacity/*.py", "commands/*.py", "identity.py", "identity_rbac.py",
+                                  "rollout.py", "plan.py", "region_loss.py", "delivery/*.py"),
+    "reporters": ("report/*.py", "report/__init__.py"),
 }
 
-# Module (relative path, first match wins) -> the test paths that cover it. Only these run per mutant.
-# A policy module also runs every test file that names its policy ID (live, capacity, delivery tests).
-POLICY_TESTS = ("tests/policies", "tests/core/test_findings.py")
-HELPER_TESTS = (*POLICY_TESTS, "tests/core/test_pipeline.py", "tests/precision")
+# Module (relative path; exact file, or a folder prefix ending in "/"; first match wins) -> the
+# test paths (files, folders or node IDs) that cover it. Only these run per mutant. A policy module
+# runs its own fixture tests and every test file that names its policy ID (see ``tests_for``).
+POLICY_FIXTURE_TESTS = ("test_pass_fixture_does_not_fire", "test_fail_fixture_fires_exactly_as_expected")
+HELPER_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py",
+                "tests/core/test_pod_facts.py", "tests/core/test_frozen.py", "tests/precision")
+FINDING_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py",
+                 "tests/core/test_frozen.py")
+SARIF_TESTS = ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/ci/test_sarif_code_scanning.py")
 TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policies/_", HELPER_TESTS),
-    ("policies/", POLICY_TESTS),
-    ("secrets.py", ("tests/policies", "tests/core/test_findings.py")),
-    ("values.py", ("tests/core/test_values_fold.py", "tests/core/test_findings.py", "tests/policies",
-                   "tests/core/test_pipeline.py")),
-    ("fleet.py", ("tests/core/test_bad_input.py", "tests/core/test_findings.py", "tests/policies",
-                  "tests/core/test_pipeline.py")),
-    ("waivers.py", ("tests/core/test_findings.py", "tests/core/test_pipeline.py")),
-    ("runner.py", ("tests/core/test_findings.py", "tests/policies", "tests/core/test_pipeline.py")),
-    ("schemas_check.py", ("tests/core/test_findings.py", "tests/core/test_object_schemas.py",
-                          "tests/core/test_pipeline.py", "tests/policies")),
-    ("capacity", ("tests/capacity",)),
-    ("commands/quota.py", ("tests/capacity",)),
-    ("identity.py", ("tests/identity", "tests/azure/test_identity_live.py")),
-    ("commands/identity.py", ("tests/identity", "tests/azure/test_identity_live.py")),
+    ("policies/base.py", HELPER_TESTS),
+    ("policies/", ()),  # the policy's own fixtures and the files naming its ID, added by tests_for
+    # core
+    ("secrets.py", ("tests/core/test_named_redaction.py", "tests/hostile/test_redaction.py", *FINDING_TESTS)),
+    ("values.py", ("tests/core/test_values_fold.py", "tests/core/test_bad_input.py", *FINDING_TESTS)),
+    ("fleet.py", ("tests/core/test_fleet_fields.py", "tests/core/test_bad_input.py",
+                  "tests/scheduling/test_fleet_roles.py", *FINDING_TESTS)),
+    ("fleet_scheduling.py", ("tests/scheduling", "tests/core/test_bad_input.py", "tests/policies",
+                             "tests/identity/test_role_plan.py", "tests/core/test_frozen.py")),
+    ("kueue.py", ("tests/core/test_kueue_model.py", "tests/policies", "tests/scheduling",
+                  "tests/kube/test_scheduling_sync.py", "tests/charts/test_kueue.py", "tests/core/test_frozen.py")),
+    ("waivers.py", ("tests/core/test_findings.py", "tests/core/test_pipeline.py",
+                    "tests/policies")),
+    ("schemas_check.py", ("tests/core/test_openapi_schema.py", "tests/core/test_object_schemas.py",
+                          "tests/precision", *FINDING_TESTS)),
+    # every command runs its policies here: the identity command selects live policies by subject type
+    ("runner.py", ("tests/core/test_runner.py", *FINDING_TESTS,
+                   "tests/core/test_pod_facts.py", "tests/identity", "tests/azure/test_identity_live.py")),
+    # what every policy scope looks at: releases and fleets, live clusters (preflight), the identity plan
+    ("subjects.py", (*FINDING_TESTS, "tests/core/test_live_subjects.py",
+                     "tests/core/test_pod_facts.py",
+                     "tests/capacity", "tests/kube/test_preflight.py", "tests/kube/test_preflight_audit.py",
+                     "tests/identity", "tests/azure/test_identity_live.py", "tests/hybrid")),
+    ("findings.py", (*FINDING_TESTS, "tests/core/test_reports.py")),
+    ("fingerprints.py", ("tests/core/test_fingerprints.py", *SARIF_TESTS)),
+    ("locations.py", ("tests/core/test_locations.py", *SARIF_TESTS, "tests/policies", "tests/core/test_pipeline.py")),
+    # capacity, identity, rollout, delivery
+    ("capacity/", ("tests/capacity", "tests/scheduling/test_region_loss.py")),
+    ("commands/quota.py", ("tests/capacity", "tests/azure/test_quota_live.py")),
+    ("commands/identity.py", ("tests/identity", "tests/azure/test_identity_live.py",
+                              "tests/azure/test_role_assignments_live.py", "tests/azure/test_probe.py")),
+    ("commands/preflight.py", ("tests/kube/test_preflight.py", "tests/kube/test_preflight_audit.py",
+                               "tests/rollout")),
+    ("commands/rollout.py", ("tests/rollout", "tests/delivery/test_export.py")),
+    ("commands/fleet_manager.py", ("tests/kube/test_update_run.py", "tests/delivery", "tests/rollout")),
+    ("identity.py", ("tests/identity", "tests/azure/test_identity_live.py", "tests/hybrid/test_hybrid_fleet.py")),
+    ("identity_rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
     ("rollout.py", ("tests/rollout",)),
-    ("commands/rollout.py", ("tests/rollout",)),
-    ("report/", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/ci/test_markdown_report.py")),
+    ("plan.py", ("tests/rollout/test_cli.py", "tests/core/test_cli.py", "tests/core/test_layout.py")),
+    ("region_loss.py", ("tests/scheduling/test_region_loss.py",)),
+    ("delivery/", ("tests/delivery", "tests/kube/test_update_run.py", "tests/policies")),
+    # reporters
+    ("report/sarif.py", SARIF_TESTS),
+    ("report/json_report.py", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/core/test_cli.py")),
+    ("report/junit.py", ("tests/core/test_findings.py", "tests/core/test_reports.py")),
+    ("report/markdown.py", ("tests/ci/test_markdown_report.py", "tests/core/test_reports.py")),
+    ("report/text.py", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/core/test_layout.py",
+                        "tests/core/test_cli.py")),
+    ("report/common.py", ("tests/core/test_reports.py", "tests/core/test_cli.py")),
+    ("report/layout.py", ("tests/core/test_layout.py", "tests/core/test_cli.py")),
+    ("report/capacity.py", ("tests/capacity", "tests/hybrid/test_hybrid_fleet.py", "tests/core/test_layout.py")),
+    ("report/plan.py", ("tests/rollout/test_cli.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
+    ("report/rollout.py", ("tests/rollout", "tests/delivery/test_export.py", "tests/kube/test_update_run.py")),
+    ("report/update_run.py", ("tests/kube/test_update_run.py",)),
+    ("report/identity.py", ("tests/identity", "tests/azure/test_identity_live.py", "tests/azure/test_probe.py")),
+    ("report/identity_table.py", ("tests/identity", "tests/core/test_layout.py")),
+    ("report/roles.py", ("tests/identity", "tests/azure/test_storage_live.py")),
+    ("report/diff.py", ("tests/ci/test_diff.py",)),
+    ("report/status_text.py", ("tests/status",)),
+    ("report/status_html.py", ("tests/status",)),
+    # renderers the core refactor moved into report/
+    ("report/policy_docs.py", ("tests/policies/test_policy_docs.py", "tests/core/test_cli.py")),
+    ("report/probe.py", ("tests/azure/test_probe.py",)),
+    ("report/rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
+    ("report/region_loss.py", ("tests/scheduling/test_region_loss.py",)),
+    ("report/status_json.py", ("tests/status",)),
+    ("report/__init__.py", ("tests/core/test_reports.py", "tests/core/test_findings.py", "tests/core/test_cli.py")),
 )
-# The one rollout test that applies CRDs against a fake API server takes ~30 s; it covers the
-# kube client, not rollout.py's own decisions, so mutants skip it.
-DESELECT = ("tests/rollout/test_waves.py::test_live_rollout_applies_the_pinned_crds_server_side_before_helm",)
+# Slow tests (> 5 s each) that test something other than the mutated modules' decisions: mutants
+# skip them. The CRD server-side apply covers the kube client, not rollout.py; the 30-region flux
+# parity is the 2-region parity test at scale (the same code, 45 s); a bad ``--base`` is cli/diff's
+# input handling (git), not report/diff.py. (tests/core/test_layers.py, the import contracts, is
+# mapped nowhere: no operator touches an import.)
+DESELECT = (
+    "tests/rollout/test_waves.py::test_live_rollout_applies_the_pinned_crds_server_side_before_helm",
+    "tests/delivery/test_parity.py::test_generated_30_region_fleet_renders_the_same_through_flux",
+    "tests/ci/test_diff.py::test_bad_base_is_a_one_line_error",
+)
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
          ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -226,30 +292,88 @@ def mutate(source: str, mutant: Mutant) -> str:
 def area_modules(area: str) -> list[str]:
     found: list[str] = []
     for pattern in AREAS[area]:
-        found += sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.glob(pattern)
-                        if p.name != "__init__.py" or pattern.endswith("__init__.py"))
+        matched = [str(p.relative_to(PACKAGE)) for p in PACKAGE.glob(pattern)
+                   if p.name != "__init__.py" or pattern.endswith("__init__.py")]
+        if not matched:
+            raise KeyError(f"{pattern} (area {area}) matches no module: update AREAS in benchmarks/mutation.py")
+        found += matched
     return sorted(set(found))
 
 
-def tests_for(module: str, repo: Path = REPO) -> list[str]:
+def _mapped(module: str) -> tuple[str, tuple[str, ...]]:
     for prefix, tests in TEST_MAP:
-        if module.startswith(prefix) or module == prefix:
-            found = [t for t in tests if (repo / t.split("::")[0]).exists()]
-            if prefix == "policies/":
-                found += _naming(repo, Path(module).stem.replace("_", "-"), found)
-            return found
+        if module == prefix or (prefix.endswith(("/", "_")) and module.startswith(prefix)):
+            return prefix, tests
     raise KeyError(f"no tests mapped for {module}: add it to TEST_MAP in benchmarks/mutation.py")
 
 
+def tests_for(module: str, repo: Path = REPO) -> list[str]:
+    """The test paths a mutant in ``module`` runs. A policy module (``policies/<id>.py``) runs its
+    fixture tests and every test file that names its ID; a path that does not exist is an error."""
+    prefix, tests = _mapped(module)
+    found = list(tests)
+    if prefix == "policies/":
+        policy_id = Path(module).stem.replace("_", "-")
+        if (repo / "tests" / "policies" / "fixtures" / policy_id).is_dir():
+            found += [f"tests/policies/test_policies.py::{name}[{policy_id}]" for name in POLICY_FIXTURE_TESTS]
+        found += _naming(repo, policy_id, found)
+        if not found:
+            raise KeyError(f"no tests for {module}: no fixtures folder and no test file names {policy_id}")
+    missing = [t for t in found if not (repo / t.split("::")[0]).exists()]
+    if missing:
+        raise KeyError(f"TEST_MAP lists tests that do not exist for {module}: {', '.join(missing)}")
+    return found
+
+
+def check_map(repo: Path = REPO) -> list[str]:
+    """Every module of every area has tests that exist; returns the problems (none: an empty list)."""
+    problems = []
+    for area in AREAS:
+        try:
+            modules = area_modules(area)
+        except KeyError as exc:
+            problems.append(str(exc.args[0]))
+            continue
+        for module in modules:
+            try:
+                tests_for(module, repo)
+            except KeyError as exc:
+                problems.append(str(exc.args[0]))
+    return problems + _deselect_problems(repo)
+
+
+def _deselect_problems(repo: Path) -> list[str]:
+    problems = []
+    for node in DESELECT:
+        file, _, name = node.partition("::")
+        path = repo / file
+        if not path.exists() or f"def {name}(" not in path.read_text():
+            problems.append(f"DESELECT names a test that does not exist: {node}")
+    return problems
+
+
 def _naming(repo: Path, policy_id: str, already: list[str]) -> list[str]:
-    """Test files outside ``already`` that mention the policy ID."""
+    """Test files outside ``already`` that mention the policy ID or its module (as a whole word)."""
     out = []
-    for path in sorted((repo / "tests").rglob("test_*.py")):
-        shown = str(path.relative_to(repo))
+    for shown, words in _test_files(repo):
+        if shown == "tests/policies/test_policies.py":
+            continue  # its fixture tests for this policy are selected by node ID
         if not any(shown == a or shown.startswith(a.rstrip("/") + "/") for a in already) \
-                and policy_id in path.read_text():
+                and (policy_id in words or policy_id.replace("-", "_") in words):
             out.append(shown)
     return out
+
+
+@functools.cache
+def _test_files(repo: Path) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Every test file with the words (runs of letters, digits, ``_`` and ``-``) in it."""
+    return tuple((str(p.relative_to(repo)), frozenset(re.findall(r"[\w-]+", p.read_text())))
+                 for p in sorted((repo / "tests").rglob("test_*.py")))
+
+
+@functools.cache
+def _module_sites(module: str) -> tuple[tuple[int, int, str, str], ...]:
+    return tuple(_sites(ast.parse((PACKAGE / module).read_text())))
 
 
 def sample(areas: list[str], size: int, seed: int) -> list[Mutant]:
@@ -259,7 +383,7 @@ def sample(areas: list[str], size: int, seed: int) -> list[Mutant]:
     per_area = [size // len(areas) + (1 if i < size % len(areas) else 0) for i in range(len(areas))]
     for area, count in zip(areas, per_area, strict=True):
         pool = [Mutant(area, module, *site) for module in area_modules(area)
-                for site in _sites(ast.parse((PACKAGE / module).read_text()))]
+                for site in _module_sites(module)]
         chosen += rng.sample(pool, min(count, len(pool)))
     return chosen
 
@@ -349,6 +473,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every outcome to this JSON file")
     args = parser.parse_args(argv)
     areas = args.area or list(AREAS)
+    problems = check_map()
+    if problems:
+        print("benchmarks/mutation.py's map is out of date:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
     mutants = [parse_key(k) for k in args.mutant] if args.mutant else sample(areas, args.sample, args.seed)
     if args.list:
         for m in mutants:

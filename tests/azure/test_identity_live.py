@@ -183,6 +183,8 @@ def test_issuer_of_another_cluster_and_wrong_subject(azure):
     (finding,) = live(azure).findings
     assert finding.policy == "federated-credential-mismatch"
     assert "issuer" in finding.message and "subject 'system:serviceaccount:ray:ray-old'" in finding.message
+    # no credential carries the exact (issuer, subject) pair: Entra ID finds no matching record
+    assert finding.message.endswith("fails with AADSTS70021")
 
 
 def test_wrong_audience(azure):
@@ -190,6 +192,8 @@ def test_wrong_audience(azure):
                                       ["api://AKSIdentityBinding"])
     (finding,) = live(azure).findings
     assert finding.policy == "federated-credential-mismatch" and "AADSTS700212" in finding.message
+    # the (issuer, subject) pair is exact: only the audience is refused
+    assert finding.message.endswith("fails with AADSTS700212")
 
 
 def test_stale_credentials_across_pages(azure):

@@ -35,6 +35,20 @@ def test_missing_fleet_file(tmp_path: Path):
     _assert_clean_error(run_cli("validate", tmp_path / "nope.yaml"), "nope.yaml", "not found")
 
 
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
+def test_empty_fleet_file_says_it_is_empty(tmp_path: Path, text: str):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(text)
+    _assert_clean_error(run_cli("validate", path), f"{path}: is empty")
+
+
+@pytest.mark.parametrize("text", ["[]\n", "just text\n"])
+def test_fleet_file_that_is_not_a_mapping(tmp_path: Path, text: str):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(text)
+    _assert_clean_error(run_cli("validate", path), f"{path}: a fleet file must be a mapping")
+
+
 def test_fleet_file_is_a_directory(tmp_path: Path):
     _assert_clean_error(run_cli("validate", tmp_path), str(tmp_path))
 

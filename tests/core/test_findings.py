@@ -232,17 +232,25 @@ def test_int_or_string_field_reports_the_branch_and_where(tmp_path: Path):
     assert finding.region is None
 
 
-@pytest.mark.parametrize("errors", [MAX_ERRORS_PER_OBJECT - 1, MAX_ERRORS_PER_OBJECT, MAX_ERRORS_PER_OBJECT + 1])
+# The documented cap, written out: a test that read the library's constant could not notice it change.
+SCHEMA_ERRORS_SHOWN = 10
+
+
+def test_the_schema_error_cap_is_the_documented_one():
+    assert MAX_ERRORS_PER_OBJECT == SCHEMA_ERRORS_SHOWN
+
+
+@pytest.mark.parametrize("errors", [SCHEMA_ERRORS_SHOWN - 1, SCHEMA_ERRORS_SHOWN, SCHEMA_ERRORS_SHOWN + 1])
 def test_schema_errors_per_object_are_capped(tmp_path: Path, errors: int):
     ports = "".join(f"  - {{port: p{i}}}\n" for i in range(errors))
     path = tmp_path / "svc.yaml"
     path.write_text(f"apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  ports:\n{ports}")
     findings = scan_manifests([str(path)], policies=["kubernetes-schema"]).findings
-    shown = min(errors, MAX_ERRORS_PER_OBJECT)
+    shown = min(errors, SCHEMA_ERRORS_SHOWN)
     more = [f for f in findings if f.message.startswith("more schema errors")]
     assert len(findings) - len(more) == shown
     assert [f.message for f in more] == ([f"more schema errors not shown (first {shown} listed)"]
-                                         if errors > MAX_ERRORS_PER_OBJECT else [])
+                                         if errors > SCHEMA_ERRORS_SHOWN else [])
 
 
 # --- report fields ----------------------------------------------------------------------------

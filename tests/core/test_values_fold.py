@@ -142,3 +142,10 @@ def test_values_of_four_characters_or_more_are_traced(tmp_path: Path, value, tra
     assert (located is not None) is traced
     if traced:
         assert located.file.endswith("a.yaml") and located.line == 1
+
+
+def test_only_strings_and_integers_are_traced(tmp_path: Path):
+    # a float (or a list) a policy quotes is not traced, even when a string of the same text was set
+    stack = ValuesStack([load_values_file(_write(tmp_path, "a.yaml", 'x: "1234.5"\nw: 12345\nz: [abcd]\n'))])
+    assert stack.locate_value(1234.5) is None and stack.locate_value(["abcd"]) is None
+    assert stack.locate_value("1234.5").line == 1 and stack.locate_value(12345).line == 2

@@ -9,9 +9,10 @@ A fixture folder ``fixtures/<policy-id>/`` holds either
   ``expected.yaml``. ReleaseObjects policies run per region, fleet policies over all regions.
   with ``anyscale:`` gets its Anyscale operator chart rendered and attached, as validate does.
 
-``expected.yaml`` is the exact list of findings from the fail case, order-insensitive. Each entry
-uses some of: region, kind, name, path, message, severity, file, line. The keys compared are the
-union of the keys the entries use; a key an entry leaves out must be empty in the finding.
+``expected.yaml`` is the exact list of findings from the fail case, order-insensitive. Every field a
+user reads is compared: region, kind, name, path, message (as redacted), severity, file, line; a
+key an entry leaves out must be empty in the finding. (The policy ID is checked by the test: every
+finding of a fixture carries its folder's policy.)
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def as_record(finding: Finding) -> dict[str, Any]:
 
 def compare(findings: list[Finding], expected: list[dict[str, Any]]) -> tuple[list, list]:
     """(missing, unexpected): expected entries not found, and findings not expected."""
-    keys = [k for k in KEYS if any(k in e for e in expected)] or ["message"]
+    keys = KEYS
     want = Counter(tuple(e.get(k) for k in keys) for e in expected)
     got = Counter(tuple(as_record(f).get(k) for k in keys) for f in findings)
     missing = [dict(zip(keys, t, strict=True)) for t in (want - got).elements()]

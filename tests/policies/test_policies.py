@@ -30,6 +30,7 @@ def test_pass_fixture_does_not_fire(folder: Path) -> None:
 def test_fail_fixture_fires_exactly_as_expected(folder: Path) -> None:
     findings = run_fixture(BY_ID[folder.name], folder, "fail")
     assert findings, "fail fixture does not fire"
+    assert {f.policy for f in findings} == {folder.name}
     expected = yaml.safe_load((folder / "expected.yaml").read_text()) or []
     missing, unexpected = compare(findings, expected)
     assert (missing, unexpected) == ([], [])

@@ -67,11 +67,20 @@ def _gpu_quota(d: dict) -> None:
     d["regions"][0]["quota"] = {"families": {"standardDDSv5Family": 16, "Standard NCADS_A100_v4 Family": 48}}
 
 
+def _custom_gpu_quota(d: dict) -> None:
+    # A GPU size the catalogue does not know, added by the fleet file: its family is a GPU family too.
+    d["vmSizes"] = {"Standard_NX8_Custom": {"vcpus": 8, "gpus": 1, "family": "Standard NX Custom Family"}}
+    d["regions"][0]["quota"] = {"families": {"standardDDSv5Family": 16, "Standard NX Custom Family": 8}}
+
+
 CASES = {
     "two managers": (_two_managers, "regions[3].role",
                      "a second manager: only one region may have role manager, and 'manager' already has it"),
     "manager with GPU quota": (_gpu_quota, "regions[0].quota.families.Standard NCADS_A100_v4 Family",
                                "the manager 'manager' declares GPU quota (Standard NCADS_A100_v4 Family: 48 vCPUs)"),
+    "manager with GPU quota of a fleet vmSizes family": (
+        _custom_gpu_quota, "regions[0].quota.families.Standard NX Custom Family",
+        "the manager 'manager' declares GPU quota (Standard NX Custom Family: 8 vCPUs)"),
     "no manager": (lambda d: d["regions"].pop(0), "scheduling",
                    "the fleet needs exactly one region with role: manager"),
     "manager without scheduling": (lambda d: d.pop("scheduling"), "regions[0].role",
@@ -113,3 +122,17 @@ def test_bad_input_is_one_line_naming_file_and_field(tmp_path, case) -> None:
     assert result.exit_code == 2
     assert result.output.startswith(f"rayfleet: error: {path}:") and result.output.count("\n") == 1
     assert path.read_text() == before
+
+
+@pytest.mark.parametrize(("vm_sizes", "families"), [
+    ({}, {"standardDDSv5Family": 16, "Standard NCADS_A100_v4 Family": 0}),  # a GPU family at 0 vCPUs
+    ({"Standard_NX8_Custom": {"vcpus": 8, "gpus": 0, "family": "Standard NX Custom Family"}},
+     {"Standard NX Custom Family": 8}),  # a fleet size without GPUs
+])
+def test_a_manager_may_declare_cpu_quota_and_gpu_families_at_zero(tmp_path, vm_sizes, families) -> None:
+    data = base()
+    if vm_sizes:
+        data["vmSizes"] = vm_sizes
+    data["regions"][0]["quota"] = {"families": families}
+    fleet = load_fleet(write(tmp_path, data))
+    assert fleet.manager is not None and dict(fleet.manager.quota.families) == families
