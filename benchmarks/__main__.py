@@ -1,7 +1,7 @@
 """``python -m benchmarks``: rayfleet's validation speed, scaling, memory and detection, side by
 side with checkov and kubernetes-validate. See docs/benchmarks.md.
 
-    python -m benchmarks                       # sizes 3,30,300, 3 runs each, checkov from PATH
+    python -m benchmarks                       # sizes 3,30,300,1000, 3 runs each, checkov from PATH
     python -m benchmarks --checkov /tmp/bench-venv/bin/checkov
     python -m benchmarks --quick               # sizes 3,30, 1 run: a smoke test
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import shutil
 import sys
@@ -18,10 +19,23 @@ import tempfile
 from io import StringIO
 from pathlib import Path
 
+from rayfleet.parallel import POOL_MIN_REGIONS
+
 from . import corpus, environment
 from .generate import REPO, generate_fleet, write_rendered
-from .measure import Measurement, Run, collect_inner, collect_stages, repeat_command, run_command
-from .report import CHECKOV, KUBE_VALIDATE, RENDER, SCAN, VALIDATE, Results, write_results
+from .measure import Measurement, Run, collect_inner, collect_stages, repeat_command, run_command, same_report
+from .report import (
+    CHECKOV,
+    HELP,
+    KUBE_VALIDATE,
+    RENDER,
+    SCAN,
+    VALIDATE,
+    VALIDATE_1,
+    VERSION,
+    Results,
+    write_results,
+)
 from .schema_cost import KUBE_VERSION, measure_schema_cost
 
 SHARED_CRDS = REPO.parent / "shared" / "crds" / "kuberay"
@@ -40,8 +54,12 @@ def _beside_python(name: str) -> str | None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="3,30,300", help="fleet sizes in regions (default: 3,30,300)")
+    parser.add_argument("--sizes", default="3,30,300,1000", help="fleet sizes in regions (default: 3,30,300,1000)")
+    parser.add_argument("--peers-max", type=int, default=300,
+                        help="largest size checkov and kubernetes-validate run at (default: 300; checkov takes "
+                             "minutes and gigabytes beyond)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size, after one warm-up")
+    parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per tool and size, dropped (default: 1)")
     parser.add_argument("--quick", action="store_true", help="sizes 3,30 and 1 run: a smoke test")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="results folder")
     parser.add_argument("--checkov", metavar="PATH", default=None,
@@ -55,9 +73,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.runs = "3,30", 1
+        args.sizes, args.runs = "3,30,60", 1
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
-    if not args.sizes or min(args.sizes) < 1 or args.runs < 1:
+    if not args.sizes or min(args.sizes) < 1 or args.runs < 1 or args.warmup < 0:
         parser.error("--sizes must be positive integers and --runs at least 1")
     return args
 
@@ -100,11 +118,13 @@ class Bench:
                                                                  else "not found") + ").")
         if self.kube_validate is None:
             self.results.notes.append("kubernetes-validate's CLI was not found; its row is missing.")
+        self.results.warmup = args.warmup
         self.rendered: dict[int, list[Path]] = {}
 
     def _repeat(self, tool: str, size: int, objects: int, command: list[str], **kwargs) -> Measurement:
-        log(f"{size} regions: {tool} ({self.args.runs} runs + 1 warm-up)")
-        measurement = repeat_command(tool, size, objects, command, runs=self.args.runs, **kwargs)
+        log(f"{size} regions: {tool} ({self.args.runs} runs + {self.args.warmup} warm-up)")
+        measurement = repeat_command(tool, size, objects, command, runs=self.args.runs, warmup=self.args.warmup,
+                                     **kwargs)
         self.results.measurements.append(measurement)
         log(f"  median wall {measurement.wall_median:.2f} s")
         return measurement
@@ -121,6 +141,13 @@ class Bench:
                      [self.rayfleet, "validate", str(fleet), "--profile",
                       "--report", f"json={folder / 'validate.json'}", *self.crd_args],
                      stdout=folder / "validate.out", ok=_ok_0_or_1, after=collect_stages)
+        if size >= POOL_MIN_REGIONS:  # the default runs a process pool here: measure one process too
+            self._repeat(VALIDATE_1, size, objects,
+                         [self.rayfleet, "validate", str(fleet), "--jobs", "1", "--profile",
+                          "--report", f"json={folder / 'validate-1.json'}", *self.crd_args],
+                         stdout=folder / "validate-1.out", ok=_ok_0_or_1, after=collect_stages)
+            self.results.identical[size] = same_report(folder / "validate.json", folder / "validate-1.json")
+            log(f"  pooled report identical to one process: {self.results.identical[size]}")
         self._repeat(RENDER, size, objects, [sys.executable, "-m", "benchmarks.render_only", str(fleet)],
                      stdout=folder / "render.out", ok=lambda r: r.returncode == 0, after=collect_inner,
                      cwd=REPO)
@@ -128,6 +155,8 @@ class Bench:
                      [self.rayfleet, "scan", str(rendered), "--fleet", str(fleet), "--kube-version", KUBE_VERSION,
                       "--profile", "--report", f"json={folder / 'scan.json'}", *self.crd_args],
                      stdout=folder / "scan.out", ok=_ok_0_or_1, after=collect_stages)
+        if size > self.args.peers_max:
+            return
         if self.checkov:
             self._repeat(CHECKOV, size, objects, _checkov_command(self.checkov, rendered),
                          stdout=folder / "checkov.json", ok=_ok_0_or_1)
@@ -135,6 +164,14 @@ class Bench:
             self._repeat(KUBE_VALIDATE, size, objects,
                          [self.kube_validate, "-k", KUBE_VERSION, "--strict", "--quiet", *files],
                          stdout=folder / "kubernetes-validate.out").note = "schema only, no CRDs"
+
+    def startup(self) -> None:
+        for tool, flag in ((VERSION, "--version"), (HELP, "--help")):
+            log(f"start-up: {tool}")
+            m = repeat_command(tool, 0, 0, [self.rayfleet, flag], runs=max(5, self.args.runs),
+                               ok=lambda r: r.returncode == 0)
+            self.results.measurements.append(m)
+            log(f"  median wall {m.wall_median:.3f} s")
 
     def schema_cost(self) -> None:
         size = 30 if 30 in self.rendered else max(self.rendered)
@@ -205,13 +242,17 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, work)
         log(f"work folder {work}; rayfleet {bench.rayfleet}; checkov {bench.checkov or 'missing'}; "
             f"CRDs {args.crds or 'none'}")
+        before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        bench.startup()
         for size in args.sizes:
             bench.size(size)
         bench.schema_cost()
         bench.detection()
         if not args.no_profile:
-            for size in sorted({min(args.sizes), max(args.sizes)}):
+            for size in sorted({min(args.sizes), max(n for n in args.sizes if n <= 300)}):
                 bench.profile(size)
+        after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        bench.results.load = f"{before} before, {after} after"
         for path in write_results(bench.results, args.out):
             log(f"wrote {path}")
     finally:

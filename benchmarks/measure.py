@@ -58,6 +58,16 @@ class Measurement:
         self.returncodes.append(run.returncode)
 
 
+def same_report(a: Path, b: Path) -> bool:
+    """Whether two ``--report json`` files are the same report (timings aside)."""
+    import json
+
+    def load(path: Path) -> object:
+        return json.loads(re.sub(r'"(durationSeconds|seconds|time)": [0-9.e-]+', r'"\1": 0', path.read_text()))
+
+    return load(a) == load(b)
+
+
 def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 

@@ -12,6 +12,13 @@ import pytest
 # Parsed CRDs are cached between runs; tests keep that cache out of the user's home.
 os.environ.setdefault("RAYFLEET_CACHE_DIR", tempfile.mkdtemp(prefix="rayfleet-test-cache-"))
 
+# pytest-xdist's workers start with COLUMNS=80 (and LINES) in their environment although nothing they
+# print reaches a terminal; reports wrap at $COLUMNS, so drop them: the golden files and the layout
+# tests assume the width of a run without a terminal, however the suite is run.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

@@ -4,20 +4,17 @@
 from __future__ import annotations
 
 import random
-import time
 
 from ..core.helpers import run_cli
 from ..hostile.test_cli_fuzz import _assert_contract, _manifests, _structure_mutation, _text_mutation
 
 SEED = 18_2026
 ROUNDS = 40
-BUDGET_SECONDS = 30.0
 
 
 def test_admit_never_crashes_on_mutated_manifests():
     rng = random.Random(SEED)
     texts = _manifests()
-    started = time.perf_counter()
     exits: set[int] = set()
     for round_ in range(ROUNDS):
         base = rng.choice(texts)
@@ -27,5 +24,4 @@ def test_admit_never_crashes_on_mutated_manifests():
         result = run_cli("admit", "-", "--report", "json", input=mutated)
         _assert_contract(result, f"admit round {round_}:\n{mutated[:1500]}")
         exits.add(result.exit_code)
-    assert time.perf_counter() - started < BUDGET_SECONDS
     assert exits >= {1, 2}, exits  # the fuzz reached both the policies and the refusals

@@ -46,8 +46,9 @@ def test_wheel_ships_schemas_and_loads_them_from_the_installed_package(tmp_path:
 
 def test_public_api_is_exactly_all():
     # Submodules are reachable as attributes once imported; everything else must be declared.
-    exported = {name for name, value in vars(rayfleet).items()
-                if not name.startswith("_") and not inspect.ismodule(value)}
+    # dir(), not vars(): the public names are imported on first use (PEP 562).
+    exported = {name for name in dir(rayfleet)
+                if not name.startswith("_") and not inspect.ismodule(getattr(rayfleet, name))}
     assert exported == set(rayfleet.__all__) - {"__version__"}
     assert len(rayfleet.__all__) == len(set(rayfleet.__all__))
     for name in rayfleet.__all__:

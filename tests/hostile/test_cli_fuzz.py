@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,6 @@ HOSTILE_SNIPPETS = [
 ]
 SCAN_ROUNDS = 160
 VALIDATE_ROUNDS = 10
-BUDGET_SECONDS = 30.0
 
 
 def _assert_contract(result, what: str) -> None:
@@ -83,7 +81,6 @@ def _manifests() -> list[str]:
 def test_scan_never_crashes_on_mutated_manifests():
     rng = random.Random(SEED)
     texts = _manifests()
-    started = time.perf_counter()
     exits: set[int] = set()
     for round_ in range(SCAN_ROUNDS):
         base = rng.choice(texts)
@@ -95,7 +92,6 @@ def test_scan_never_crashes_on_mutated_manifests():
         result = run_cli("scan", "-", "--report", "json", input=mutated)
         _assert_contract(result, f"scan round {round_}:\n{mutated[:1500]}")
         exits.add(result.exit_code)
-    assert time.perf_counter() - started < BUDGET_SECONDS
     assert exits >= {1, 2}, exits  # the fuzz reached both the policies and the refusals
 
 
@@ -111,7 +107,6 @@ def test_validate_never_crashes_on_mutated_values_and_fleet_files(example_copy: 
     originals = {path: path.read_text() for path in targets}
     backup = fleet.parent.parent / "backup"
     shutil.copytree(fleet.parent, backup)
-    started = time.perf_counter()
     try:
         for round_ in range(VALIDATE_ROUNDS):
             path = rng.choice(targets)
@@ -126,7 +121,6 @@ def test_validate_never_crashes_on_mutated_values_and_fleet_files(example_copy: 
     finally:
         for path, text in originals.items():
             path.write_text(text)
-    assert time.perf_counter() - started < BUDGET_SECONDS
     # nothing but the files this test wrote changed
     for path in backup.rglob("*"):
         if path.is_file():

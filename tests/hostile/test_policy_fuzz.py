@@ -1,11 +1,10 @@
 """Every policy tolerates any JSON type in any field: it yields findings or nothing, never raises
 (issue #12, item 4). Objects come from the policy fixtures, mutated with a fixed seed; the whole
-test is bounded in time."""
+test runs a fixed number of rounds (its time is measured by pytest --durations, not asserted)."""
 
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ from .mutate import mutate
 
 SEED = 20261202
 ROUNDS = 40  # mutated copies of every fixture
-BUDGET_SECONDS = 25.0
 RELEASE_POLICIES = [p for p in ALL_POLICIES if p.scope is Scope.RELEASE and p.check is not None]
 FLEET_POLICIES = [p for p in ALL_POLICIES if p.scope is Scope.FLEET and p.check is not None]
 
@@ -53,7 +51,6 @@ def test_every_policy_is_covered_by_the_fuzz():
 
 def test_release_policies_survive_mutated_objects():
     rng = random.Random(SEED)
-    started = time.perf_counter()
     runs = 0
     for name, folder in _release_cases():
         case = name.rsplit("/", 1)[1]
@@ -76,7 +73,6 @@ def test_release_policies_survive_mutated_objects():
                     pytest.fail(f"{policy.id} raised {type(exc).__name__}: {exc} on {name} round {round_}:\n"
                                 f"{bodies[:3000]}")
             runs += 1
-        assert time.perf_counter() - started < BUDGET_SECONDS, "fuzz over its time budget"
     assert runs == len(_release_cases()) * ROUNDS
 
 

@@ -19,6 +19,7 @@ from .errors import InputError
 from .findings import Finding, SourceLocation
 from .fleet import Fleet, PolicySettings, Region, load_fleet
 from .manifests import KubeObject, load_manifest_paths, objects_from_text
+from .parallel import RegionOutcome, check_in_pool, picklable, pool_size
 from .plan import format_command, helm_command
 from .policies import ALL_POLICIES, Policy, Scope, get_policy
 from .render import EmbeddedHelm, Engine, TemplateError, ValuesSchemaError, engine_for
@@ -230,12 +231,40 @@ def render_fleet(fleet: Fleet, regions: Sequence[str] | None = None, *, engine: 
     return {r.name: render_region(fleet, r, timings=timings, _session=session) for r in fleet.select(regions)}
 
 
+def region_checker(fleet: Fleet, engine: Engine | None, chosen: tuple[Policy, ...], crds: str | Path | None,
+                   timings: Timings | None = None) -> tuple[Callable[[Region], RegionOutcome], Timings]:
+    """The per-region half of ``validate_fleet`` (render, object schemas, release policies), as a
+    function of the region; the same in-process and in a worker of ``rayfleet.parallel``."""
+    timings = timings or Timings()
+    selected_ids = {p.id for p in chosen}
+    session = _Session(fleet, engine, timings)
+    with timings.stage("schemas"):
+        crd_schemas = _crd_schemas(fleet, crds)
+
+    def check_region(region: Region) -> RegionOutcome:
+        render = render_region(fleet, region, timings=timings, _session=session)
+        findings = [f for f in render.findings if f.policy in selected_ids]
+        with timings.stage("schemas"):
+            schemas = ObjectSchemas(region.cluster.kubernetes_version, crd_schemas)
+            findings.extend(check_objects(render.release, schemas, selected_ids))
+        with timings.stage("policies"):
+            findings.extend(check(chosen, render.release))
+        release = render.release
+        summary = RegionSummary(region.name, len(release.objects), render.rendered, format_command(render.command))
+        return RegionOutcome(region.name, release.objects, release.values, release.anyscale, render.rendered,
+                             findings, summary, release=release)
+
+    return check_region, timings
+
+
 def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None = None,
                    policies: Iterable[Policy | str] | None = None, crds: str | Path | None = None,
                    helm_binary: str | None = None, engine: Engine | None = None, today: date | None = None,
-                   progress: Progress | None = None) -> Result:
+                   progress: Progress | None = None, jobs: int | None = None) -> Result:
     """Render every selected region, check object schemas, run every policy, apply waivers.
 
+    ``jobs``: processes for the per-region work (``None``: one per core, in-process for small
+    fleets; 1: in-process). The result is the same whatever the number (``rayfleet.parallel``).
     ``Result.capacity`` is the GPU capacity table (in the JSON and markdown reports);
     ``Result.releases`` every region's rendered objects (so a rollout does not render twice)."""
     timings = Timings()
@@ -244,32 +273,44 @@ def validate_fleet(fleet: Fleet | str | Path, *, regions: Sequence[str] | None =
         selected_regions = fleet.select(regions)
     engine = engine or engine_for(helm_binary)
     chosen = _select(policies)
-    selected_ids = {p.id for p in chosen}
-    session = _Session(fleet, engine, timings)
-    with timings.stage("schemas"):
-        crd_schemas = _crd_schemas(fleet, crds)
+    by_name = {r.name: r for r in selected_regions}
+    processes = pool_size(jobs, len(selected_regions))
+    if processes > 1 and picklable(fleet, engine, chosen):
+        outcomes: Iterable[RegionOutcome] = check_in_pool(region_checker, fleet, list(by_name), processes, engine,
+                                                          chosen, crds)
+    else:
+        check_region, _ = region_checker(fleet, engine, chosen, crds, timings)
+
+        def in_process(region: Region) -> RegionOutcome:
+            if progress:
+                progress(region.name)
+            return check_region(region)
+
+        outcomes = map(in_process, selected_regions)
     result = Result(command="validate", policies=chosen, timings=timings)
-    renders: dict[str, RegionRender] = {}
-    for region in selected_regions:
-        if progress:
-            progress(region.name)
-        render = render_region(fleet, region, timings=timings, _session=session)
-        renders[region.name] = render
-        result.findings.extend(f for f in render.findings if f.policy in selected_ids)
-        with timings.stage("schemas"):
-            schemas = ObjectSchemas(region.cluster.kubernetes_version, crd_schemas)
-            result.findings.extend(check_objects(render.release, schemas, selected_ids))
-        with timings.stage("policies"):
-            result.findings.extend(check(chosen, render.release))
-        result.regions.append(RegionSummary(region.name, len(render.release.objects), render.rendered,
-                                            format_command(render.command)))
+    releases: dict[str, ReleaseObjects] = {}
+    rendered: set[str] = set()
+    for outcome in outcomes:
+        region = by_name[outcome.name]
+        if outcome.release is None:  # from a worker: rebuilt around this process's fleet
+            if progress:
+                progress(region.name)
+            for stage, seconds in outcome.stages.items():
+                timings.stages[stage] = timings.stages.get(stage, 0.0) + seconds
+            outcome.release = ReleaseObjects(outcome.objects, fleet.settings, region.cluster.kubernetes_version,
+                                             region, fleet, outcome.values, outcome.anyscale)
+        releases[region.name] = outcome.release
+        if outcome.rendered:
+            rendered.add(region.name)
+        result.findings.extend(outcome.findings)
+        result.regions.append(outcome.summary)
     with timings.stage("policies"):
         # A region that did not render has no objects: leave it out rather than let it look empty.
-        view = FleetView(fleet, {name: r.release for name, r in renders.items() if r.rendered})
+        view = FleetView(fleet, {name: r for name, r in releases.items() if name in rendered})
         result.findings.extend(check(chosen, view))
         result.capacity = capacity_table(view)
         finish(result, Waivers(fleet, today, [r.name for r in selected_regions], report=False))
-    result.releases = {name: r.release for name, r in renders.items()}
+    result.releases = releases
     return result
 
 

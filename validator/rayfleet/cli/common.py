@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,40 +15,13 @@ from ..findings import Severity
 from ..report import FORMATS, format_report
 from ..report_paths import check_report_path, write_report
 from ..result import Result
-from ..secrets import redact_text
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-def fail(message: str) -> NoReturn:
-    """One line on stderr, exit 2: bad input or usage, never a traceback."""
-    click.echo(f"rayfleet: error: {redact_text(message)}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-# Client libraries that log on their own (azure-identity prints Entra's whole answer at WARNING,
-# urllib3 its retries): quiet unless --verbose, so an error is rayfleet's one line.
-CLIENT_LOGGERS = ("azure", "msal", "urllib3", "kubernetes")
-
-
-class _RayfleetLogHandler(logging.StreamHandler):
-    """The handler --verbose installs (and the next run removes)."""
-
-
-def configure_client_logging(verbose: bool) -> None:
-    """Route the client libraries' log records to stderr (``verbose``) or nowhere."""
-    for name in CLIENT_LOGGERS:
-        logger = logging.getLogger(name)
-        for handler in [h for h in logger.handlers if isinstance(h, _RayfleetLogHandler | logging.NullHandler)]:
-            logger.removeHandler(handler)
-        if verbose:
-            handler = _RayfleetLogHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
-        else:
-            logger.addHandler(logging.NullHandler())  # a handler, so Python's last-resort one stays out
-        logger.propagate = False
+# Re-exported: the commands take exit codes and the one-line error from here.
+from .process import EXIT_FINDINGS as EXIT_FINDINGS
+from .process import EXIT_OK as EXIT_OK
+from .process import EXIT_USAGE as EXIT_USAGE
+from .process import configure_client_logging as configure_client_logging
+from .process import fail
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,6 +14,7 @@ from ..admission.twins import twins_of, why_not_exported
 from ..findings import Severity
 from ..fleet import load_fleet
 from ..manifests import load_manifest_paths
+from ..parallel import POOL_MIN_REGIONS
 from ..pipeline import fleet_capacity, render_fleet, scan_manifests, validate_fleet
 from ..plan import build_plan, format_command
 from ..policies import ALL_POLICIES, get_policy
@@ -51,10 +52,13 @@ def _print_profile(result: Result) -> None:
 @click.option("--helm-binary", metavar="PATH", default=None,
               help="Render with this helm binary (through pyhelm3) instead of the embedded Helm engine.")
 @click.option("--profile", is_flag=True, help="Print the time spent in each stage on stderr.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes that render and check regions (default: one per core, in-process for fleets "
+                   f"under {POOL_MIN_REGIONS} regions; 1: in-process). The result is the same for any N.")
 @report_options
 @handle_errors
 def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary: str | None, profile: bool,
-             reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
+             jobs: int | None, reports: tuple[str, ...], fail_on: str, color: bool | None) -> None:
     """Render every region of FLEET (default ./fleet.yaml) and check it.
 
     Each region is rendered as `helm upgrade --install` would render it (chart defaults, shared
@@ -74,7 +78,7 @@ def validate(fleet: str, regions: tuple[str, ...], crds: str | None, helm_binary
     inputs = [*fleet_inputs(loaded), crds, helm_binary]
     check_reports(reports, inputs)  # before rendering: a refused path should not cost a run
     result = validate_fleet(loaded, regions=regions or None, crds=crds, helm_binary=helm_binary,
-                            progress=progress)
+                            progress=progress, jobs=jobs)
     if progress is not None:
         status.stop()
     if profile:
