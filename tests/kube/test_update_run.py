@@ -161,6 +161,25 @@ def test_live_stage_gate_reads_helmrelease_and_raycluster_on_the_member(example,
     assert not check.ok and "not been applied" in check.message
 
 
+def test_live_stage_gate_waits_for_the_anyscale_operator_helmrelease_too(example, releases, fakes):
+    from dataclasses import replace
+
+    from rayfleet.fleet import AnyscaleOperator
+
+    operator = AnyscaleOperator(Path("charts/anyscale-operator"), "1.8.0", (), "anyscale-operator", "anyscale")
+    region = replace(example.region("eastus2"), anyscale=operator)
+    cluster = fakes.clusters["eastus2"]
+    cluster.helmreleases[("rayfleet-eastus2", "ray")] = helmrelease("ray", "rayfleet-eastus2")
+    cluster.set_raycluster(raycluster("ray-ray-cluster", head_ready="True", provisioned="True", state="ready"))
+    check = LiveStageGate(example, releases, kubeconfig=str(fakes.kubeconfig), timeout=0.2,
+                          poll_interval=0.05).check(region)
+    assert not check.ok and check.message == "HelmRelease anyscale-operator: the HelmRelease has not been applied yet"
+    cluster.helmreleases[("rayfleet-eastus2", "anyscale-operator")] = helmrelease("anyscale-operator",
+                                                                                  "rayfleet-eastus2")
+    assert LiveStageGate(example, releases, kubeconfig=str(fakes.kubeconfig), timeout=5,
+                         poll_interval=0).check(region).ok
+
+
 def test_live_stage_gate_stops_at_preflight(example, releases, fakes):
     fakes.clusters["eastus2"].csi_driver = None
     check = LiveStageGate(example, releases, kubeconfig=str(fakes.kubeconfig), timeout=1).check(

@@ -60,3 +60,45 @@ def test_fleet_file_without_the_url_is_a_warning():
                                 "has 'https://westus3.oic/x/'")
     assert v.path == "properties.oidcIssuerProfile.issuerURL"
     assert get_policy("aks-oidc-issuer").severity is Severity.ERROR
+
+
+# --- arc-oidc-issuer: the same helper, the connectedClusters field spelling ---------------------------
+
+HYBRID = REPO / "examples" / "hybrid" / "fleet.yaml"
+ARC = ("https://oidcdiscovery-westeurope-endpoint.azurefd.net/0b6f3c1d-4e2a-4f8b-9c7d-5e6f7a8b9c01/"
+       "6c8e0a2b-4d6f-4a8c-9e0b-2d4f6a8c0e15/")
+
+
+def _check_arc(enabled: bool, issuer: str | None, *, without_url: bool = False):
+    from dataclasses import replace
+
+    from rayfleet.subjects import ArcCluster
+
+    fleet = load_fleet(HYBRID)
+    region = fleet.region("amsdc1")
+    if without_url:
+        region = replace(region, cluster=replace(region.cluster, oidc_issuer_url=None))
+        fleet = replace(fleet, regions=tuple(region if r.name == "amsdc1" else r for r in fleet.regions))
+    view = ArcCluster(fleet, region, ClusterSettings(oidc_enabled=enabled, issuer=issuer, workload_identity=True,
+                                                    blob_driver=False))
+    return list(get_policy("arc-oidc-issuer").check(view))
+
+
+def test_arc_trailing_slash_mismatch_gets_the_same_hint_on_its_own_field():
+    [v] = _check_arc(True, ARC.rstrip("/"))
+    assert v.message == (f"Arc-enabled cluster {load_fleet(HYBRID).region('amsdc1').cluster.resource_id} has OIDC "
+                         f"issuer {ARC.rstrip('/')!r}, the fleet file says {ARC!r} (they differ only in the trailing "
+                         "slash, which Entra ID compares too)")
+    assert v.path == "properties.oidcIssuerProfile.issuerUrl" and v.region == "amsdc1"
+
+
+def test_arc_other_issuer_disabled_match_and_missing_url():
+    [other] = _check_arc(True, ARC.replace("6c8e0a2b", "deadbeef"))
+    assert "trailing slash" not in other.message and other.path == "properties.oidcIssuerProfile.issuerUrl"
+    [disabled] = _check_arc(False, ARC)
+    assert disabled.message.endswith("has its OIDC issuer disabled: no federated credential can work")
+    assert disabled.path == "properties.oidcIssuerProfile.enabled"
+    assert _check_arc(True, ARC) == []
+    [warning] = _check_arc(True, ARC, without_url=True)
+    assert warning.severity is Severity.WARNING and warning.path == "properties.oidcIssuerProfile.issuerUrl"
+    assert warning.message.endswith(f"has {ARC!r}: add it (the federated credential plan needs it)")

@@ -146,7 +146,7 @@ def test_format_plan_json_every_field(tmp_path):
     assert data["regions"][0] == {
         "region": "a", "location": "a", "wave": 1, "cluster": "aks-a", "kubeContext": "ctx-a", "release": "ray",
         "namespace": "ray", "values": ["values/shared.yaml", "values/a.yaml"],
-        "command": format_command(plans[0].command()), "failoverPeers": ["b"]}
+        "command": format_command(plans[0].command()), "anyscale": None, "failoverPeers": ["b"]}
     assert "--timeout 300s" in data["regions"][0]["command"]
     assert data["regions"][1]["kubeContext"] is None and data["regions"][1]["failoverPeers"] == []
     from rayfleet.capacity.table import CapacityTable

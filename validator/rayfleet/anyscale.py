@@ -67,6 +67,12 @@ class AnyscaleRelease:
 
 def chart_version(chart: Path) -> str | None:
     """The ``version`` of a chart folder's or archive's Chart.yaml (None when it has none)."""
+    version = chart_metadata(chart).get("version")
+    return str(version) if version is not None else None
+
+
+def chart_metadata(chart: Path) -> dict[str, Any]:
+    """A chart folder's or archive's Chart.yaml as a mapping (empty when unreadable)."""
     text: str | None = None
     if chart.is_dir():
         meta = chart / "Chart.yaml"
@@ -79,16 +85,15 @@ def chart_version(chart: Path) -> str | None:
                 handle = archive.extractfile(member) if member else None
                 text = handle.read().decode("utf-8") if handle else None
         except (tarfile.TarError, OSError, UnicodeDecodeError):
-            return None
+            return {}
     try:
         data = yaml.safe_load(text) if text else None
     except yaml.YAMLError:
-        return None
-    version = data.get("version") if isinstance(data, dict) else None
-    return str(version) if version is not None else None
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def _check_pin(fleet: Fleet, region: Region, operator: AnyscaleOperator) -> None:
+def check_pin(fleet: Fleet, region: Region, operator: AnyscaleOperator) -> None:
     shown = fleet.relative(operator.chart)
     index = fleet.regions.index(region)
     line = fleet.document.line_of(("regions", index, "anyscale", "version")) if fleet.document else None
@@ -104,6 +109,11 @@ def _check_pin(fleet: Fleet, region: Region, operator: AnyscaleOperator) -> None
         raise InputError(f"region {region.name}: the Anyscale operator chart {shown} is version {found}, "
                          f"the fleet file pins {operator.version}", file=str(fleet.path), line=line,
                          field=f"regions[{index}].anyscale.version")
+    name = chart_metadata(operator.chart).get("name")
+    if operator.source is not None and name != operator.source.chart_name:
+        raise InputError(f"region {region.name}: the Anyscale operator chart {shown} is named {name}, its source "
+                         f"publishes {operator.source.chart_name}: they must be the same chart",
+                         file=str(fleet.path), field=f"regions[{index}].anyscale.source")
 
 
 def render_operator(fleet: Fleet, region: Region, engine: Engine,
@@ -114,7 +124,7 @@ def render_operator(fleet: Fleet, region: Region, engine: Engine,
     engine's ``ValuesSchemaError``/``TemplateError`` for a chart that does not render."""
     operator = region.anyscale
     assert operator is not None
-    _check_pin(fleet, region, operator)
+    check_pin(fleet, region, operator)
     stack = ValuesStack([values_file(p) for p in operator.values_files])
     rendered = engine.render(operator.chart, operator.values_files, stack.merged, release=operator.release_name,
                              namespace=operator.namespace, kube_version=region.cluster.kubernetes_version)

@@ -57,6 +57,24 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class ChartSource:
+    """Where a chart is published: an HTTPS Helm repository (``chart`` names it in the index) or an
+    OCI repository (``url`` ends with the chart's name; the tag is the pinned version)."""
+
+    url: str
+    chart: str | None = None
+    provider: str = "generic"
+
+    @property
+    def is_oci(self) -> bool:
+        return self.url.startswith("oci://")
+
+    @property
+    def chart_name(self) -> str:
+        return self.chart or self.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
 class AnyscaleOperator:
     """A region's Anyscale operator release: the user's chart (pinned), values and release."""
 
@@ -65,6 +83,7 @@ class AnyscaleOperator:
     values_files: tuple[Path, ...]
     release_name: str
     namespace: str
+    source: ChartSource | None = None  # where Flux pulls the chart (None: helm engine only)
 
 
 @dataclass(frozen=True)
@@ -234,6 +253,12 @@ def load_fleet(path: str | Path) -> Fleet:
                              line=document.line_of(("regions", index, "name")), field=f"regions[{index}].name")
         seen.add(raw["name"])
         regions.append(_region(raw, release, resolve))
+        operator = regions[-1].anyscale
+        if operator is not None and operator.release_name == regions[-1].release_name:
+            raise InputError(f"region {raw['name']}: the Anyscale operator's release has the region's release name "
+                             f"{operator.release_name!r}: Helm and Flux would take them for one release", file=shown,
+                             line=document.line_of(("regions", index, "anyscale")),
+                             field=f"regions[{index}].anyscale.release.name")
     settings = PolicySettings.from_dict(data.get("policy", {}))
     waivers = tuple(_waiver(raw, index, document, shown) for index, raw in enumerate(data.get("waivers", [])))
     vm_sizes = {
@@ -270,15 +295,29 @@ def _check_schema(data: dict[str, Any], document: LoadedDocument) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return
+    # a field whose schema carries its own errorMessage (a pinned version, a chart source) says it plainly
+    own = _with_own_message(error)
+    error = own or error
     path = tuple(error.absolute_path)
     field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
-    message = redact_text(error.message)  # before cutting: a cut key is no longer recognised
+    # redacted before cutting: a cut key is no longer recognised
+    message = redact_text(f"{error.instance!r} {error.schema['errorMessage']}" if own else error.message)
     if error.validator == "additionalProperties":
         message = f"unknown field: {message}"
     if len(message) > 200:
         message = message[:197] + "..."
     raise InputError(f"does not match the fleet schema: {message}", file=document.path,
                      line=document.line_of(path), field=field_name)
+
+
+def _with_own_message(error: jsonschema.ValidationError) -> jsonschema.ValidationError | None:
+    """The error itself or the oneOf it came from, when its schema has an ``errorMessage``."""
+    node: jsonschema.ValidationError | None = error
+    while node is not None:
+        if node.validator != "required" and isinstance(node.schema, dict) and "errorMessage" in node.schema:
+            return node
+        node = node.parent
+    return None
 
 
 def _region(raw: dict[str, Any], release: dict[str, Any], resolve: Any) -> Region:
@@ -330,6 +369,8 @@ def _anyscale(raw: dict[str, Any], own_release: dict[str, Any], release: dict[st
         values_files=tuple(resolve(p) for p in raw.get("valuesFiles", [])),
         release_name=own.get("name", "anyscale-operator"),
         namespace=own.get("namespace", own_release.get("namespace", release["namespace"])),
+        source=ChartSource(raw["source"]["url"], raw["source"].get("chart"), raw["source"].get("provider", "generic"))
+        if "source" in raw else None,
     )
 
 

@@ -22,6 +22,40 @@ def format_command(command: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
+class OperatorPlan:
+    """The Anyscale operator's own ``helm upgrade --install`` in a region (docs/anyscale.md): the
+    user's chart copy, the operator's values files only, its release and namespace. A rollout runs
+    it right after the region's release (before the readiness wait), as Flux does with ``dependsOn``."""
+
+    region: Region
+    release: str
+    chart: str
+    version: str
+    namespace: str
+    values_files: tuple[str, ...]
+    timeout: int = DEFAULT_TIMEOUT
+    atomic: bool = True
+    create_namespace: bool = True
+    kubeconfig: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.region.name
+
+    @property
+    def kube_context(self) -> str | None:
+        return self.region.cluster.kube_context
+
+    def helm_args(self, *, helm4: bool = False) -> list[str]:
+        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
+                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
+                            helm4=helm4)
+
+    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
+        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
+
+
+@dataclass(frozen=True)
 class RegionPlan:
     """What happens in one region: one ``helm upgrade --install`` (then, in a rollout, a
     readiness gate on the RayCluster)."""
@@ -35,6 +69,7 @@ class RegionPlan:
     raycluster: str | None = None  # the RayCluster the release renders (None: no readiness gate)
     kubeconfig: str | None = None
     apply_crds: bool = False  # the release installs the operator: its CRDs go in server-side first
+    anyscale: OperatorPlan | None = None  # the region also runs the Anyscale operator (after the release)
 
     @property
     def name(self) -> str:
@@ -107,7 +142,21 @@ def plan_region(fleet: Fleet, region: Region, release: ReleaseObjects | None = N
         values_files=tuple(fleet.relative(p) for p in fleet.values_stack_paths(region)),
         timeout=timeout, atomic=atomic, create_namespace=create_namespace, raycluster=raycluster,
         kubeconfig=kubeconfig, apply_crds=operator_enabled(release, fleet),
+        anyscale=plan_operator(fleet, region, timeout=timeout, atomic=atomic, create_namespace=create_namespace,
+                               kubeconfig=kubeconfig),
     )
+
+
+def plan_operator(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT, atomic: bool = True,
+                  create_namespace: bool = True, kubeconfig: str | None = None) -> OperatorPlan | None:
+    """The region's Anyscale operator release (None when the region declares none)."""
+    operator = region.anyscale
+    if operator is None:
+        return None
+    return OperatorPlan(region=region, release=operator.release_name, chart=fleet.relative(operator.chart),
+                        version=operator.version, namespace=operator.namespace,
+                        values_files=tuple(fleet.relative(p) for p in operator.values_files), timeout=timeout,
+                        atomic=atomic, create_namespace=create_namespace, kubeconfig=kubeconfig)
 
 
 def helm_command(fleet: Fleet, region: Region, *, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
@@ -129,5 +178,5 @@ def waves(plans: Sequence[RegionPlan]) -> list[tuple[int, list[RegionPlan]]]:
     return sorted(grouped.items())
 
 
-__all__ = ["DEFAULT_TIMEOUT", "RegionPlan", "build_plan", "format_command", "helm_command", "operator_enabled",
-           "plan_region", "waves"]
+__all__ = ["DEFAULT_TIMEOUT", "OperatorPlan", "RegionPlan", "build_plan", "format_command", "helm_command",
+           "operator_enabled", "plan_operator", "plan_region", "waves"]

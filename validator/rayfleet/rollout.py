@@ -4,7 +4,10 @@ server-side, ``helm upgrade --install`` and a readiness gate on the RayCluster, 
 first and wires the live seams; ``rayfleet.report.rollout`` writes the report as JSON.)
 
 Waves run in ascending ``region.wave``; regions inside a wave run one after another in fleet
-order. The first region that fails stops the rollout: nothing after it is touched. Three seams
+order. A region that declares the Anyscale operator gets a second ``helm upgrade --install`` right after
+its release and before the readiness wait (docs/anyscale.md says why in that order).
+
+The first region that fails stops the rollout: nothing after it is touched. Three seams
 keep the wave logic testable without a cluster or a ``helm`` binary:
 
 - ``HelmDeployer``: ``upgrade_install(plan) -> DeployOutcome``; ``PyHelm3Deployer`` drives the
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .errors import EngineError, LiveCheckError
 from .findings import Finding, Severity
-from .plan import DEFAULT_TIMEOUT, RegionPlan, plan_region, waves
+from .plan import DEFAULT_TIMEOUT, OperatorPlan, RegionPlan, plan_region, waves
 from .render import pyhelm3_command
 from .secrets import redact_text
 from .text import one_line
@@ -56,7 +59,9 @@ class DeployOutcome:
 
 
 class HelmDeployer(Protocol):
-    def upgrade_install(self, plan: RegionPlan) -> DeployOutcome: ...
+    def upgrade_install(self, plan: RegionPlan | OperatorPlan) -> DeployOutcome:
+        """One release: the region's (``RegionPlan``) or its Anyscale operator's (``OperatorPlan``)."""
+        ...
 
 
 class ClusterGate(Protocol):
@@ -101,7 +106,7 @@ class PyHelm3Deployer:
             raise EngineError(f"{resolved}: cannot read the Helm version: {one_line(exc)}") from None
         self.helm4 = self.version.major >= 4
 
-    def upgrade_install(self, plan: RegionPlan) -> DeployOutcome:
+    def upgrade_install(self, plan: RegionPlan | OperatorPlan) -> DeployOutcome:
         from pyhelm3.errors import Error as HelmCliError
 
         command = self._command_type(executable=self.executable, kubecontext=plan.kube_context,
@@ -139,7 +144,7 @@ class StepStatus(StrEnum):
 
 @dataclass
 class StepOutcome:
-    name: str  # preflight | crds | deploy | readiness
+    name: str  # preflight | crds | deploy | anyscale | readiness
     status: StepStatus
     seconds: float = 0.0
     message: str = ""
@@ -152,6 +157,7 @@ class RegionOutcome:
     steps: list[StepOutcome] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     deploy: DeployOutcome | None = None
+    anyscale: DeployOutcome | None = None  # the Anyscale operator's helm step
     readiness: Readiness | None = None
     message: str = ""
 
@@ -272,6 +278,9 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     outcome.steps.append(StepOutcome("deploy", StepStatus.PASSED, seconds, detail))
     observer.step(name, "deploy", "passed", detail)
 
+    if plan.anyscale is not None and not _deploy_operator(outcome, plan.anyscale, deployer, observer):
+        return outcome
+
     if plan.raycluster is None:
         outcome.steps.append(StepOutcome("readiness", StepStatus.SKIPPED, 0.0, "the release has no RayCluster"))
         observer.step(name, "readiness", "skipped", "the release has no RayCluster")
@@ -299,6 +308,28 @@ def run_region(outcome: RegionOutcome, *, deployer: HelmDeployer | None, gate: C
     observer.step(name, "readiness", "passed", "ready")
     outcome.status = RegionStatus.SUCCEEDED
     return outcome
+
+
+def _deploy_operator(outcome: RegionOutcome, operator: OperatorPlan, deployer: HelmDeployer,
+                     observer: RolloutObserver) -> bool:
+    """The Anyscale operator's release, after the region's: the namespace and the chart's admission
+    policies are in place, and Flux's ``dependsOn`` orders it the same way. False when it failed."""
+    name = outcome.name
+    observer.step(name, "anyscale", "started", " ".join(operator.command()))
+    start = time.perf_counter()
+    outcome.anyscale = deployer.upgrade_install(operator)
+    seconds = time.perf_counter() - start
+    if not outcome.anyscale.ok:
+        outcome.steps.append(StepOutcome("anyscale", StepStatus.FAILED, seconds, outcome.anyscale.message))
+        outcome.status = RegionStatus.FAILED
+        outcome.message = f"helm upgrade --install {operator.release} (Anyscale operator) failed: " \
+                          f"{outcome.anyscale.message}"
+        observer.step(name, "anyscale", "failed", outcome.anyscale.message)
+        return False
+    detail = f"revision {outcome.anyscale.revision}" if outcome.anyscale.revision is not None else "deployed"
+    outcome.steps.append(StepOutcome("anyscale", StepStatus.PASSED, seconds, detail))
+    observer.step(name, "anyscale", "passed", detail)
+    return True
 
 
 def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate | None, deployer: HelmDeployer | None,
@@ -339,6 +370,6 @@ def execute_rollout(plans: Sequence[RegionPlan], *, gate: ClusterGate | None, de
     return report
 
 
-__all__ = ["DEFAULT_TIMEOUT", "ClusterGate", "DeployOutcome", "HelmDeployer", "PyHelm3Deployer", "RegionOutcome",
-           "RegionPlan", "RegionStatus", "RolloutObserver", "RolloutReport", "StepOutcome", "StepStatus",
-           "execute_rollout", "plan_region", "run_region", "waves"]
+__all__ = ["DEFAULT_TIMEOUT", "ClusterGate", "DeployOutcome", "HelmDeployer", "OperatorPlan", "PyHelm3Deployer",
+           "RegionOutcome", "RegionPlan", "RegionStatus", "RolloutObserver", "RolloutReport", "StepOutcome",
+           "StepStatus", "execute_rollout", "plan_region", "run_region", "waves"]

@@ -54,8 +54,9 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
     """One row per region; ``objects`` is what validate counted per region (the same numbers)."""
     title = "rollout plan (dry run)" if report.dry_run else "rollout"
     table = Table(title=f"{title}: {report.status}", title_justify="left")
-    for column in ("wave", "region", "objects", "context", "status", "preflight", "crds", "deploy", "readiness",
-                   "message"):
+    operator = any(o.plan.anyscale for o in report.regions)  # the column only when a region runs it
+    steps_shown = ("preflight", "crds", "deploy", *(("anyscale",) if operator else ()), "readiness")
+    for column in ("wave", "region", "objects", "context", "status", *steps_shown, "message"):
         # Names are copied from here: only the message may wrap (at spaces).
         table.add_column(column, no_wrap=column != "message", justify="right" if column == "objects" else "left")
     for outcome in report.regions:
@@ -64,8 +65,8 @@ def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) 
         count = (objects or {}).get(outcome.name)
         table.add_row(str(outcome.plan.wave), outcome.name, "-" if count is None else str(count),
                       outcome.plan.kube_context or "",
-                      f"[{style}]{outcome.status.value}[/{style}]", steps.get("preflight", "-"),
-                      steps.get("crds", "-"), steps.get("deploy", "-"), steps.get("readiness", "-"), outcome.message)
+                      f"[{style}]{outcome.status.value}[/{style}]", *(steps.get(s, "-") for s in steps_shown),
+                      outcome.message)
     return table
 
 
@@ -101,6 +102,8 @@ def plan_text(report: RolloutReport) -> str:
             current = outcome.plan.wave
             lines.append(f"# wave {current}")
         lines.append(format_command(outcome.plan.command(helm=report.helm, helm4=report.helm4)))
+        if outcome.plan.anyscale is not None:  # then the region's Anyscale operator
+            lines.append(format_command(outcome.plan.anyscale.command(helm=report.helm, helm4=report.helm4)))
     return "\n".join(lines)
 
 
@@ -140,7 +143,8 @@ def rollout(fleet: str, regions: tuple[str, ...], dry_run: bool, run_preflight: 
     """Roll FLEET out wave by wave (ascending wave; fleet order inside a wave).
 
     Validates first and refuses on errors. Then, per region: preflight, `helm upgrade --install`
-    (atomic, with the region's values files in `plan` order), and a wait until the RayCluster
+    (atomic, with the region's values files in `plan` order), the Anyscale operator's own
+    `helm upgrade --install` where the region declares it, and a wait until the RayCluster
     reports ready. Stops at the first failed region; later regions and waves are not touched.
     Exit 0 when every region is ready, 1 when validation, preflight, helm or readiness failed,
     2 for bad input or a cluster that cannot be read.

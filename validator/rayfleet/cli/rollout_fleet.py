@@ -31,7 +31,8 @@ def plan_text(report: UpdateRunReport) -> str:
         label = " (canary)" if index == 0 and len(report.stages) > 1 else ""
         lines.append(f"# stage {stage.name}{label}: {', '.join(stage.regions)}")
         lines.append(f"#   then approve ClusterApprovalRequest {report.run}-after-{stage.name} once preflight is "
-                     "clean, the HelmRelease is Ready and the RayCluster is ready in each region")
+                     "clean, the HelmRelease (and the Anyscale operator's, where declared) is Ready and the "
+                     "RayCluster is ready in each region")
     lines.append("# objects rayfleet creates on the hub (resourceSnapshotIndex: the latest, read at run time):")
     return "\n".join(lines) + "\n" + dump_objects(report.objects)
 

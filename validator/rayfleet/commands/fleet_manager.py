@@ -99,16 +99,20 @@ class LiveStageGate:
         if blocking:
             return RegionCheck(region.name, False, f"preflight: {blocking[0].message}", findings)
         deadline = self.clock() + self.timeout
+        # the region's release, then its Anyscale operator's (which dependsOn it)
+        names = [region.release_name, *([region.anyscale.release_name] if region.anyscale else [])]
         with KubeApi.connect(region, self.kubeconfig) as api:
-            while True:
-                ok, why = helmrelease_ready(api.helmrelease(delivery_namespace(region), region.release_name))
-                if ok:
-                    break
-                if self.clock() >= deadline:
-                    return RegionCheck(region.name, False, f"HelmRelease {region.release_name}: {why}", findings)
-                self.sleep(min(self.poll_interval, max(0.0, deadline - self.clock())))
+            for name in names:
+                while True:
+                    ok, why = helmrelease_ready(api.helmrelease(delivery_namespace(region), name))
+                    if ok:
+                        break
+                    if self.clock() >= deadline:
+                        return RegionCheck(region.name, False, f"HelmRelease {name}: {why}", findings)
+                    self.sleep(min(self.poll_interval, max(0.0, deadline - self.clock())))
         if plan.raycluster is None:
-            return RegionCheck(region.name, True, "HelmRelease ready; the release has no RayCluster", findings)
+            return RegionCheck(region.name, True, f"{'HelmReleases' if len(names) > 1 else 'HelmRelease'} ready; "
+                               "the release has no RayCluster", findings)
         readiness = self.cluster_gate.wait_ready(plan, max(1.0, deadline - self.clock()))
         if not readiness.ready:
             return RegionCheck(region.name, False, f"RayCluster {plan.raycluster}: {readiness.reason}", findings)

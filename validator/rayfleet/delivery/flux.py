@@ -26,8 +26,9 @@ from typing import Any
 
 import helm_python
 
+from ..anyscale import check_pin
 from ..errors import InputError
-from ..fleet import Fleet, Region
+from ..fleet import ChartSource, Fleet, Region
 from ..text import one_line
 from ..values import fold_values, load_values_file
 from ..yamlio import read_text
@@ -41,6 +42,7 @@ HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 MAX_CONFIGMAP_BYTES = 1_000_000  # the API server refuses objects over 1 MiB; keep room for metadata
 REGION_LABEL = "rayfleet.dev/region"
 MANAGED = {"app.kubernetes.io/managed-by": "rayfleet"}
+OPERATOR_LABEL = "rayfleet.dev/operator"  # on the Anyscale operator's objects (not the region's release)
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,11 @@ class RegionExport:
     source: dict[str, Any]
     configmaps: list[dict[str, Any]]
     helmrelease: dict[str, Any]
+    anyscale: OperatorExport | None = None  # the region's Anyscale operator (regions[].anyscale)
 
     def objects(self) -> list[dict[str, Any]]:
-        return [self.namespace, self.source, *self.configmaps, self.helmrelease]
+        return [self.namespace, self.source, *self.configmaps, self.helmrelease,
+                *(self.anyscale.objects() if self.anyscale else ())]
 
     def files(self) -> dict[str, str]:
         """File name → YAML, one object per file (relative to the region's folder)."""
@@ -73,6 +77,8 @@ class RegionExport:
         for configmap in self.configmaps:
             out[f"{configmap['metadata']['name']}.yaml"] = dump_objects([configmap])
         out["helmrelease.yaml"] = dump_objects([self.helmrelease])
+        if self.anyscale is not None:
+            out.update(self.anyscale.files())
         return out
 
 
@@ -92,19 +98,24 @@ def _shown(fleet: Fleet, path: Path) -> str:
 
 def values_layers(fleet: Fleet, region: Region) -> list[ValuesLayer]:
     """The region's values files in Helm's order, each with its text and ConfigMap name."""
+    return layers_of(fleet, fleet.values_stack_paths(region), region.release_name)
+
+
+def layers_of(fleet: Fleet, paths: Sequence[Path], release: str) -> list[ValuesLayer]:
+    """Values files in the order given, each with its text and a ConfigMap name under ``release``."""
     layers = []
-    for index, path in enumerate(fleet.values_stack_paths(region), start=1):
+    for index, path in enumerate(paths, start=1):
         shown = _shown(fleet, path)
         load_values_file(path, display=fleet.relative(path))  # refuse what Helm (and so Flux) cannot read
         text = read_text(path, label="values file")
         if len(text.encode("utf-8")) > MAX_CONFIGMAP_BYTES:
             raise InputError("too large for a ConfigMap (1 MiB): split it into smaller values files",
                              file=fleet.relative(path))
-        layers.append(ValuesLayer(index, path, shown, text, configmap_name(region.release_name, index, path)))
+        layers.append(ValuesLayer(index, path, shown, text, configmap_name(release, index, path)))
     return layers
 
 
-def _metadata(name: str, namespace: str | None, region: Region, **extra: Any) -> dict[str, Any]:
+def object_metadata(name: str, namespace: str | None, region: Region, **extra: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
@@ -130,7 +141,7 @@ def source_object(source: Source, name: str, namespace: str, region: Region, int
         if source.url.startswith("oci://"):
             spec["type"] = "oci"
             spec["provider"] = source.provider
-    return {"apiVersion": SOURCE_API, "kind": source.kind, "metadata": _metadata(name, namespace, region),
+    return {"apiVersion": SOURCE_API, "kind": source.kind, "metadata": object_metadata(name, namespace, region),
             "spec": spec}
 
 
@@ -148,27 +159,32 @@ def _chart_reference(delivery: Delivery, name: str) -> dict[str, Any]:
                                "sourceRef": {"kind": "HelmRepository", "name": name}}}}
 
 
+def values_configmaps(layers: Sequence[ValuesLayer], namespace: str, region: Region) -> list[dict[str, Any]]:
+    """One ConfigMap per values layer (key ``values.yaml``), annotated with the file it holds."""
+    return [
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": object_metadata(layer.configmap, namespace, region,
+                                     # helm-controller upgrades as soon as a watched ConfigMap changes
+                                     labels={"reconcile.fluxcd.io/watch": "Enabled"},
+                                     annotations={"rayfleet.dev/values-file": layer.shown,
+                                                  "rayfleet.dev/layer": str(layer.index)}),
+         "data": {VALUES_KEY: layer.text}}
+        for layer in layers
+    ]
+
+
 def region_export(fleet: Fleet, region: Region, delivery: Delivery) -> RegionExport:
     """A region's Namespace, source, values ConfigMaps and HelmRelease."""
     namespace = delivery_namespace(region)
     name = region.release_name
     layers = values_layers(fleet, region)
-    configmaps = [
-        {"apiVersion": "v1", "kind": "ConfigMap",
-         "metadata": _metadata(layer.configmap, namespace, region,
-                               # helm-controller upgrades as soon as a watched ConfigMap changes
-                               labels={"reconcile.fluxcd.io/watch": "Enabled"},
-                               annotations={"rayfleet.dev/values-file": layer.shown,
-                                            "rayfleet.dev/layer": str(layer.index)}),
-         "data": {VALUES_KEY: layer.text}}
-        for layer in layers
-    ]
+    configmaps = values_configmaps(layers, namespace, region)
     retries = delivery.retries
     helmrelease = {
         "apiVersion": HELMRELEASE_API, "kind": "HelmRelease",
-        "metadata": _metadata(name, namespace, region, labels={"rayfleet.dev/wave": str(region.wave)},
-                              annotations={"rayfleet.dev/fleet-member": region.member_name,
-                                           "rayfleet.dev/location": region.location}),
+        "metadata": object_metadata(name, namespace, region, labels={"rayfleet.dev/wave": str(region.wave)},
+                                    annotations={"rayfleet.dev/fleet-member": region.member_name,
+                                                 "rayfleet.dev/location": region.location}),
         "spec": {
             "interval": delivery.interval,
             "timeout": delivery.timeout,
@@ -187,9 +203,95 @@ def region_export(fleet: Fleet, region: Region, delivery: Delivery) -> RegionExp
     }
     return RegionExport(
         region=region,
-        namespace={"apiVersion": "v1", "kind": "Namespace", "metadata": _metadata(namespace, None, region)},
+        namespace={"apiVersion": "v1", "kind": "Namespace", "metadata": object_metadata(namespace, None, region)},
         source=source_object(delivery.source, name, namespace, region, delivery.interval),
         configmaps=configmaps,
+        helmrelease=helmrelease,
+        anyscale=operator_export(fleet, region, delivery) if region.anyscale is not None else None,
+    )
+
+
+# --- the region's Anyscale operator ----------------------------------------------------------------
+
+@dataclass
+class OperatorExport:
+    """A region's Anyscale operator for Flux: its chart's source, its values layers, its HelmRelease."""
+
+    source: dict[str, Any]
+    configmaps: list[dict[str, Any]]
+    helmrelease: dict[str, Any]
+
+    def objects(self) -> list[dict[str, Any]]:
+        return [self.source, *self.configmaps, self.helmrelease]
+
+    def files(self) -> dict[str, str]:
+        out = {"anyscale-source.yaml": dump_objects([self.source])}
+        for configmap in self.configmaps:
+            out[f"{configmap['metadata']['name']}.yaml"] = dump_objects([configmap])
+        out["anyscale-helmrelease.yaml"] = dump_objects([self.helmrelease])
+        return out
+
+
+def _operator_source(fleet: Fleet, region: Region) -> ChartSource:
+    operator = region.anyscale
+    assert operator is not None
+    index = fleet.regions.index(region)
+    if operator.source is None:
+        raise InputError(f"region {region.name}: anyscale.source is not set: Flux needs the repository the Anyscale "
+                         f"operator chart comes from (url, and chart for an HTTPS repository)", file=str(fleet.path),
+                         line=fleet.document.line_of(("regions", index, "anyscale")) if fleet.document else None,
+                         field=f"regions[{index}].anyscale.source")
+    check_pin(fleet, region, operator)  # the copy rayfleet validated is the version Flux pulls
+    return operator.source
+
+
+def operator_export(fleet: Fleet, region: Region, delivery: Delivery) -> OperatorExport:
+    """The region's Anyscale operator as Flux objects in the region's delivery namespace, beside the
+    release's. Its HelmRelease ``dependsOn`` the release's: Flux installs it after the region's
+    release is Ready, the order ``rayfleet rollout`` follows (docs/anyscale.md)."""
+    operator = region.anyscale
+    assert operator is not None
+    source = _operator_source(fleet, region)
+    namespace = delivery_namespace(region)
+    name = operator.release_name
+    layers = layers_of(fleet, operator.values_files, name)
+    labels = {OPERATOR_LABEL: "anyscale-operator"}
+    spec: dict[str, Any] = {"interval": delivery.interval, "url": source.url}
+    if source.is_oci:
+        spec["ref"] = {"tag": operator.version}
+        spec["layerSelector"] = {"mediaType": HELM_CHART_LAYER, "operation": "copy"}
+        spec["provider"] = source.provider
+        kind, chart = "OCIRepository", {"chartRef": {"kind": "OCIRepository", "name": name}}
+    else:
+        kind = "HelmRepository"
+        chart = {"chart": {"spec": {"chart": source.chart_name, "version": operator.version,
+                                    "interval": delivery.interval, "sourceRef": {"kind": kind, "name": name}}}}
+    retries = delivery.retries
+    helmrelease = {
+        "apiVersion": HELMRELEASE_API, "kind": "HelmRelease",
+        "metadata": object_metadata(name, namespace, region, labels={**labels, "rayfleet.dev/wave": str(region.wave)},
+                                    annotations={"rayfleet.dev/fleet-member": region.member_name,
+                                                 "rayfleet.dev/location": region.location}),
+        "spec": {
+            "interval": delivery.interval,
+            "timeout": delivery.timeout,
+            **chart,
+            "releaseName": name,
+            "targetNamespace": operator.namespace,
+            "storageNamespace": operator.namespace,
+            "dependsOn": [{"name": region.release_name}],
+            # CRDs as plain helm (what rayfleet rollout runs): created on install, left alone on upgrade
+            "install": {"createNamespace": True, "remediation": {"retries": retries}},
+            "upgrade": {"cleanupOnFail": True,
+                        "remediation": {"retries": retries, "remediateLastFailure": True, "strategy": "rollback"}},
+            "valuesFrom": [{"kind": "ConfigMap", "name": layer.configmap, "valuesKey": VALUES_KEY}
+                           for layer in layers],
+        },
+    }
+    return OperatorExport(
+        source={"apiVersion": SOURCE_API, "kind": kind,
+                "metadata": object_metadata(name, namespace, region, labels=labels), "spec": spec},
+        configmaps=values_configmaps(layers, namespace, region),
         helmrelease=helmrelease,
     )
 

@@ -6,27 +6,12 @@ from collections.abc import Iterator
 
 from ..findings import Severity, Violation
 from ..subjects import AksCluster
+from ._oidc_issuer import issuer_violations
 from .base import Policy, Scope
 
 
 def check(view: AksCluster) -> Iterator[Violation]:
-    settings, expected = view.settings, view.region.cluster.oidc_issuer_url
-    source = view.fleet_line("oidcIssuerUrl")
-    if not settings.oidc_enabled or not settings.issuer:
-        yield Violation(f"{view.label} has its OIDC issuer disabled: no federated credential can work",
-                        obj=view.obj, path="properties.oidcIssuerProfile.enabled", source=source,
-                        region=view.region_name)
-    elif expected is None:
-        yield Violation(f"the fleet file gives no cluster.oidcIssuerUrl; {view.label} has {settings.issuer!r}: "
-                        "add it (the federated credential plan needs it)", obj=view.obj,
-                        path="properties.oidcIssuerProfile.issuerURL", source=source, region=view.region_name,
-                        severity=Severity.WARNING)
-    elif settings.issuer != expected:
-        slash = settings.issuer.rstrip("/") == expected.rstrip("/")
-        hint = " (they differ only in the trailing slash, which Entra ID compares too)" if slash else ""
-        yield Violation(f"{view.label} has OIDC issuer {settings.issuer!r}, the fleet file says {expected!r}{hint}",
-                        obj=view.obj, path="properties.oidcIssuerProfile.issuerURL", source=source,
-                        region=view.region_name)
+    yield from issuer_violations(view, "issuerURL")
 
 
 POLICY = Policy(

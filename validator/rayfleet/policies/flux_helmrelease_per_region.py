@@ -27,10 +27,15 @@ def check(view: FleetView) -> Iterator[Violation]:
     known = {delivery_namespace(r) for r in view.fleet.regions}
     for index, region in enumerate(view.fleet.regions):
         namespace = delivery_namespace(region)
-        count = len(found.get(namespace, []))
+        operator = region.anyscale.release_name if region.anyscale else None
+        count = sum(1 for o in found.get(namespace, []) if o.name != operator)
         if count != 1:
             yield Violation(f"region {region.name!r} has {count} HelmReleases in namespace {namespace} "
                             "(expected exactly one)", region=region.name, path=region_path(index),
+                            source=region_source(view.fleet, index))
+        if operator is not None and not any(o.name == operator for o in found.get(namespace, [])):
+            yield Violation(f"region {region.name!r} runs the Anyscale operator but namespace {namespace} has no "
+                            f"HelmRelease {operator}", region=region.name, path=region_path(index, "anyscale"),
                             source=region_source(view.fleet, index))
     for namespace, objects in sorted(found.items()):
         if namespace not in known:
@@ -43,12 +48,14 @@ def check(view: FleetView) -> Iterator[Violation]:
 
 POLICY = Policy(
     id="flux-helmrelease-per-region",
-    title="Every region has exactly one Flux HelmRelease, and no removed region keeps one",
+    title=("Every region has exactly one Flux HelmRelease (one more for its Anyscale operator); no removed region "
+           "keeps one"),
     severity=Severity.ERROR,
     scope=Scope.FLEET,
     rationale=(
         "With GitOps delivery each cluster applies the folder of its region. A region without a HelmRelease is "
-        "never deployed; two HelmReleases in one region fight over the same Helm release; a HelmRelease for a "
+        "never deployed (nor is its Anyscale operator without its own); two HelmReleases in one region fight over the "
+        "same Helm release; a HelmRelease for a "
         "region that left the fleet keeps deploying a configuration nobody validates any more."
     ),
     remediation="Re-run rayfleet export flux (and fleet-manager) and commit the result; delete folders of removed "

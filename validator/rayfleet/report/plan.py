@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..capacity.table import CapacityTable
-from ..plan import RegionPlan, format_command
+from ..plan import OperatorPlan, RegionPlan, format_command
 from .capacity import capacity_to_dict, format_capacity_table
 from .layout import natural_width, records, terminal_width
 
@@ -22,7 +22,16 @@ def region_plan_to_dict(plan: RegionPlan) -> dict[str, Any]:
     return {"region": region.name, "location": region.location, "wave": plan.wave, "cluster": region.cluster.name,
             "kubeContext": plan.kube_context, "release": plan.release, "namespace": plan.namespace,
             "values": list(plan.values_files), "command": format_command(plan.command()),
-            "failoverPeers": list(region.failover_peers)}
+            "anyscale": _operator_to_dict(plan.anyscale), "failoverPeers": list(region.failover_peers)}
+
+
+def _operator_to_dict(operator: OperatorPlan | None) -> dict[str, Any] | None:
+    """The region's Anyscale operator release, run after the region's (None: the region runs none)."""
+    if operator is None:
+        return None
+    return {"release": operator.release, "namespace": operator.namespace, "chart": operator.chart,
+            "version": operator.version, "values": list(operator.values_files),
+            "command": format_command(operator.command())}
 
 
 def format_plan_json(plan: Sequence[RegionPlan], capacity: CapacityTable | None = None) -> str:
@@ -57,6 +66,10 @@ def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None 
     for p in plan:
         console.print(f"# wave {p.wave}: {p.name}", style="bold")
         console.print(format_command(p.command()), markup=False)
+        if p.anyscale is not None:  # after the region's release: docs/anyscale.md says why
+            console.print(f"# then the Anyscale operator {p.anyscale.release} (chart {p.anyscale.version})",
+                          style="bold")
+            console.print(format_command(p.anyscale.command()), markup=False)
     text = buffer.getvalue()
     if capacity is not None:
         text += "\n" + format_capacity_table(capacity, color=color, width=width)

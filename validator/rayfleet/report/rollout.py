@@ -34,7 +34,19 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
             "object": str(f.obj) if f.obj else None, "path": f.path or None, "waived": not f.counts}
 
 
-def region_to_dict(outcome: RegionOutcome, command: list[str]) -> dict[str, Any]:
+def _operator_dict(outcome: RegionOutcome, helm: str, helm4: bool) -> dict[str, Any] | None:
+    """The region's Anyscale operator release (None when it runs none)."""
+    operator, deployed = outcome.plan.anyscale, outcome.anyscale
+    if operator is None:
+        return None
+    return {"release": operator.release, "namespace": operator.namespace, "chart": operator.chart,
+            "version": operator.version,
+            "command": deployed.command if deployed and deployed.command else operator.command(helm=helm, helm4=helm4),
+            "revision": deployed.revision if deployed else None, "helmStatus": deployed.status if deployed else None}
+
+
+def region_to_dict(outcome: RegionOutcome, command: list[str], helm: str = "helm",
+                   helm4: bool = False) -> dict[str, Any]:
     plan = outcome.plan
     return {
         "name": plan.name, "wave": plan.wave, "status": outcome.status.value, "message": outcome.message,
@@ -43,6 +55,7 @@ def region_to_dict(outcome: RegionOutcome, command: list[str]) -> dict[str, Any]
         "steps": [step_to_dict(s) for s in outcome.steps],
         "revision": outcome.deploy.revision if outcome.deploy else None,
         "helmStatus": outcome.deploy.status if outcome.deploy else None,
+        "anyscale": _operator_dict(outcome, helm, helm4),
         "rayCluster": readiness_to_dict(outcome.readiness) if outcome.readiness else (
             {"name": plan.raycluster} if plan.raycluster else None),
         "findings": [_finding_dict(f) for f in outcome.findings],
@@ -84,7 +97,8 @@ def rollout_to_dict(report: RolloutReport) -> dict[str, Any]:
         if stopped else None,
         "waves": wave_rows,
         "regions": [region_to_dict(r, r.deploy.command if r.deploy and r.deploy.command
-                                   else r.plan.command(helm=report.helm, helm4=report.helm4)) for r in report.regions],
+                                   else r.plan.command(helm=report.helm, helm4=report.helm4), report.helm, report.helm4)
+                    for r in report.regions],
     }
 
 
