@@ -21,8 +21,37 @@ def format_command(command: Sequence[str]) -> str:
     return shlex.join(command)
 
 
+class HelmInstall:
+    """One ``helm upgrade --install`` in a region's cluster; the plans below give its fields."""
+
+    release: str
+    chart: str
+    namespace: str
+    values_files: tuple[str, ...]
+    timeout: int
+    atomic: bool
+    create_namespace: bool
+    kubeconfig: str | None
+    region: Region
+
+    @property
+    def kube_context(self) -> str | None:
+        return self.region.cluster.kube_context
+
+    def helm_args(self, *, helm4: bool = False) -> list[str]:
+        """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
+        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
+                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
+                            helm4=helm4)
+
+    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
+        """The command a person would run (what ``plan`` and ``rollout --dry-run`` print, and what
+        ``rollout`` runs)."""
+        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
+
+
 @dataclass(frozen=True)
-class OperatorPlan:
+class OperatorPlan(HelmInstall):
     """The Anyscale operator's own ``helm upgrade --install`` in a region (docs/anyscale.md): the
     user's chart copy, the operator's values files only, its release and namespace. A rollout runs
     it right after the region's release (before the readiness wait), as Flux does with ``dependsOn``."""
@@ -42,21 +71,9 @@ class OperatorPlan:
     def name(self) -> str:
         return self.region.name
 
-    @property
-    def kube_context(self) -> str | None:
-        return self.region.cluster.kube_context
-
-    def helm_args(self, *, helm4: bool = False) -> list[str]:
-        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
-                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
-                            helm4=helm4)
-
-    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
-        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
-
 
 @dataclass(frozen=True)
-class RegionPlan:
+class RegionPlan(HelmInstall):
     """What happens in one region: one ``helm upgrade --install`` (then, in a rollout, a
     readiness gate on the RayCluster)."""
 
@@ -87,20 +104,6 @@ class RegionPlan:
     def namespace(self) -> str:
         return self.region.namespace
 
-    @property
-    def kube_context(self) -> str | None:
-        return self.region.cluster.kube_context
-
-    def helm_args(self, *, helm4: bool = False) -> list[str]:
-        """``helm`` arguments without the binary and the kube flags (pyhelm3 appends those)."""
-        return upgrade_args(self.release, self.chart, self.namespace, self.values_files,
-                            create_namespace=self.create_namespace, atomic=self.atomic, timeout=self.timeout,
-                            helm4=helm4)
-
-    def command(self, *, helm: str = "helm", helm4: bool = False) -> list[str]:
-        """The command a person would run for this region (what ``plan`` and ``rollout --dry-run``
-        print, and what ``rollout`` runs)."""
-        return [helm, *self.helm_args(helm4=helm4), *kube_flags(self.kube_context, self.kubeconfig)]
 
 
 def operator_enabled(release: ReleaseObjects | None, fleet: Fleet | None) -> bool:
