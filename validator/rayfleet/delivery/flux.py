@@ -173,34 +173,41 @@ def values_configmaps(layers: Sequence[ValuesLayer], namespace: str, region: Reg
     ]
 
 
+def _helmrelease(region: Region, delivery: Delivery, name: str, namespace: str, chart: dict[str, Any], *,
+                 target_namespace: str, layers: Sequence[ValuesLayer], crds: bool, labels: dict[str, str] | None = None,
+                 depends_on: str | None = None) -> dict[str, Any]:
+    """A HelmRelease of a region (its release, or the Anyscale operator's): values only from the
+    layers' ConfigMaps, remediation by rollback. ``crds``: create CRDs on install and replace them
+    on upgrade (the release's KubeRay CRDs), else plain helm's behaviour."""
+    retries = delivery.retries
+    spec: dict[str, Any] = {"interval": delivery.interval, "timeout": delivery.timeout, **chart,
+                            "releaseName": name, "targetNamespace": target_namespace,
+                            "storageNamespace": target_namespace}
+    if depends_on:
+        spec["dependsOn"] = [{"name": depends_on}]
+    spec["install"] = {"createNamespace": True, **({"crds": "Create"} if crds else {}),
+                       "remediation": {"retries": retries}}
+    spec["upgrade"] = {**({"crds": "CreateReplace"} if crds else {}), "cleanupOnFail": True,
+                       "remediation": {"retries": retries, "remediateLastFailure": True, "strategy": "rollback"}}
+    spec["valuesFrom"] = [{"kind": "ConfigMap", "name": layer.configmap, "valuesKey": VALUES_KEY} for layer in layers]
+    return {"apiVersion": HELMRELEASE_API, "kind": "HelmRelease",
+            "metadata": object_metadata(name, namespace, region,
+                                        labels={**(labels or {}), "rayfleet.dev/wave": str(region.wave)},
+                                        annotations={"rayfleet.dev/fleet-member": region.member_name,
+                                                     "rayfleet.dev/location": region.location}),
+            "spec": spec}
+
+
 def region_export(fleet: Fleet, region: Region, delivery: Delivery) -> RegionExport:
     """A region's Namespace, source, values ConfigMaps and HelmRelease."""
     namespace = delivery_namespace(region)
     name = region.release_name
     layers = values_layers(fleet, region)
     configmaps = values_configmaps(layers, namespace, region)
-    retries = delivery.retries
-    helmrelease = {
-        "apiVersion": HELMRELEASE_API, "kind": "HelmRelease",
-        "metadata": object_metadata(name, namespace, region, labels={"rayfleet.dev/wave": str(region.wave)},
-                                    annotations={"rayfleet.dev/fleet-member": region.member_name,
-                                                 "rayfleet.dev/location": region.location}),
-        "spec": {
-            "interval": delivery.interval,
-            "timeout": delivery.timeout,
-            **_chart_reference(delivery, name),
-            "releaseName": name,
-            "targetNamespace": region.namespace,
-            "storageNamespace": region.namespace,
-            # KubeRay's CRDs sit in the kuberay-operator chart's crds/: create them on install,
-            # and (unlike plain helm) keep them current on upgrade.
-            "install": {"createNamespace": True, "crds": "Create", "remediation": {"retries": retries}},
-            "upgrade": {"crds": "CreateReplace", "cleanupOnFail": True,
-                        "remediation": {"retries": retries, "remediateLastFailure": True, "strategy": "rollback"}},
-            "valuesFrom": [{"kind": "ConfigMap", "name": layer.configmap, "valuesKey": VALUES_KEY}
-                           for layer in layers],
-        },
-    }
+    # KubeRay's CRDs sit in the kuberay-operator chart's crds/: create them on install, and
+    # (unlike plain helm) keep them current on upgrade.
+    helmrelease = _helmrelease(region, delivery, name, namespace, _chart_reference(delivery, name),
+                               target_namespace=region.namespace, layers=layers, crds=True)
     return RegionExport(
         region=region,
         namespace={"apiVersion": "v1", "kind": "Namespace", "metadata": object_metadata(namespace, None, region)},
@@ -266,28 +273,9 @@ def operator_export(fleet: Fleet, region: Region, delivery: Delivery) -> Operato
         kind = "HelmRepository"
         chart = {"chart": {"spec": {"chart": source.chart_name, "version": operator.version,
                                     "interval": delivery.interval, "sourceRef": {"kind": kind, "name": name}}}}
-    retries = delivery.retries
-    helmrelease = {
-        "apiVersion": HELMRELEASE_API, "kind": "HelmRelease",
-        "metadata": object_metadata(name, namespace, region, labels={**labels, "rayfleet.dev/wave": str(region.wave)},
-                                    annotations={"rayfleet.dev/fleet-member": region.member_name,
-                                                 "rayfleet.dev/location": region.location}),
-        "spec": {
-            "interval": delivery.interval,
-            "timeout": delivery.timeout,
-            **chart,
-            "releaseName": name,
-            "targetNamespace": operator.namespace,
-            "storageNamespace": operator.namespace,
-            "dependsOn": [{"name": region.release_name}],
-            # CRDs as plain helm (what rayfleet rollout runs): created on install, left alone on upgrade
-            "install": {"createNamespace": True, "remediation": {"retries": retries}},
-            "upgrade": {"cleanupOnFail": True,
-                        "remediation": {"retries": retries, "remediateLastFailure": True, "strategy": "rollback"}},
-            "valuesFrom": [{"kind": "ConfigMap", "name": layer.configmap, "valuesKey": VALUES_KEY}
-                           for layer in layers],
-        },
-    }
+    # CRDs as plain helm (what rayfleet rollout runs): created on install, left alone on upgrade.
+    helmrelease = _helmrelease(region, delivery, name, namespace, chart, target_namespace=operator.namespace,
+                               layers=layers, crds=False, labels=labels, depends_on=region.release_name)
     return OperatorExport(
         source={"apiVersion": SOURCE_API, "kind": kind,
                 "metadata": object_metadata(name, namespace, region, labels=labels), "spec": spec},
