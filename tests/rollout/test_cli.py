@@ -179,3 +179,17 @@ def test_format_plan_text_table_then_commands(tmp_path):
     assert "\nGPU capacity (quota: live)" in with_capacity and with_capacity.rstrip().endswith("note: n1")
     coloured = format_plan_text(plans, width=120, color=True).splitlines()
     assert next(line for line in coloured if "# wave" in line).startswith("\x1b[1m# wave")  # bold headings
+
+
+def test_narrow_summary_shows_the_same_steps_as_the_table(tmp_path, monkeypatch):
+    """The stacked records come from the table's own rows: the Anyscale step shows in both."""
+    hybrid = str(REPO / "examples" / "hybrid" / "fleet.yaml")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    outputs = {}
+    for columns in ("80", "250"):
+        monkeypatch.setenv("COLUMNS", columns)
+        result = CliRunner().invoke(rollout, [hybrid, "--dry-run", "--no-color"])
+        assert result.exit_code == 0, result.output
+        outputs[columns] = result.stdout[result.stdout.index("rollout plan (dry run): planned"):]
+    assert "wave 1 · swedencentral" in outputs["80"] and "anyscale -" in outputs["80"]
+    assert "anyscale" in outputs["250"] and "wave 1 · swedencentral" not in outputs["250"]

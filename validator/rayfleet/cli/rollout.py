@@ -50,40 +50,45 @@ class ConsoleProgress(RolloutObserver):
         pass
 
 
-def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) -> Table:
-    """One row per region; ``objects`` is what validate counted per region (the same numbers)."""
+def _summary(report: RolloutReport, objects: dict[str, int] | None) -> tuple[str, list[str], list[list[str]]]:
+    """The summary's title, columns and one row of cells per region (for the table and the records)."""
     title = "rollout plan (dry run)" if report.dry_run else "rollout"
-    table = Table(title=f"{title}: {report.status}", title_justify="left")
     operator = any(o.plan.anyscale for o in report.regions)  # the column only when a region runs it
     steps_shown = ("preflight", "crds", "deploy", *(("anyscale",) if operator else ()), "readiness")
-    for column in ("wave", "region", "objects", "context", "status", *steps_shown, "message"):
-        # Names are copied from here: only the message may wrap (at spaces).
-        table.add_column(column, no_wrap=column != "message", justify="right" if column == "objects" else "left")
+    columns = ["wave", "region", "objects", "context", "status", *steps_shown, "message"]
+    rows = []
     for outcome in report.regions:
         steps = {s.name: s.status.value for s in outcome.steps}
-        style = _STATUS_STYLE.get(outcome.status, "")
         count = (objects or {}).get(outcome.name)
-        table.add_row(str(outcome.plan.wave), outcome.name, "-" if count is None else str(count),
-                      outcome.plan.kube_context or "",
-                      f"[{style}]{outcome.status.value}[/{style}]", *(steps.get(s, "-") for s in steps_shown),
-                      outcome.message)
+        rows.append([str(outcome.plan.wave), outcome.name, "-" if count is None else str(count),
+                     outcome.plan.kube_context or "", outcome.status.value,
+                     *(steps.get(s, "-") for s in steps_shown), outcome.message])
+    return f"{title}: {report.status}", columns, rows
+
+
+def summary_table(report: RolloutReport, objects: dict[str, int] | None = None) -> Table:
+    """One row per region; ``objects`` is what validate counted per region (the same numbers)."""
+    title, columns, rows = _summary(report, objects)
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        # Names are copied from here: only the message may wrap (at spaces).
+        table.add_column(column, no_wrap=column != "message", justify="right" if column == "objects" else "left")
+    status = columns.index("status")
+    for outcome, row in zip(report.regions, rows, strict=True):
+        style = _STATUS_STYLE.get(outcome.status, "")
+        row[status] = f"[{style}]{row[status]}[/{style}]"
+        table.add_row(*row)
     return table
 
 
-def summary_records(report: RolloutReport, objects: dict[str, int] | None = None) -> str:
+def summary_records(report: RolloutReport, objects: dict[str, int] | None, width: int) -> str:
     """The summary as stacked records, for terminals narrower than the table (names stay whole)."""
-    title = "rollout plan (dry run)" if report.dry_run else "rollout"
-    items = []
-    for outcome in report.regions:
-        steps = {s.name: s.status.value for s in outcome.steps}
-        count = (objects or {}).get(outcome.name)
-        fields = [("objects", "-" if count is None else str(count)), ("context", outcome.plan.kube_context or "-"),
-                  ("status", outcome.status.value),
-                  *((step, steps.get(step, "-")) for step in ("preflight", "crds", "deploy", "readiness"))]
-        if outcome.message:
-            fields.append(("message", outcome.message))
-        items.append((f"wave {outcome.plan.wave} · {outcome.name}", fields))
-    return f"{title}: {report.status}\n" + records(items, terminal_width())
+    title, columns, rows = _summary(report, objects)
+    items = [(f"wave {row[0]} · {row[1]}",
+              [(column, cell or "-") for column, cell in zip(columns[2:], row[2:], strict=True)
+               if column != "message" or cell])
+             for row in rows]
+    return f"{title}\n" + records(items, width)
 
 
 def print_summary(out: Console, report: RolloutReport, objects: dict[str, int]) -> None:
@@ -91,7 +96,7 @@ def print_summary(out: Console, report: RolloutReport, objects: dict[str, int]) 
     if natural_width(table) <= out.width:
         out.print(table)
     else:
-        out.print(summary_records(report, objects), markup=False, end="")
+        out.print(summary_records(report, objects, out.width), markup=False, end="")
 
 
 def plan_text(report: RolloutReport) -> str:
