@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import functools
 import json
 import os
@@ -390,6 +391,12 @@ def sample(areas: list[str], size: int, seed: int) -> list[Mutant]:
     return chosen
 
 
+def every_mutant(areas: list[str], globs: list[str]) -> list[Mutant]:
+    """All mutants of the areas' modules that match one of ``globs``, in source order."""
+    return [Mutant(area, module, *site) for area in areas for module in area_modules(area)
+            if any(fnmatch.fnmatch(module, g) for g in globs) for site in _module_sites(module)]
+
+
 def parse_key(key: str) -> Mutant:
     module, line, col, operator, detail = key.split(":", 4)
     area = next((a for a in AREAS if module in area_modules(a)), "other")
@@ -472,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the sampled mutants and stop")
     parser.add_argument("--mutant", action="append", metavar="KEY",
                         help="run this mutant (module:line:col:operator:detail, as listed) instead of a sample")
+    parser.add_argument("--module", action="append", metavar="GLOB",
+                        help="run EVERY mutant of the modules matching this glob under validator/rayfleet "
+                             "(e.g. 'report/diff.py'), instead of a sample: for closing one module's gaps")
     parser.add_argument("--json", type=Path, help="also write every outcome to this JSON file")
     args = parser.parse_args(argv)
     areas = args.area or list(AREAS)
@@ -479,7 +489,15 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("benchmarks/mutation.py's map is out of date:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
-    mutants = [parse_key(k) for k in args.mutant] if args.mutant else sample(areas, args.sample, args.seed)
+    if args.mutant:
+        mutants = [parse_key(k) for k in args.mutant]
+    elif args.module:
+        mutants = every_mutant(areas, args.module)
+        if not mutants:
+            print(f"no module of {', '.join(areas)} matches {' '.join(args.module)}", file=sys.stderr)
+            return 2
+    else:
+        mutants = sample(areas, args.sample, args.seed)
     if args.list:
         for m in mutants:
             print(f"{m.area:28} {m.key}")

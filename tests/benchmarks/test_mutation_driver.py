@@ -107,3 +107,17 @@ def test_the_sample_is_fixed_by_the_seed_and_spread_over_the_areas() -> None:
 def test_a_deselected_test_that_does_not_exist_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mutation, "DESELECT", ("tests/rollout/test_waves.py::test_no_such_test",))
     assert check_map() == ["DESELECT names a test that does not exist: tests/rollout/test_waves.py::test_no_such_test"]
+
+
+def test_module_mode_runs_every_mutant_of_the_matching_modules_only() -> None:
+    every = mutation.every_mutant(list(AREAS), ["report/diff.py"])
+    assert every and {m.module for m in every} == {"report/diff.py"}
+    assert {m.area for m in every} == {"reporters"}
+    assert len(every) == len(mutation._module_sites("report/diff.py"))
+    assert len({m.key for m in every}) == len(every)
+    assert mutation.every_mutant(["core"], ["report/diff.py"]) == []
+
+
+def test_module_mode_with_no_match_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert mutation.main(["--module", "no/such_module.py", "--list"]) == 2
+    assert "matches no/such_module.py" in capsys.readouterr().err
