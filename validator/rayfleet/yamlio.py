@@ -13,6 +13,9 @@ constructing (``check_node_graph``), so nothing is expanded or built from a host
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +78,13 @@ def _children(node: Any) -> list[Any]:
     return out
 
 
-def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DEPTH) -> None:
+def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DEPTH) -> int:
     """Refuse a composed YAML node graph (PyYAML's or ruamel's) that refers to itself, nests deeper
     than ``max_depth`` or whose aliases would add more than ``max_alias_nodes`` nodes when expanded.
 
     Iterative and memoised per node: a billion-laughs document costs its distinct nodes, not its
-    expansion, and no depth can exhaust Python's stack here.
+    expansion, and no depth can exhaust Python's stack here. Returns the nodes aliases add (0: a
+    plain tree, no node shared).
     """
     done: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
     on_path: set[int] = set()
@@ -109,10 +113,11 @@ def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DE
                 stack.append((child, False))
         if len(on_path) > max_depth:
             raise _GraphError(f"YAML nests deeper than {max_depth} levels", _line_of(node))
-    expanded = done[id(root)][0]
-    if expanded - len(done) > max_alias_nodes:
+    extra = done[id(root)][0] - len(done)
+    if extra > max_alias_nodes:
         raise _GraphError(f"YAML aliases expand to more than {max_alias_nodes} extra nodes (alias bomb?)",
                           _line_of(root))
+    return extra
 
 
 def _scalar_problem(node: Any, exc: Exception) -> str:
@@ -347,9 +352,40 @@ class ManifestDocument:
     line: int  # 1-based line where the document starts
 
 
+# Parsed manifest streams by the digest of their text, kept as marshal bytes (each hit returns fresh
+# objects: callers may change them). A fleet renders the same chart for every region and most of
+# the output is the same text in every region (admission policies are 90% of it): each text is
+# parsed once per process. Least recently used entries go first.
+_PARSED: OrderedDict[bytes, bytes] = OrderedDict()
+_PARSED_MAX = 512
+_PARSED_MAX_TEXT = 1024 * 1024  # a rendered template is a few KiB to 200 KiB; a huge file is read once
+
+
 def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
-    """Parse a multi-document manifest stream. Empty documents are dropped."""
+    """Parse a multi-document manifest stream. Empty documents are dropped.
+
+    A text parsed before in this process is not parsed again. Only streams without aliases are
+    remembered: marshal would turn an alias's shared object into two copies."""
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
+    cached = _PARSED.get(key)
+    if cached is not None:
+        _PARSED.move_to_end(key)
+        return [ManifestDocument(body, line) for body, line in marshal.loads(cached)]
+    docs, shared = _parse_manifests(text, origin)
+    if not shared and len(text) <= _PARSED_MAX_TEXT:
+        try:
+            _PARSED[key] = marshal.dumps([(d.body, d.line) for d in docs], 2)
+        except ValueError:  # a type marshal cannot hold: parse it every time
+            return docs
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return docs
+
+
+def _parse_manifests(text: str, origin: str) -> tuple[list[ManifestDocument], bool]:
+    """The documents, and whether any of them shares a node through an alias."""
     docs: list[ManifestDocument] = []
+    shared = False
     try:
         loader = _ManifestLoader(text)
         try:
@@ -357,7 +393,7 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
                 node = loader.get_node()
                 if node is None:
                     continue
-                check_node_graph(node, max_alias_nodes=MAX_EXPANDED_NODES)
+                shared = check_node_graph(node, max_alias_nodes=MAX_EXPANDED_NODES) > 0 or shared
                 body = loader.construct_document(node)
                 if body is not None:
                     docs.append(ManifestDocument(body, _document_line(node)))
@@ -373,7 +409,7 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
         raise InputError(f"malformed YAML: {one_line(exc)}", file=origin) from None
     except RecursionError:
         raise InputError("YAML nests too deeply", file=origin) from None
-    return docs
+    return docs, shared
 
 
 def _document_line(node: Any) -> int:
