@@ -49,7 +49,7 @@ def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None 
     width = width or terminal_width()
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, soft_wrap=True)
-    table = Table(title="rollout plan", box=None, show_edge=False, pad_edge=False, title_justify="left")
+    table = Table(title="rollout plan", box=None, pad_edge=False, title_justify="left")
     for column in ("wave", "region", "cluster", "context", "values (in order)"):
         table.add_column(column, no_wrap=True)
     for p in plan:
