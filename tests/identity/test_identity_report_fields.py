@@ -200,7 +200,8 @@ def test_bicep_files_whole(fleet):
         ]),
         # rg-ids again, in another subscription: the subscription's first 8 characters tell them apart
         "federated-credentials-rg-ids-sub-two-.bicep": "\n".join([
-            _header("federated-credentials-rg-ids-sub-two-.bicep", "--subscription sub-two-2222 --resource-group rg-ids "),
+            _header("federated-credentials-rg-ids-sub-two-.bicep",
+                    "--subscription sub-two-2222 --resource-group rg-ids "),
             f"resource identity_id_c '{MSI}' existing = {{\n  name: 'id-c'\n}}\n",
             _fic("fic_r1_ray_ray", "identity_id_c", "r1-ray-ray", f"'{ISS}'", ray, None),
         ]),
