@@ -80,13 +80,16 @@ def test_width_defaults_to_the_terminal(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_text_is_never_read_as_markup_or_highlighted():
-    """A note or a GPU model with square brackets prints as written; numbers in stacked records and
-    notes are not coloured (only a row's state is)."""
-    table = _table(_row("east", 10, 100, ("A100 [MIG]",)), notes=("sizes [Standard_X] unknown, 12 nodes",))
+    """A note or a GPU model with square brackets (``[mig]`` would be a rich style tag) prints as
+    written in notes and stacked records; numbers in records and notes are not coloured (only a
+    row's state is)."""
+    table = CapacityTable((_row("east", 10, 100, ("A100 [mig]",)),), (), ("sizes [gpu] unknown, 12 nodes",),
+                          "live [cached]")
+    assert format_capacity_table(table, width=40).startswith("GPU capacity (quota: live [cached])\n")
     for width in (200, 40):
         plain = format_capacity_table(table, width=width)
-        assert "A100 [MIG]" in plain and "note: sizes [Standard_X] unknown, 12 nodes" in " ".join(
-            line.strip() for line in plain.splitlines())
+        assert "note: sizes [gpu] unknown, 12 nodes" in " ".join(line.strip() for line in plain.splitlines())
+    assert "GPU A100 [mig] ·" in format_capacity_table(table, width=40)
     coloured = format_capacity_table(table, width=40, color=True)
     assert "\x1b" not in coloured, coloured
-    assert re.sub(r"\x1b\[[0-9;]*m", "", format_capacity_table(table, width=200, color=True)).count("note: sizes") == 1
+    assert re.sub(r"\x1b\[[0-9;]*m", "", format_capacity_table(table, width=200, color=True)).count("12 nodes") == 1
