@@ -51,7 +51,7 @@ def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None 
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, soft_wrap=True)
     table = Table(title="rollout plan", box=None, pad_edge=False, title_justify="left")
     for column in ("wave", "region", "cluster", "context", "values (in order)"):
-        table.add_column(column, no_wrap=True)
+        table.add_column(column)
     for p in plan:
         table.add_row(str(p.wave), p.name, p.region.cluster.name, p.kube_context or "-", "\n".join(p.values_files))
     if natural_width(table) <= width:
