@@ -21,7 +21,7 @@ def plans(tmp_path) -> list[RegionPlan]:
     a = replace(a, cluster=replace(a.cluster, kube_context="ctx-a"), wave=1)
     b = replace(b, wave=2)
     operator = OperatorPlan(region=a, release="anyscale-operator", chart="charts/anyscale-operator",
-                            version="1.2.3", namespace="anyscale", values_files=("v/op.yaml", "v/op-a.yaml"))
+                            version="1.2.3", namespace="anyscale", values_files=("v/op.yaml", "v/[op].yaml"))
     return [RegionPlan(a, "charts/ray-aks", ("v/a.yaml",), anyscale=operator), RegionPlan(b, "charts/ray-aks", ())]
 
 
@@ -30,7 +30,7 @@ def test_json_carries_the_operator_release(plans):
     data = json.loads(format_plan_json(plans))
     assert data["regions"][0]["anyscale"] == {
         "release": "anyscale-operator", "namespace": "anyscale", "chart": "charts/anyscale-operator",
-        "version": "1.2.3", "values": ["v/op.yaml", "v/op-a.yaml"], "command": format_command(a.anyscale.command())}
+        "version": "1.2.3", "values": ["v/op.yaml", "v/[op].yaml"], "command": format_command(a.anyscale.command())}
     assert data["regions"][1]["anyscale"] is None and data["regions"][1]["values"] == []
 
 
@@ -38,6 +38,7 @@ def test_text_runs_the_operator_after_the_region(plans):
     a, b = plans
     lines = format_plan_text(plans, width=200).splitlines()
     start = lines.index("# wave 1: a")
+    assert "'v/[op].yaml'" in format_command(a.anyscale.command())  # printed as written, not as markup
     assert lines[start:] == [
         "# wave 1: a", format_command(a.command()),
         "# then the Anyscale operator anyscale-operator (chart 1.2.3)", format_command(a.anyscale.command()),

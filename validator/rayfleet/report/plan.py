@@ -57,7 +57,7 @@ def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None 
     if natural_width(table) <= width:
         console.print(table)
     else:
-        console.print("rollout plan", markup=False)
+        console.print("rollout plan")
         console.print(records([(f"wave {p.wave}  {p.name}", [
             ("cluster", p.region.cluster.name), ("context", p.kube_context or "-"),
             ("values", ", ".join(p.values_files))])
