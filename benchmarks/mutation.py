@@ -116,7 +116,7 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/text.py", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/core/test_layout.py",
                         "tests/core/test_cli.py")),
     ("report/common.py", ("tests/core/test_reports.py", "tests/core/test_cli.py")),
-    ("report/layout.py", ("tests/core/test_layout.py", "tests/core/test_cli.py")),
+    ("report/layout.py", ("tests/core/test_layout_cases.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
     ("report/capacity.py", ("tests/capacity", "tests/hybrid/test_hybrid_fleet.py", "tests/core/test_layout.py")),
     ("report/plan.py", ("tests/rollout/test_cli.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
     ("report/rollout.py", ("tests/rollout", "tests/delivery/test_export.py", "tests/kube/test_update_run.py")),
