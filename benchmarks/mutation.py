@@ -115,12 +115,12 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/markdown.py", ("tests/ci/test_markdown_report.py", "tests/core/test_reports.py")),
     ("report/text.py", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/core/test_layout.py",
                         "tests/core/test_cli.py")),
-    ("report/common.py", ("tests/core/test_reports.py", "tests/core/test_cli.py")),
+    ("report/common.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py", "tests/core/test_cli.py")),
     ("report/layout.py", ("tests/core/test_layout_cases.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
     ("report/capacity.py", ("tests/capacity", "tests/hybrid/test_hybrid_fleet.py", "tests/core/test_layout.py")),
     ("report/plan.py", ("tests/rollout/test_cli.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
     ("report/rollout.py", ("tests/rollout", "tests/delivery/test_export.py", "tests/kube/test_update_run.py")),
-    ("report/update_run.py", ("tests/kube/test_update_run.py",)),
+    ("report/update_run.py", ("tests/kube/test_update_run_report.py", "tests/kube/test_update_run.py")),
     ("report/identity.py", ("tests/identity", "tests/azure/test_identity_live.py", "tests/azure/test_probe.py")),
     ("report/identity_table.py", ("tests/identity", "tests/core/test_layout.py")),
     ("report/roles.py", ("tests/identity", "tests/azure/test_storage_live.py")),
@@ -129,11 +129,12 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/status_html.py", ("tests/status/test_status_html_page.py", *STATUS_TESTS)),
     # renderers the core refactor moved into report/
     ("report/policy_docs.py", ("tests/policies/test_policy_docs.py", "tests/core/test_cli.py")),
-    ("report/probe.py", ("tests/azure/test_probe.py",)),
+    ("report/probe.py", ("tests/azure/test_probe_report.py", "tests/azure/test_probe.py")),
     ("report/rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
     ("report/region_loss.py", ("tests/scheduling/test_region_loss.py",)),
     ("report/status_json.py", ("tests/status/test_status_json_document.py", *STATUS_TESTS)),
-    ("report/__init__.py", ("tests/core/test_reports.py", "tests/core/test_findings.py", "tests/core/test_cli.py")),
+    ("report/__init__.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py",
+                            "tests/core/test_findings.py", "tests/core/test_cli.py")),
 )
 # Slow tests (> 5 s each) that test something other than the mutated modules' decisions: mutants
 # skip them. The CRD server-side apply covers the kube client, not rollout.py; the 30-region flux
