@@ -131,7 +131,7 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/policy_docs.py", ("tests/policies/test_policy_docs.py", "tests/core/test_cli.py")),
     ("report/probe.py", ("tests/azure/test_probe_report.py", "tests/azure/test_probe.py")),
     ("report/rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
-    ("report/region_loss.py", ("tests/scheduling/test_region_loss.py",)),
+    ("report/region_loss.py", ("tests/scheduling/test_region_loss_report.py", "tests/scheduling/test_region_loss.py")),
     ("report/status_json.py", ("tests/status/test_status_json_document.py", *STATUS_TESTS)),
     ("report/__init__.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py",
                             "tests/core/test_findings.py", "tests/core/test_cli.py")),
