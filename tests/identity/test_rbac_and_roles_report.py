@@ -129,6 +129,8 @@ def test_rbac_commands_run_in_a_shell(tmp_path):
     assert "MANAGER_PRINCIPAL_ID=11111111-aaaa  # id-manager (cid-1111)" in lines
     assert "# eastus2: id-manager may run MultiKueue's jobs on aks-eus2" in lines
     assert "# westus3: id-manager may run MultiKueue's jobs on aks-wus3-long" in lines
+    # A blank line after the principal and after each worker's command, before the next comment.
+    assert [lines[i - 1] for i, line in enumerate(lines) if line.startswith("# ") and i > 4] == ["", "", ""]
     calls = run_script(script, tmp_path)
     definition = {"Name": ROLE_NAME, "Description": ROLE_DESCRIPTION, "Actions": [], "NotActions": [],
                   "DataActions": list(DATA_ACTIONS), "NotDataActions": [], "AssignableScopes": ["/subscriptions/sub-1"]}
@@ -184,6 +186,7 @@ def test_role_commands_run_in_a_shell(tmp_path):
                         "identity.")
     assert "# eastus2: Storage Account Contributor on rayeus2" in lines
     assert "# westus3: Storage Account Contributor on raywus3" in lines
+    assert lines[lines.index("# westus3: Storage Account Contributor on raywus3") - 1] == ""  # commands set apart
     query = "identity.principalId || values(identity.userAssignedIdentities)[0].principalId"
 
     def assign(scope: str) -> list[str]:
