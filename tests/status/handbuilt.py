@@ -66,7 +66,7 @@ def swedencentral() -> RegionStatus:
         (ClusterQueueFacts("gpu", pending=2, reserving=0, admitted=1, gpu_quota=8.0, gpu_used=2.0, multikueue=True),
          ClusterQueueFacts("cpu", pending=1, reserving=1, admitted=3, gpu_quota=0.0, gpu_used=0.0, multikueue=False)),
         workers=(WorkerCluster("aks-eus2", True), WorkerCluster("westus3", False, "dial tcp: i/o timeout"),
-                 WorkerCluster("ctx-x", None)),
+                 WorkerCluster("ctx-x", None), WorkerCluster("ctx-mgr", True)),
         dispatches=(
             Dispatch("ray", "wl-1", "train", "gpu-batch", "aks-eus2", (), "admitted", "2026-12-02T01:10:00Z"),
             Dispatch("ray", "wl-2", "sweep", None, None, ("eastus2", "westus3"), "pending",

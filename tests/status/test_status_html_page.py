@@ -137,7 +137,7 @@ def test_one_summary_row_per_region_with_every_cell(page):
         ["✓healthy", "0.2.0 r4 deployed", "1/1 ready", "1 running · 0 waiting", "3 / 4 · quota 10",
          "5 admitted · 1 pending", "webhook ✓1/1 PVC bound", "0.8 s"],
         ["!degraded", "0.1.0 r7 deployed drift", "1/2 ready", "2 running · 3 waiting · 1 failed",
-         "2.5 / 4 · +1 pending", "4 admitted · 3 pending1/3 workers connected", "webhook missing1/2 PVC bound",
+         "2.5 / 4 · +1 pending", "4 admitted · 3 pending2/4 workers connected", "webhook missing1/2 PVC bound",
          "1.2 s"],
         ["✕unauthorized", HOSTILE, "0.3 s"],
         ["✓healthy", "0.3.1 r2 deployed", "none", "0 running · 0 waiting", "no GPU nodes", "-",
@@ -159,7 +159,7 @@ def test_summary_marks_what_is_wrong(page):
     assert [n.text() for n in sweden.all(cls="bad")] == ["1 failed", "webhook missing", "1/2 PVC bound"]
     assert [n.text() for n in mgr.all(cls="muted")] == ["no GPU nodes", "-"]
     assert [n.text() for n in north.all(cls="muted")] == ["no GPU nodes · quota 6", "-"]
-    assert [n.text() for n in sweden.all("span", "sub")][1:] == ["1/3 workers connected", "1/2 PVC bound"]
+    assert [n.text() for n in sweden.all("span", "sub")][1:] == ["2/4 workers connected", "1/2 PVC bound"]
 
 
 def test_summary_gpu_bars(page):
@@ -317,8 +317,9 @@ def test_kueue_cards(page):
         ["aks-eus2", "eastus2", "✓", ""],  # a worker named by its region's cluster name
         ["westus3", "westus3", "✕", "dial tcp: i/o timeout"],
         ["ctx-x", "-", "✕", ""],  # not known (None): not connected
+        ["ctx-mgr", "manager", "✓", ""],  # a worker named by its region's context
     ])
-    assert [[n.text() for n in tr.all(cls="bad")] for tr in workers.one("tbody").all("tr")] == [[], ["✕"], ["✕"]]
+    assert [[n.text() for n in tr.all(cls="bad")] for tr in workers.one("tbody").all("tr")] == [[], ["✕"], ["✕"], []]
     assert _table(dispatches) == (["RayJob", "ClusterQueue", "state", "worker", "created"], [
         ["ray/train", "gpu-batch", "admitted", "aks-eus2eastus2", "2026-12-02 01:10:00 UTC"],
         ["ray/sweep", "-", "pending", "nominated: eastus2, westus3", "2026-12-02 01:12:00 UTC"],
