@@ -343,3 +343,8 @@ def test_ray_container_is_the_first_container():
     container, path = h.ray_container(head)
     assert (container["name"], path) == ("ray-head", "spec.headGroupSpec.template.spec.containers[0]")
     assert h.ray_container(cpu) is None and h.ray_container(bare) is None
+
+
+def test_ray_container_is_none_when_the_first_container_is_not_a_map():
+    [pod] = templates("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [oops, {name: b}]\n")
+    assert h.ray_container(pod) is None
