@@ -36,6 +36,11 @@ def test_allocatable_memory(gib, version, mib):
     assert policy.allocatable_memory(gib, version) == pytest.approx(mib * MIB, rel=1e-12)
 
 
+def test_allocatable_memory_counts_a_remainder_below_one_byte():
+    # 4 GiB + 0.5 B on 1.28: 25% of 4 GiB and 20% of the half byte are reserved
+    assert policy.allocatable_memory(4 + 0.5 / GIB, "1.28") == pytest.approx((2322 * MIB) + 0.4, abs=0.01)
+
+
 def config(*options) -> BlobVolumeConfig:
     obj = objects_from_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "m.yaml")[0]
     return BlobVolumeConfig(obj, "parameters", {}, list(options), "mountOptions")

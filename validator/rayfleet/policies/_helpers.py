@@ -128,7 +128,7 @@ def mount_option_flags(options: list[Any]) -> Iterator[tuple[int, str, str]]:
         if not isinstance(raw, str):
             continue
         for word in raw.split():
-            yield index, word.partition("=")[0], raw
+            yield index, word.split("=", 1)[0], raw
 
 
 def has_allow_other(options: list[Any]) -> bool:
@@ -262,7 +262,7 @@ def strip_variants(tag: str) -> str:
 
 
 def is_ray_image(image: str) -> bool:
-    return parse_image(image).repository.rpartition("/")[2] in RAY_REPOSITORIES
+    return parse_image(image).repository.rsplit("/", 1)[-1] in RAY_REPOSITORIES
 
 
 def ray_version_of_image(image: str) -> str | None:

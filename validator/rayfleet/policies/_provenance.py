@@ -47,9 +47,9 @@ def number_key(stack: ValuesStack, field: str, rendered: Any, near: str | None =
         return None
     found = [(path, location) for path, location, leaf in stack.leaves()
              if path and path[-1] == field and _number(leaf) == wanted]
-    if near is not None:  # keys under the group's name, when there are any
+    if len(found) > 1 and near is not None:
         found = [f for f in found if near in f[0]] or found
-    return found.pop() if len(found) == 1 else None
+    return found[0] if len(found) == 1 else None
 
 
 def earlier_settings(stack: ValuesStack, path: KeyPath) -> list[tuple[Any, SourceLocation]]:

@@ -12,7 +12,9 @@ from .base import Policy, ReleaseObjects, Scope
 def check(release: ReleaseObjects) -> Iterator[Violation]:
     first_owner: dict[str, str] = {}
     for cfg in blob_configs(release):
-        handle = as_dict(cfg.csi).get("volumeHandle")  # a StorageClass has no csi block: no handle
+        if not cfg.is_pv:
+            continue
+        handle = as_dict(as_dict(cfg.obj.body.get("spec")).get("csi")).get("volumeHandle")
         if not isinstance(handle, str) or not handle:
             continue  # the object schema reports a missing handle
         path = "spec.csi.volumeHandle"
@@ -21,6 +23,8 @@ def check(release: ReleaseObjects) -> Iterator[Violation]:
         if owner != name:
             yield Violation(f"PersistentVolume {name!r} reuses volumeHandle {handle!r} of PersistentVolume "
                             f"{owner!r}; the second mount on a node fails", obj=cfg.obj.ref, path=path, value=handle)
+        if "#" not in handle:
+            continue
         segments = handle.split("#")
         if len(segments) > 4:
             # Segment 5 is read as the namespace of a Secret holding the account key.

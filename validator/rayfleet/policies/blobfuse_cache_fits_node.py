@@ -32,7 +32,7 @@ _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 def allocatable_memory(memory_gib: float, kube_version: str) -> float:
     """Bytes of a node's memory left for pods, by AKS's node resource reservation rules."""
     total = memory_gib * GIB
-    if _new_reservation_rules(kube_version):
+    if _minor(kube_version) >= 29:
         reserved = min(20 * MIB * ASSUMED_MAX_PODS + 50 * MIB, 0.25 * total)
         return total - reserved - 100 * MIB
     # Before 1.29: a regressive share (25% of the first 4 GiB, 20% of the next 4, 10% of the next
@@ -41,14 +41,15 @@ def allocatable_memory(memory_gib: float, kube_version: str) -> float:
     for size, share in ((4 * GIB, 0.25), (4 * GIB, 0.20), (8 * GIB, 0.10), (112 * GIB, 0.06), (float("inf"), 0.02)):
         step = min(left, size)
         reserved += step * share
-        left -= step  # once all is counted, the remaining steps add 0
+        left -= step
+        if left <= 0:
+            break
     return total - reserved - 750 * MIB
 
 
-def _new_reservation_rules(kube_version: str) -> bool:
-    """AKS 1.29 and later (and a version that is not ``1.<minor>``: the current rules)."""
+def _minor(kube_version: str) -> int:
     match = re.match(r"^v?1\.(\d+)", str(kube_version))
-    return match is None or int(match.group(1)) >= 29
+    return int(match.group(1)) if match else 99
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ def cache_size(config: BlobVolumeConfig) -> CacheSize | None:
     reports that)."""
     values = {}
     for _, flag, raw in mount_option_flags(config.mount_options):
-        word = next((w for w in raw.split() if w.partition("=")[0] == flag), "")
-        values[flag] = word.partition("=")[2]
+        word = next((w for w in raw.split() if w.split("=", 1)[0] == flag), "")
+        values[flag] = word.split("=", 1)[1] if "=" in word else ""
     if "--block-cache" in values:
         pool = values.get("--block-cache-pool-size", "")
         return CacheSize(config, block_pool=float(pool) * MIB) if _NUMBER.match(pool) else None

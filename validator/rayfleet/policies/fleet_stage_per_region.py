@@ -26,7 +26,7 @@ def check(view: FleetView) -> Iterator[Violation]:
         yield Violation(f"the hub export has {len(strategies)} ClusterStagedUpdateStrategy named "
                         f"{exports.delivery.strategy!r} (expected one)", path="delivery.fleetManager.strategy")
         return
-    [strategy] = strategies
+    strategy = strategies[0]
     stages = (strategy.body.get("spec") or {}).get("stages") or []
     members: dict[str, list[str]] = {}
     for region in view.fleet.regions:
