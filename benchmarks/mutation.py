@@ -102,7 +102,7 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rollout.py", ("tests/rollout", "tests/hybrid/test_anyscale_delivery.py")),
     ("plan.py", ("tests/rollout/test_cli.py", "tests/core/test_cli.py", "tests/core/test_layout.py",
                  "tests/hybrid/test_anyscale_delivery.py")),
-    ("region_loss.py", ("tests/scheduling/test_region_loss.py",)),
+    ("region_loss.py", ("tests/scheduling/test_region_loss.py", "tests/scheduling/test_region_loss_model.py")),
     ("delivery/", ("tests/delivery", "tests/kube/test_update_run.py", "tests/policies",
                    "tests/hybrid/test_anyscale_delivery.py")),
     # reporters
