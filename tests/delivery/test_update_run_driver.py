@@ -460,3 +460,14 @@ def test_the_command_drives_the_run_and_keeps_the_checks_findings(fleet, hub):
     assert json.dumps(hub.hub.runs["rayfleet-3"]["spec"], sort_keys=True) == json.dumps(
         {"placementName": "rayfleet", "resourceSnapshotIndex": "3", "stagedRolloutStrategyName": "rayfleet-waves",
          "state": "Run"}, sort_keys=True)
+
+
+def test_the_default_run_timeout_is_an_hour(fleet, hub):
+    times = iter([0.0, 3599.0, 3600.0])
+    sleeps: list[float] = []
+    hub.hub.script = [_run(conds=(_cond("Progressing", "True", "Running"),))]
+    with HubApi.connect(fleet, HUB_CONTEXT, hub.kubeconfig) as api:
+        report = drive_update_run(fleet, require_delivery(fleet), api, Gate(), clock=lambda: next(times),
+                                  sleep=sleeps.append)
+    assert sleeps == [10.0]  # the default poll interval
+    assert report.message == "the run did not finish within 3600s (it keeps running on the hub)"

@@ -128,3 +128,13 @@ def test_only_unwaived_preflight_errors_block(example, releases, member):
         example.region("eastus2"))
     assert (check.ok, check.message) == (False, "preflight: the CSI driver is missing")
     assert check.findings == [warning, error, error]
+
+
+def test_the_default_timeout_is_600_seconds(example, releases, member):
+    clock = Clock()
+    member.cluster.helmreleases[("rayfleet-eastus2", "ray")] = helmrelease("ray", "rayfleet-eastus2", ready="False")
+    gate = LiveStageGate(example, releases, kubeconfig=str(member.kubeconfig), poll_interval=250, clock=clock,
+                         sleep=clock.sleep)
+    gate.cluster_gate = ClusterGate()  # type: ignore[assignment]
+    assert not gate.check(example.region("eastus2")).ok
+    assert clock.sleeps == [250, 250, 100]
