@@ -148,3 +148,11 @@ def test_a_worker_without_gpu_queue_quota_is_noted(view):
                           "dispatched",)
     # the manager's flavor is still listed: westus3 held none of it
     assert [(f.flavor, f.lost, f.vm_size) for f in loss.flavors] == [("h100", 0.0, H100)]
+
+
+def test_a_worker_without_an_azure_quota_has_no_room_shown(view):
+    fleet = view.fleet
+    regions = tuple(dataclasses.replace(r, quota=None) if r.name == "westus3" else r for r in fleet.regions)
+    loss = region_loss(FleetView(dataclasses.replace(fleet, regions=regions), view.releases), "eastus2")
+    assert loss.flavors == (FlavorLoss("h100", H100, 4.0, 6.0, (WorkerShare("westus3", 2.0, None, H100),)),)
+    assert loss.flavors[0].placement() == ([], 4)
