@@ -225,3 +225,18 @@ def test_differences_lists_key_paths_up_to_the_limit():
     assert differences(many_a, many_b, limit=2) == ["k0 (missing from Flux's values)", "k1"]
     assert differences({"a": {"x": 1, "y": 2}}, {"a": {"x": 2, "y": 3}}, limit=1) == ["a.x"]
     assert differences({"x": 1}, {"x": 2}, path="top") == ["top.x"]
+
+
+def test_differences_stops_at_the_limit_for_keys_on_one_side_only():
+    assert differences({}, {f"k{i}": i for i in range(7)}) == [f"k{i} (only in Flux's values)" for i in range(5)]
+    assert differences({f"k{i}": i for i in range(7)}, {}, limit=3) == [
+        f"k{i} (missing from Flux's values)" for i in range(3)]
+    assert differences(1, 2, limit=0) == []
+
+
+def test_values_layers_are_frozen(fleet):
+    import dataclasses
+
+    [layer, *_] = layers_of(fleet, fleet.values_stack_paths(fleet.region("eastus2")), "ray")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layer.index = 2  # type: ignore[misc]
