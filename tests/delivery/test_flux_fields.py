@@ -240,3 +240,56 @@ def test_values_layers_are_frozen(fleet):
     [layer, *_] = layers_of(fleet, fleet.values_stack_paths(fleet.region("eastus2")), "ray")
     with pytest.raises(dataclasses.FrozenInstanceError):
         layer.index = 2  # type: ignore[misc]
+
+
+def test_the_anyscale_operator_objects_every_field():
+    hybrid = load_fleet(REPO / "examples" / "hybrid" / "fleet.yaml")
+    region = hybrid.region("swedencentral")
+    delivery = Delivery(Source("OCIRepository", "oci://x/y", {"tag": "1"}), interval="3m", timeout="4m", retries=2)
+    export = region_export(hybrid, region, delivery)
+    operator = export.anyscale
+    assert operator is not None
+    ns, labels = "rayfleet-swedencentral", _labels("swedencentral", **{"rayfleet.dev/operator": "anyscale-operator"})
+    values = "values/anyscale/swedencentral.yaml"
+    assert operator.source == {
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+        "metadata": {"name": "anyscale-operator", "namespace": ns, "labels": labels},
+        "spec": {"interval": "3m", "url": "https://anyscale.github.io/helm-charts"}}
+    assert operator.configmaps == [{
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "anyscale-operator-values-01-swedencentral", "namespace": ns,
+                     "labels": _labels("swedencentral", **{"reconcile.fluxcd.io/watch": "Enabled"}),
+                     "annotations": {"rayfleet.dev/values-file": values, "rayfleet.dev/layer": "1"}},
+        "data": {"values.yaml": (REPO / "examples" / "hybrid" / values).read_text()}}]
+    # plain helm's CRD handling (no crds fields), after the region's release
+    assert operator.helmrelease == {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "anyscale-operator", "namespace": ns,
+                     "labels": {**labels, "rayfleet.dev/wave": "1"},
+                     "annotations": {"rayfleet.dev/fleet-member": "rayfleet-sdc",
+                                     "rayfleet.dev/location": "swedencentral"}},
+        "spec": {"interval": "3m", "timeout": "4m",
+                 "chart": {"spec": {"chart": "anyscale-operator", "version": "1.8.0", "interval": "3m",
+                                    "sourceRef": {"kind": "HelmRepository", "name": "anyscale-operator"}}},
+                 "releaseName": "anyscale-operator", "targetNamespace": "anyscale", "storageNamespace": "anyscale",
+                 "dependsOn": [{"name": "ray"}],
+                 "install": {"createNamespace": True, "remediation": {"retries": 2}},
+                 "upgrade": {"cleanupOnFail": True,
+                             "remediation": {"retries": 2, "remediateLastFailure": True, "strategy": "rollback"}},
+                 "valuesFrom": [{"kind": "ConfigMap", "name": "anyscale-operator-values-01-swedencentral",
+                                 "valuesKey": "values.yaml"}]}}
+    assert export.objects()[-3:] == operator.objects() == [operator.source, *operator.configmaps,
+                                                           operator.helmrelease]
+    files = export.files()
+    assert list(files)[-3:] == ["anyscale-source.yaml", "anyscale-operator-values-01-swedencentral.yaml",
+                                "anyscale-helmrelease.yaml"]
+    assert yaml.safe_load(files["anyscale-helmrelease.yaml"]) == operator.helmrelease
+
+
+def test_dump_objects_literal_blocks_long_lines_and_separators():
+    from rayfleet.delivery.writer import dump_objects
+
+    words = " ".join(["word"] * 60)  # 299 characters: one line, not folded at 80
+    assert dump_objects([{"b": "x\ny\n", "a": words}, {"c": 1}, {"d": [True]}]) == (
+        f"b: |\n  x\n  y\na: {words}\n---\nc: 1\n---\nd:\n- true\n")
+    assert dump_objects([]) == ""
