@@ -156,3 +156,9 @@ def test_a_worker_without_an_azure_quota_has_no_room_shown(view):
     loss = region_loss(FleetView(dataclasses.replace(fleet, regions=regions), view.releases), "eastus2")
     assert loss.flavors == (FlavorLoss("h100", H100, 4.0, 6.0, (WorkerShare("westus3", 2.0, None, H100),)),)
     assert loss.flavors[0].placement() == ([], 4)
+
+
+def test_a_job_whose_cluster_has_no_pods_needs_nothing_and_fits_nowhere(view):
+    job = KubeObject({"apiVersion": "ray.io/v1", "kind": "RayJob", "metadata": {"name": "empty", "namespace": "ray"},
+                      "spec": {"rayClusterSpec": {"rayVersion": "2.52.0"}}}, SourceLocation("jobs.yaml", 1))
+    assert region_loss(view, "westus3", [job]).jobs == (JobFit("ray", "empty", None, 0, 0, ()),)
