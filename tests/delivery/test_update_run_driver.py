@@ -249,7 +249,8 @@ def _failed_run(message: str, reason: str = "UpdateRunFailed", *stages_: dict[st
 def test_a_run_failed_in_a_stage_names_the_failed_cluster_as_its_region(fleet, hub):
     sdc, wus3 = _member(fleet, "swedencentral"), _member(fleet, "westus3")
     clusters = [{"clusterName": sdc, "conditions": [_cond("Succeeded", "True", "ok")]},
-                {"clusterName": wus3, "conditions": [_cond("Succeeded", "False", "ClusterUpdatingFailed")]}]
+                {"clusterName": wus3, "conditions": [_cond("Succeeded", "False", "ClusterUpdatingFailed")]},
+                {"clusterName": _member(fleet, "eastus2"), "conditions": [_cond("Succeeded", "False", "x")]}]
     hub.hub.script = [_failed_run("run failed", "UpdateRunFailed",
                                   _stage("wave1", SUCCEEDED),
                                   _stage("wave2", _cond("Succeeded", "False", "StageUpdatingFailed", "apply failed"),
@@ -262,7 +263,8 @@ def test_a_run_failed_in_a_stage_names_the_failed_cluster_as_its_region(fleet, h
 
 
 def test_a_failed_stage_without_a_message_or_a_known_member(fleet, hub):
-    clusters = [{"clusterName": "stranger", "conditions": [_cond("Succeeded", "False", "x")]}, "not-a-dict"]
+    clusters = [{"clusterName": "stranger", "conditions": [_cond("Succeeded", "False", "x")]}, "not-a-dict",
+                {"clusterName": "other", "conditions": [_cond("Succeeded", "False", "x")]}]
     hub.hub.script = [_failed_run("", "", _stage("wave1", _cond("Succeeded", "False", "StageUpdatingFailed"),
                                                  clusters=clusters))]
     report = _drive(fleet, hub)
