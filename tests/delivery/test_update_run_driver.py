@@ -453,10 +453,17 @@ def test_the_command_drives_the_run_and_keeps_the_checks_findings(fleet, hub):
             self.checked.append(region.name)
             return RegionCheck(region.name, True, "ready", [check_finding])
 
-    with HubApi.connect(fleet, HUB_CONTEXT, hub.kubeconfig) as api:
+    class CallersHub(HubApi):
+        closed = 0
+
+        def close(self) -> None:
+            self.closed += 1
+            super().close()
+
+    with CallersHub.connect(fleet, HUB_CONTEXT, hub.kubeconfig) as api:
         result = rollout_fleet_manager(fleet, validate=Validation(), hub=api, gate=FindingGate(), poll_interval=0)
-        # a hub passed in is the caller's: still open
-        assert api.placement("rayfleet") is not None
+        assert api.closed == 0  # a hub passed in is the caller's to close
+    assert api.closed == 1
     assert result.update_run.status == "succeeded"
     assert result.findings == [check_finding] * 4  # one per region checked
     assert json.dumps(hub.hub.runs["rayfleet-3"]["spec"], sort_keys=True) == json.dumps(
