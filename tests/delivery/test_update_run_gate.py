@@ -14,11 +14,25 @@ from typing import Any
 import pytest
 from rayfleet.commands.fleet_manager import LiveStageGate
 from rayfleet.findings import Finding, Severity, Suppression
-from rayfleet.fleet import AnyscaleOperator, Fleet
+from rayfleet.fleet import AnyscaleOperator, Fleet, load_fleet
 from rayfleet.kube.readiness import Readiness
+from rayfleet.pipeline import render_fleet
+from rayfleet.subjects import ReleaseObjects
 
 from tests.kube.fake_kube import FakeCluster, helmrelease, write_kubeconfig
 from tests.support.https_server import HttpsServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def example() -> Fleet:
+    return load_fleet(REPO / "examples" / "fleet.yaml")
+
+
+@pytest.fixture(scope="module")
+def releases(example: Fleet) -> dict[str, ReleaseObjects]:
+    return {name: r.release for name, r in render_fleet(example, ["eastus2"]).items()}
 
 
 @dataclass
