@@ -480,3 +480,12 @@ def test_the_default_run_timeout_is_an_hour(fleet, hub):
                                   sleep=sleeps.append)
     assert sleeps == [10.0]  # the default poll interval
     assert report.message == "the run did not finish within 3600s (it keeps running on the hub)"
+
+
+def test_the_command_reports_what_the_hub_members_check_found(fleet, hub):
+    hub.hub.members = [m for m in hub.hub.members if m["metadata"]["name"] != "rayfleet-wus3"]
+    with HubApi.connect(fleet, HUB_CONTEXT, hub.kubeconfig) as api:
+        result = rollout_fleet_manager(fleet, validate=Validation(), hub=api, gate=Gate(), poll_interval=0)
+    assert result.update_run.status == "refused" and hub.hub.runs == {}
+    assert [(f.policy, f.message) for f in result.findings] == [
+        ("fleet-members-match", "region 'westus3': the hub has no MemberCluster 'rayfleet-wus3'")]
