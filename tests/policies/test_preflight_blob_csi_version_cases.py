@@ -130,7 +130,8 @@ def test_csi_blob_node_without_a_versioned_blob_image_is_the_warning(example_fle
 
 
 def test_a_release_without_blob_volumes_is_not_judged(example_fleet) -> None:
-    plain = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ray}\nspec: {containers: [{name: c, image: 'i:1'}]}\n"
+    plain = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ray}\n"
+             "spec: {containers: [{name: c, image: 'i:1'}]}\n")
     assert check([policy.POLICY], live(example_fleet, node_ds("v1.20.0"), manifest=plain)) == []
     assert check([policy.POLICY], live(example_fleet, manifest=plain)) == []  # nor warned about
 
