@@ -96,6 +96,12 @@ JWT_TEXT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0
     ("abc1Q~" + "x" * 34, "client-secret"),
     (JWT_TEXT, "jwt"),
     ("an ordinary sentence that is long enough", None),
+    # each cheap substring test alone is not a detection
+    ("accountkey= is empty; set it later", None),
+    ("sharedaccess=<set it later>", None),
+    ("the bucket == the one we had before", None),
+    ("see the docs at Q~ for the details", None),
+    ("a header eyJ alone is not a token", None),
 ])
 def test_each_shape_is_detected_and_its_lookalikes_are_not(value: str, kind: str | None) -> None:
     found = detect_value(value)
