@@ -161,6 +161,7 @@ def test_every_shape_is_cut_down_inside_text(text: str, shown: str) -> None:
     ("aGVsbG8=", "hello"),
     ("aGVs\n bG8=", "hello"),  # whitespace inside is ignored, as the API server does
     ("not base64!", None),
+    ("aGVs*bG8=", None),  # a character outside the alphabet is an error, not skipped
     ("/w==", None),  # valid base64 of a byte that is not UTF-8
     (12, None),
 ])
