@@ -27,3 +27,31 @@ def test_a_region_whose_release_has_no_objects_has_no_rows(tmp_path):
         ("a", REGIONAL, "regional", (H100_MODEL,), 2, 84, 90, 6)]
     assert [(r.region, r.quota_name, r.max_vcpus, r.quota) for r in table.totals] == [
         ("fleet", H100_FAMILY, 80, 100), ("fleet", REGIONAL, 84, 90)]
+
+
+def test_a_peer_gets_a_row_for_a_family_it_only_uses_to_host_a_lost_region(tmp_path):
+    east = ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=2)])
+    west = ray_cluster("ray", [])  # only a head (4 CPU requests, no VM size): no H100 of its own
+    view = build(tmp_path, [region("east", [east], peers=["west"]),
+                            region("west", [west], quota={"families": {H100_FAMILY: 100}, "regionalVCpus": 100})])
+    table = capacity_table(view)
+    # losing east puts its 2 H100 nodes (80 vCPUs) on west: west's H100 headroom is 100 - 0 - 80 = 20,
+    # its regional headroom 100 - 4 - 80 = 16; east declares no quota (no limit, no headroom)
+    assert [astuple(r) for r in table.rows] == [
+        ("east", H100_FAMILY, "family", (H100_MODEL,), 2, 80, None, None),
+        ("east", REGIONAL, "regional", (H100_MODEL,), 2, 84, None, None),
+        ("west", H100_FAMILY, "family", (), 0, 0, 100, 20),
+        ("west", REGIONAL, "regional", (), 0, 4, 100, 16)]
+    assert [astuple(r) for r in table.totals] == [
+        ("fleet", H100_FAMILY, "family", (H100_MODEL,), 2, 80, None, None),
+        ("fleet", REGIONAL, "regional", (H100_MODEL,), 2, 88, None, None)]
+
+
+def test_a_family_the_quota_does_not_list_has_a_limit_of_zero(tmp_path):
+    cluster = ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=1)])
+    view = build(tmp_path, [region("a", [cluster], quota={"families": {"standardDSv5Family": 16},
+                                                          "regionalVCpus": 50})])
+    # 1 x 40 H100 vCPUs against no H100 quota: 40 over; regional 40 + 4 (head) of 50
+    assert [astuple(r) for r in capacity_table(view).rows] == [
+        ("a", H100_FAMILY, "family", (H100_MODEL,), 1, 40, 0, -40),
+        ("a", REGIONAL, "regional", (H100_MODEL,), 1, 44, 50, 6)]

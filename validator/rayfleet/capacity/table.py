@@ -76,7 +76,7 @@ def _region_rows(region: Region, demand: RegionDemand, outcomes: Mapping[str, Fa
     taken_worst: dict[tuple[str, bool], int] = {}
     for outcome in outcomes.values():  # a region that is not a peer of the outcome takes nothing from it
         for key, vcpus in outcome.vcpus_taken(region.name).items():
-            taken_worst[key] = max(taken_worst.get(key, 0), vcpus)
+            taken_worst[key] = max(vcpus, taken_worst.get(key, vcpus))
 
     def headroom(limit: int | None, used: int, key: tuple[str, bool]) -> int | None:
         return None if limit is None else limit - used - taken_worst.get(key, 0)
