@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import astuple
 
 from rayfleet.capacity import capacity_table
-from rayfleet.capacity.quota import REGIONAL
+from rayfleet.capacity.quota import REGIONAL, SPOT
 
 from tests.capacity.builders import build, group, ray_cluster, region
 
@@ -55,3 +55,34 @@ def test_a_family_the_quota_does_not_list_has_a_limit_of_zero(tmp_path):
     assert [astuple(r) for r in capacity_table(view).rows] == [
         ("a", H100_FAMILY, "family", (H100_MODEL,), 1, 40, 0, -40),
         ("a", REGIONAL, "regional", (H100_MODEL,), 1, 44, 50, 6)]
+
+
+T4 = "Standard_NC4as_T4_v3"  # 4 vCPUs, 1 GPU "T4 16GB", family "Standard NCASv3_T4 Family"
+
+
+def test_spot_headroom_is_left_after_hosting_a_lost_region_spot_nodes(tmp_path):
+    east = ray_cluster("ray", [group("t4", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=2, spot=True)])
+    view = build(tmp_path, [region("east", [east], peers=["west"]),
+                            region("west", [ray_cluster("ray", [])],
+                                   quota={"families": {"standardDSv5Family": 8}, "regionalVCpus": 10,
+                                          "spotVCpus": 20})])
+    # east's 2 spot T4 nodes (8 spot vCPUs) go to west: west's spot headroom 20 - 0 - 8 = 12;
+    # its regional headroom 10 - 4 (head) = 6 (spot nodes take no regional quota)
+    assert [astuple(r) for r in capacity_table(view).rows] == [
+        ("east", REGIONAL, "regional", (), 0, 4, None, None),
+        ("east", SPOT, "spot", ("T4 16GB",), 2, 8, None, None),
+        ("west", REGIONAL, "regional", (), 0, 4, 10, 6),
+        ("west", SPOT, "spot", (), 0, 0, 20, 12)]
+
+
+def test_the_fleet_total_names_a_family_as_the_first_region_spells_it(tmp_path):
+    custom = {"Standard_T4_Custom": {"vcpus": 4, "gpus": 1, "family": "standardNCASv3_T4Family",
+                                     "gpuModel": "T4 16GB", "memoryGiB": 28}}
+    view = build(tmp_path, [
+        region("a", [ray_cluster("ray", [group("t4", T4, gpus=1, cpu="3", memory="8Gi", max_replicas=1)])]),
+        region("b", [ray_cluster("ray", [group("t4", "Standard_T4_Custom", gpus=1, cpu="3", memory="8Gi",
+                                               max_replicas=1)])])], vm_sizes=custom)
+    table = capacity_table(view)
+    assert [(r.region, r.quota_name) for r in table.rows if r.kind == "family"] == [
+        ("a", "Standard NCASv3_T4 Family"), ("b", "standardNCASv3_T4Family")]
+    assert astuple(table.totals[0]) == ("fleet", "Standard NCASv3_T4 Family", "family", ("T4 16GB",), 2, 8, None, None)

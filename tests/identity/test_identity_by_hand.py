@@ -97,6 +97,7 @@ def test_without_a_kueue_object_the_release_namespace_is_taken(tmp_path):
 
 def test_a_release_that_annotates_the_controller_itself_is_planned_once(tmp_path):
     _, plan = _plan(tmp_path, TWO, _obj("ServiceAccount", KUEUE, "kueue-system", CLIENT_M2))
+    assert plan.notes == ()  # not planned a second time from the manager identity (no "already planned")
     assert _rows(plan) == [
         ("manager", "kueue-system", KUEUE, CLIENT_M2, "id-m2", ISSUER_M,
          f"system:serviceaccount:kueue-system:{KUEUE}", f"manager-kueue-system-{KUEUE}"),
