@@ -85,3 +85,16 @@ def test_affinity_expressions_on_other_labels_are_not_sizes_or_spot(tmp_path):
     where = "spec.workerGroupSpecs[0].template.spec.affinity.nodeAffinity"
     assert selected_vm_sizes(pods["sized"]) == ([D16], f"{where}.requiredDuringSchedulingIgnoredDuringExecution")
     assert is_spot(pods["spot"]) is True and is_spot(pods["sized"]) is False
+
+
+def test_quota_breaches_name_their_region(tmp_path):
+    from rayfleet.capacity import quota_breaches
+    from rayfleet.fleet import Quota
+
+    cluster = ray_cluster("ray", [group("h", H100, gpus=1, cpu="8", max_replicas=1)])
+    view = build(tmp_path, [region("eastus2", [cluster])])
+    quota = Quota({"StandardNCadsH100v5Family": 40}, regional_vcpus=43)  # the family fits exactly
+    [breach] = quota_breaches(region_demand(view.releases["eastus2"]), quota)
+    # 40 (1 x H100) + 4 (the head's CPU requests) = 44 regional vCPUs, 1 over
+    got = (breach.region, breach.kind, breach.demand, breach.quota, breach.excess)
+    assert got == ("eastus2", "regional", 44, 43, 1)

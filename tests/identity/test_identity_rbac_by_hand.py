@@ -167,3 +167,25 @@ def test_what_an_existing_assignment_lacks(actions, not_actions, condition, miss
 @pytest.mark.parametrize(("subscription", "group"), [(None, "rg"), (SUB, None), (None, None)])
 def test_no_scope_without_subscription_and_resource_group(subscription, group):
     assert PlannedRoleAssignment("w", "c", group, subscription, "id", CLIENT_M, None).scope is None
+
+
+def test_identity_check_keeps_the_role_assignments_of_the_selected_workers(tmp_path):
+    from rayfleet.commands.identity import run_identity_check
+
+    fleet, releases = _load(tmp_path, ID_M)
+    result = run_identity_check(fleet, releases, regions=["manager", "westus3"])
+    assert [a.worker for a in result.role_assignments] == ["westus3"]  # eastus2 is not selected
+    # the Kueue controller's credential on the manager identity (no worker has an annotated ServiceAccount)
+    assert [(c.region, c.service_account) for c in result.identity_plan.credentials] == [("manager", KUEUE)]
+    assert [(r.name, r.objects, r.rendered) for r in result.regions] == [("manager", 0, True), ("westus3", 0, True)]
+
+
+def test_a_role_assignment_finding_belongs_to_its_worker_region(tmp_path):
+    from rayfleet.findings import Violation
+    from rayfleet.identity_rbac import RoleAssignmentView
+
+    fleet, releases = _load(tmp_path, ID_M)
+    planned = plan_role_assignments(fleet, releases).assignments[0]
+    view = RoleAssignmentView(fleet, planned, PRINCIPAL, "/scope")
+    assert view.existing == []
+    assert view.finding_context(Violation("missing", region="eastus2")).region == "eastus2"
