@@ -119,3 +119,35 @@ def test_regions_are_planned_by_wave_then_fleet_order(tmp_path):
     assert [(wave, [p.name for p in group]) for wave, group in waves(plans)] == [
         (1, ["a", "e"]), (2, ["c", "b"]), (3, ["d"])]
     assert [p.name for p in build_plan(fleet, ["d", "c"])] == ["c", "d"]
+
+
+def test_the_anyscale_operator_and_the_region_release_as_commands(tmp_path):
+    from rayfleet.plan import format_command, helm_command, plan_operator
+
+    path = _fleet(tmp_path, None, {"r": 1})
+    text = path.read_text().replace(
+        "    valuesFiles: []\n",
+        "    valuesFiles: []\n    cluster: {name: aks-r, kubernetesVersion: '1.33', kubeContext: ctx-r}\n"
+        "    anyscale: {chart: ./op, version: 1.8.0, release: {name: op, namespace: anyscale}}\n")
+    text = text.replace("    cluster: {name: aks-r, kubernetesVersion: \"1.33\"}\n", "", 1)
+    path.write_text(text)
+    (tmp_path / "op").mkdir()
+    fleet = load_fleet(path)
+    region = fleet.regions[0]
+    operator = plan_operator(fleet, region, timeout=42, atomic=False, kubeconfig="/k")
+    assert operator is not None and operator.name == "r" and operator.version == "1.8.0"
+    assert operator.kube_context == "ctx-r"
+    chart = fleet.relative(fleet.chart)
+    op_chart = fleet.relative(tmp_path / "op")
+    # what a person would run: release, chart, namespace, then the flags in upgrade_args' order
+    assert operator.command(helm="/bin/helm") == [
+        "/bin/helm", "upgrade", "--install", "op", op_chart, "--namespace", "anyscale", "--create-namespace",
+        "--wait", "--timeout", "42s", "--kube-context", "ctx-r", "--kubeconfig", "/k"]
+    assert operator.helm_args(helm4=True)[-3:] == ["--wait", "--timeout", "42s"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        operator.timeout = 1  # type: ignore[misc]
+    assert plan_region(fleet, region).anyscale == plan_operator(fleet, region)
+    assert helm_command(fleet, region, timeout=7) == [
+        "helm", "upgrade", "--install", "ray", chart, "--namespace", "ray", "--create-namespace", "--atomic",
+        "--wait", "--timeout", "7s", "--kube-context", "ctx-r"]
+    assert format_command(["helm", "a b", "c"]) == "helm 'a b' c"
