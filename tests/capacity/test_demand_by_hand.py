@@ -98,3 +98,16 @@ def test_quota_breaches_name_their_region(tmp_path):
     # 40 (1 x H100) + 4 (the head's CPU requests) = 44 regional vCPUs, 1 over
     got = (breach.region, breach.kind, breach.demand, breach.quota, breach.excess)
     assert got == ("eastus2", "regional", 44, 43, 1)
+
+
+def test_a_worker_template_without_a_raycluster_spec_is_not_autoscaled():
+    from rayfleet.capacity import group_demand
+    from rayfleet.findings import SourceLocation
+    from rayfleet.manifests import KubeObject
+    from rayfleet.workloads import PodTemplate
+
+    obj = KubeObject({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"}}, SourceLocation("t.yaml"))
+    pod = PodTemplate(obj, "template", {}, {}, "worker", group="w", ray=None,
+                      group_spec={"groupName": "w", "replicas": 2})  # no maxReplicas
+    w = group_demand(pod)
+    assert (w.max_pods, w.unbounded) == (2, False)  # no autoscaler to go past replicas

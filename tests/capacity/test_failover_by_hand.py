@@ -68,7 +68,7 @@ def demand(tmp_path_factory):
     # room left: 200 - 120, 130 - 124, 20 - 8
     (Quota({H100_FAMILY: 200}, regional_vcpus=130, spot_vcpus=20), Spare({H100_KEY: 80}, 6, 12)),
     # no regional or spot limit declared: not limited; no H100 family quota: no H100 spare
-    (Quota({"standardDSv5Family": 16}), Spare({"standarddsv5family": 16}, None, None)),
+    (Quota({"standardDSv5Family": 16}), Spare({H100_KEY: 0, "standarddsv5family": 16}, None, None)),
 ])
 def test_spare_quota_is_the_quota_less_the_region_own_max_demand(demand, quota, spare):
     got = spare_quota(demand, quota)
@@ -86,3 +86,13 @@ def test_an_unbounded_cpu_group_does_not_make_the_gpu_failover_unbounded(tmp_pat
     # west: 80 family vCPUs spare = 2 H100 nodes; 84 - 4 (its head) = 80 regional: both nodes fit
     assert outcome.unbounded == () and outcome.absorbed
     assert [(a.group.group, a.placed, a.gpus_placed) for a in outcome.groups] == [("h", {"west": 2}, 2)]
+
+
+def test_a_peer_without_a_spot_limit_absorbs_any_number_of_spot_nodes(tmp_path):
+    # 1 replica x 2**62 hosts = 2**62 one-GPU pods, one per H100 node
+    lost = ray_cluster("ray", [group("h", H100, gpus=1, cpu="36", max_replicas=1, spot=True, numOfHosts=2**62)])
+    view = build(tmp_path, [region("east", [lost], peers=["west"]),
+                            region("west", [ray_cluster("ray", [])], quota={"families": {H100_FAMILY: 0}})])
+    [outcome] = failover_outcomes(view).values()
+    assert [(a.placed, a.nodes_short) for a in outcome.groups] == [({"west": 2**62}, 0)]
+    assert outcome.absorbed

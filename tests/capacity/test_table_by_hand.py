@@ -86,3 +86,12 @@ def test_the_fleet_total_names_a_family_as_the_first_region_spells_it(tmp_path):
     assert [(r.region, r.quota_name) for r in table.rows if r.kind == "family"] == [
         ("a", "Standard NCASv3_T4 Family"), ("b", "standardNCASv3_T4Family")]
     assert astuple(table.totals[0]) == ("fleet", "Standard NCASv3_T4 Family", "family", ("T4 16GB",), 2, 8, None, None)
+
+
+def test_fleet_totals_list_families_before_the_regional_total_whatever_their_names(tmp_path):
+    custom = {"Standard_X4": {"vcpus": 4, "gpus": 1, "family": "XFamily", "gpuModel": "X", "memoryGiB": 16}}
+    view = build(tmp_path, [region("a", [ray_cluster("ray", [group("x", "Standard_X4", gpus=1, cpu="2",
+                                                                   memory="4Gi", max_replicas=2)])])],
+                 vm_sizes=custom)
+    # "XFamily" sorts after "total regional vCPUs" by name, but families come first
+    assert [(r.quota_name, r.max_vcpus) for r in capacity_table(view).totals] == [("XFamily", 8), (REGIONAL, 12)]

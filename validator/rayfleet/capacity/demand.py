@@ -11,7 +11,7 @@ from ..findings import ObjectRef
 from ..fleet import Fleet
 from ..subjects import ReleaseObjects
 from ..wellknown import CPU_RESOURCE, INSTANCE_TYPE_LABELS, KUBERAY_UNBOUNDED, MEMORY_RESOURCE, SPOT_LABEL
-from ..workloads import PodTemplate
+from ..workloads import PodTemplate, ray_cluster_specs
 from .catalogue import VmSize, lookup_vm_size
 
 
@@ -149,7 +149,8 @@ def _fmt(number: float) -> str:
 
 def group_demand(pod: PodTemplate, fleet: Fleet | None = None) -> GroupDemand:
     """The most one head or worker group (one pod template of a RayCluster spec) can ask for."""
-    autoscaling = pod.ray is not None and bool(pod.ray.spec.get("enableInTreeAutoscaling"))
+    ray = pod.ray
+    autoscaling = bool(ray.spec.get("enableInTreeAutoscaling")) if ray is not None else False
     role = "head" if pod.role == "head" else "worker"
     max_pods, unbounded = _max_pods(pod, role, autoscaling)
     gpus = math.ceil(pod.gpus)
@@ -180,8 +181,10 @@ def release_demand(release: ReleaseObjects) -> list[GroupDemand]:
     """Every head and worker group of every RayCluster spec in one release."""
     demands: list[GroupDemand] = []
     for obj in release.objects:
+        if not any(True for _ in ray_cluster_specs(obj)):
+            continue
         for pod in release.templates_of(obj):
-            if pod.role in ("head", "worker"):  # only a RayCluster spec has these (workloads.py)
+            if pod.role in ("head", "worker"):
                 demands.append(group_demand(pod, release.fleet))
     return demands
 

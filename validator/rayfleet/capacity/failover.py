@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -24,10 +23,7 @@ class Spare:
     def nodes_fitting(self, vm: VmSize, spot: bool) -> int:
         if spot:
             return _fits(self.spot, vm.vcpus)
-        family = self.families.get(vm.family_key)
-        if family is None:  # no quota in the VM's family
-            return 0
-        return min(_fits(family, vm.vcpus), _fits(self.regional, vm.vcpus))
+        return min(_fits(self.families.get(vm.family_key, 0), vm.vcpus), _fits(self.regional, vm.vcpus))
 
     def take(self, vm: VmSize, spot: bool, nodes: int) -> None:
         used = nodes * vm.vcpus
@@ -39,16 +35,15 @@ class Spare:
 
 
 def _fits(free: int | None, vcpus: int) -> int:
-    if free is None:  # not limited: as many nodes as anyone asks
-        return sys.maxsize
+    if free is None:
+        return 2**62
     return max(free, 0) // vcpus
 
 
 def spare_quota(demand: RegionDemand, quota: Quota) -> Spare:
-    families = quota_families(quota)  # a family the quota lacks has no spare: nodes_fitting finds none
+    families = quota_families(quota)
     for key, used in demand.family_vcpus.items():
-        if key in families:
-            families[key] -= used
+        families[key] = families.get(key, 0) - used
     regional = None if quota.regional_vcpus is None else quota.regional_vcpus - demand.regional_vcpus
     spot = None if quota.spot_vcpus is None else quota.spot_vcpus - demand.spot_vcpus
     return Spare({k: max(v, 0) for k, v in families.items()},
@@ -141,7 +136,7 @@ class FailoverOutcome:
 
 
 def _gpu_groups(demand: RegionDemand) -> list[GroupDemand]:
-    return [g for g in demand.groups if g.gpus > 0 and g.vm is not None]  # GPUs on a known size: nodes > 0
+    return [g for g in demand.groups if g.gpus > 0 and g.vm is not None and g.nodes > 0]
 
 
 def failover_outcome(lost: str, demands: Mapping[str, RegionDemand], quotas: Mapping[str, Quota | None],

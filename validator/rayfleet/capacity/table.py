@@ -74,9 +74,11 @@ def _region_rows(region: Region, demand: RegionDemand, outcomes: Mapping[str, Fa
     quota = region.quota
     families = quota_families(quota) if quota is not None else {}
     taken_worst: dict[tuple[str, bool], int] = {}
-    for outcome in outcomes.values():  # a region that is not a peer of the outcome takes nothing from it
+    for outcome in outcomes.values():
+        if region.name not in outcome.peers:
+            continue
         for key, vcpus in outcome.vcpus_taken(region.name).items():
-            taken_worst[key] = max(vcpus, taken_worst.get(key, vcpus))
+            taken_worst[key] = max(taken_worst.get(key, 0), vcpus)
 
     def headroom(limit: int | None, used: int, key: tuple[str, bool]) -> int | None:
         return None if limit is None else limit - used - taken_worst.get(key, 0)
@@ -118,8 +120,8 @@ def _totals(rows: list[CapacityRow]) -> list[CapacityRow]:
         key = (row.kind, normalise_family(row.quota_name) if row.kind == "family" else row.kind)
         merged.setdefault(key, []).append(row)
     totals: list[CapacityRow] = []
-    order = ("family", "regional", "spot")
-    for (kind, _), items in sorted(merged.items(), key=lambda kv: (order.index(kv[0][0]), kv[1][0].quota_name.lower())):
+    order = {"family": 0, "regional": 1, "spot": 2}
+    for (kind, _), items in sorted(merged.items(), key=lambda kv: (order[kv[0][0]], kv[1][0].quota_name.lower())):
         quotas = [r.quota for r in items]  # headroom after failover is per region: no fleet total
         totals.append(CapacityRow(
             "fleet", items[0].quota_name, kind, tuple(sorted({m for r in items for m in r.gpu_models})),
