@@ -29,13 +29,13 @@ def capacity_to_dict(table: CapacityTable) -> dict[str, Any]:
 
 def format_capacity_table(table: CapacityTable, *, color: bool = False, width: int | None = None) -> str:
     """The capacity table as text (rich), for a terminal or a log: a grid when it fits ``width``
-    (default: the terminal's), else one stacked record per row."""
+    (default: the terminal's), else one stacked record per row (so a cell never needs to wrap)."""
     width = width or terminal_width()
     title = f"GPU capacity (quota: {table.quota_source})"
     grid = Table(title=title, title_justify="left")
     headers = ("region", "quota", "GPU", "max GPUs", "max vCPUs", "quota vCPUs", "used", "after failover")
     for header in headers:
-        grid.add_column(header, justify="left" if header in headers[:3] else "right", no_wrap=True)
+        grid.add_column(header, justify="left" if header in headers[:3] else "right")
     rows = list(table.rows)
     cells: list[tuple[str, ...]] = []
     for index, row in enumerate([*rows, *table.totals]):

@@ -104,15 +104,14 @@ def _bicep_string(value: str) -> str:
     return f"'{escaped}'"
 
 
-def _bicep_symbol(*parts: str, taken: set[str] | None = None) -> str:
-    """A Bicep identifier from ``parts``, made unique against ``taken`` (which it joins)."""
-    symbol = re.sub(r"[^A-Za-z0-9_]+", "_", "_".join(parts)).strip("_")
-    symbol = symbol if symbol and not symbol[0].isdigit() else f"r_{symbol}"
-    if taken is not None:
-        base, n = symbol, 2
-        while symbol in taken:
-            symbol, n = f"{base}_{n}", n + 1
-        taken.add(symbol)
+def _bicep_symbol(kind: str, name: str, *, taken: set[str]) -> str:
+    """A Bicep identifier ``<kind>_<name>``, made unique against ``taken`` (which it joins).
+    ``kind`` is a word, so the identifier starts with a letter whatever ``name`` holds."""
+    symbol = re.sub(r"[^A-Za-z0-9_]+", "_", f"{kind}_{name}").strip("_")
+    base, n = symbol, 2
+    while symbol in taken:
+        symbol, n = f"{base}_{n}", n + 1
+    taken.add(symbol)
     return symbol
 
 

@@ -28,8 +28,8 @@ def format_result(result: Result) -> str:
     for name in names:
         findings = groups.get(name or "", [])
         counting = [f for f in findings if f.counts]
-        errors = sum(1 for f in counting if f.severity is Severity.ERROR)
-        mark = "❌" if errors else ("⚠️" if counting else "✅")
+        failed = any(f.severity is Severity.ERROR for f in counting)
+        mark = "❌" if failed else ("⚠️" if counting else "✅")
         lines.append(f"### {mark} {name}")
         lines.append("")
         if not findings:

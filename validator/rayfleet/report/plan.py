@@ -49,15 +49,15 @@ def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None 
     width = width or terminal_width()
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, soft_wrap=True)
-    table = Table(title="rollout plan", box=None, show_edge=False, pad_edge=False, title_justify="left")
+    table = Table(title="rollout plan", box=None, pad_edge=False, title_justify="left")
     for column in ("wave", "region", "cluster", "context", "values (in order)"):
-        table.add_column(column, no_wrap=True)
+        table.add_column(column)
     for p in plan:
         table.add_row(str(p.wave), p.name, p.region.cluster.name, p.kube_context or "-", "\n".join(p.values_files))
     if natural_width(table) <= width:
         console.print(table)
     else:
-        console.print("rollout plan", markup=False)
+        console.print("rollout plan")
         console.print(records([(f"wave {p.wave}  {p.name}", [
             ("cluster", p.region.cluster.name), ("context", p.kube_context or "-"),
             ("values", ", ".join(p.values_files))])

@@ -84,7 +84,7 @@ def locator_for(result: Result) -> Locator:
         return Locator(inputs=result.inputs, stdin_name=result.stdin_name)
     if fleet is None:  # quota, identity check, preflight: their findings name the fleet file they read
         files = Counter(f.source.file for f in result.findings if f.source and not f.source.file.startswith("<"))
-        return Locator(default_file=files.most_common(1)[0][0] if files else "fleet.yaml")
+        return Locator(default_file=max(files, key=files.__getitem__) if files else "fleet.yaml")
     lines: dict[str, int] = {}
     if fleet.document is not None:
         for index, region in enumerate(fleet.regions):
@@ -95,8 +95,9 @@ def locator_for(result: Result) -> Locator:
 
 
 def _physical(location: SourceLocation) -> dict[str, Any]:
+    # Locator.locate gives every location a line (1 when it knows none), as SARIF wants.
     return {"artifactLocation": {"uri": location.file.replace("\\", "/"), "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": location.line or 1}}
+            "region": {"startLine": location.line}}
 
 
 def _result(finding: Finding, rule_index: dict[str, int], locations: list[SourceLocation],

@@ -43,7 +43,7 @@ def format_result(result: Result, *, color: bool = False, width: int | None = No
                 console.print(Text(hanging(f"fix: {finding.remediation}", width, _DETAIL + 5, _DETAIL),
                                    style="green" if color else ""))
         console.print()
-    table = Table(title=f"rayfleet {result.command}", show_edge=False, box=None, pad_edge=False)
+    table = Table(title=f"rayfleet {result.command}", box=None, pad_edge=False)
     for column in ("region", "objects", "errors", "warnings", "info", "waived"):
         table.add_column(column, justify="left" if column == "region" else "right", no_wrap=True)
     for region in result.regions:
