@@ -116,6 +116,8 @@ def test_text_every_line_and_cell():
         "placed (failover model).",
     ]
     assert after_table[4] == "queued RayJobs"
+    headers = [[c.strip() for c in line[1:-1].split("┃")] for line in lines if line.startswith("┃")]
+    assert headers[1] == ["job", "queue", "GPUs", "can run on"]
     assert lines[-1] == "note: eastus2 has no Azure quota figure for Standard_NC4as_T4_v3"
     assert "\x1b[" not in text
 
