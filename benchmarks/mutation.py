@@ -14,6 +14,12 @@ Operators: comparison flips (``<`` / ``<=``, ``==`` / ``!=``, ``in`` / ``not in`
 a removed ``not``, a negated ``if`` / ``elif`` / ``while`` test, ``return x`` -> ``return None``
 and removed statements (calls, augmented assignments, ``yield``, ``continue`` / ``break``).
 A mutant is killed when the tests fail, error or exceed the timeout.
+
+Equivalent mutants (no input tells them from the original) are recorded, each with why, in
+``benchmarks/equivalents/*.txt`` (``KEY  # why``). They are sampled and run like every other
+mutant; one that survives is left out of the kill rate and listed with its reason, one that is
+killed is reported as a wrong claim. A recorded key that is not a mutant of the current tree, or
+a line without a reason, is an error (exit 2).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "validator" / "rayfleet"
+EQUIVALENTS = REPO / "benchmarks" / "equivalents"
 
 # Area -> source globs relative to validator/rayfleet (the layout after the core refactor). Every
 # module a glob matches must have tests in TEST_MAP (``check_map``); a glob that matches nothing
@@ -60,6 +67,9 @@ HELPER_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/tes
 FINDING_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py",
                  "tests/core/test_frozen.py")
 SARIF_TESTS = ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/ci/test_sarif_code_scanning.py")
+# the status folder, file by file: a renderer's own unit tests go first (fast kills), then these
+STATUS_TESTS = ("tests/status/test_cli.py", "tests/status/test_collect.py", "tests/status/test_example.py",
+                "tests/status/test_html.py")
 TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policies/_", HELPER_TESTS),
     ("policies/base.py", HELPER_TESTS),
@@ -100,7 +110,8 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("identity.py", ("tests/identity", "tests/azure/test_identity_live.py", "tests/hybrid/test_hybrid_fleet.py")),
     ("identity_rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
     ("rollout.py", ("tests/rollout", "tests/hybrid/test_anyscale_delivery.py")),
-    ("plan.py", ("tests/rollout/test_cli.py", "tests/core/test_cli.py", "tests/core/test_layout.py",
+    ("plan.py", ("tests/rollout/test_plan_by_hand.py", "tests/rollout/test_cli.py", "tests/core/test_cli.py",
+                 "tests/core/test_layout.py",
                  "tests/hybrid/test_anyscale_delivery.py")),
     ("region_loss.py", ("tests/scheduling/test_region_loss.py",)),
     ("delivery/", ("tests/delivery", "tests/kube/test_update_run.py", "tests/policies",
@@ -112,27 +123,28 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/markdown.py", ("tests/ci/test_markdown_report.py", "tests/core/test_reports.py")),
     ("report/text.py", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/core/test_layout.py",
                         "tests/core/test_cli.py", "tests/core/test_text_report_fields.py")),
-    ("report/common.py", ("tests/core/test_reports.py", "tests/core/test_cli.py")),
-    ("report/layout.py", ("tests/core/test_layout.py", "tests/core/test_cli.py")),
+    ("report/common.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py", "tests/core/test_cli.py")),
+    ("report/layout.py", ("tests/core/test_layout_cases.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
     ("report/capacity.py", ("tests/capacity", "tests/hybrid/test_hybrid_fleet.py", "tests/core/test_layout.py")),
     ("report/plan.py", ("tests/rollout/test_cli.py", "tests/core/test_layout.py", "tests/core/test_cli.py",
                         "tests/rollout/test_plan_report_fields.py")),
     ("report/rollout.py", ("tests/rollout", "tests/delivery/test_export.py", "tests/kube/test_update_run.py")),
-    ("report/update_run.py", ("tests/kube/test_update_run.py",)),
+    ("report/update_run.py", ("tests/kube/test_update_run_report.py", "tests/kube/test_update_run.py")),
     ("report/identity.py", ("tests/identity", "tests/azure/test_identity_live.py", "tests/azure/test_probe.py")),
     ("report/identity_table.py", ("tests/identity", "tests/core/test_layout.py")),
     ("report/roles.py", ("tests/identity", "tests/azure/test_storage_live.py")),
-    ("report/diff.py", ("tests/ci/test_diff.py",)),
-    ("report/status_text.py", ("tests/status",)),
-    ("report/status_html.py", ("tests/status",)),
+    ("report/diff.py", ("tests/ci/test_diff_report.py", "tests/ci/test_diff.py")),
+    ("report/status_text.py", ("tests/status/test_status_text_view.py", *STATUS_TESTS)),
+    ("report/status_html.py", ("tests/status/test_status_html_page.py", *STATUS_TESTS)),
     # renderers the core refactor moved into report/
     ("report/policy_docs.py", ("tests/policies/test_policy_docs.py", "tests/core/test_cli.py",
                                "tests/policies/test_policy_docs_fields.py")),
-    ("report/probe.py", ("tests/azure/test_probe.py",)),
+    ("report/probe.py", ("tests/azure/test_probe_report.py", "tests/azure/test_probe.py")),
     ("report/rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
-    ("report/region_loss.py", ("tests/scheduling/test_region_loss.py",)),
-    ("report/status_json.py", ("tests/status",)),
-    ("report/__init__.py", ("tests/core/test_reports.py", "tests/core/test_findings.py", "tests/core/test_cli.py")),
+    ("report/region_loss.py", ("tests/scheduling/test_region_loss_report.py", "tests/scheduling/test_region_loss.py")),
+    ("report/status_json.py", ("tests/status/test_status_json_document.py", *STATUS_TESTS)),
+    ("report/__init__.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py",
+                            "tests/core/test_findings.py", "tests/core/test_cli.py")),
 )
 # Slow tests (> 5 s each) that test something other than the mutated modules' decisions: mutants
 # skip them. The CRD server-side apply covers the kube client, not rollout.py; the 30-region flux
@@ -399,6 +411,54 @@ def every_mutant(areas: list[str], globs: list[str]) -> list[Mutant]:
             if any(fnmatch.fnmatch(module, g) for g in globs) for site in _module_sites(module)]
 
 
+@dataclass(frozen=True)
+class Equivalent:
+    key: str
+    why: str
+    where: str  # "benchmarks/equivalents/<file>.txt:<line>"
+
+
+def load_equivalents(folder: Path | None = None) -> tuple[dict[str, Equivalent], list[str]]:
+    """The recorded equivalent mutants (``KEY  # why`` per line, in every ``*.txt`` of ``folder``)
+    and the problems: a line without a reason, a key that is not a mutant of the current tree (the
+    code moved: re-check the claim and update the key), a key recorded twice."""
+    folder = EQUIVALENTS if folder is None else folder
+    found: dict[str, Equivalent] = {}
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+        shown = str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+        for number, raw in enumerate(path.read_text().splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            where = f"{shown}:{number}"
+            key, hashed, why = line.partition("#")
+            key, why = key.strip(), why.strip()
+            if not hashed or not why:
+                problems.append(f"{where}: no reason: write '{key}  # why no input tells it from the original'")
+            elif len(key.split()) != 1:
+                problems.append(f"{where}: expected one mutant key before '#', got {key!r}")
+            elif not is_mutant(key):
+                problems.append(f"{where}: {key} is not a mutant of the current tree (the code moved? "
+                                "list the module's mutants with --module GLOB --list)")
+            elif key in found:
+                problems.append(f"{where}: {key} is already recorded at {found[key].where}")
+            else:
+                found[key] = Equivalent(key, why, where)
+    return found, problems
+
+
+def is_mutant(key: str) -> bool:
+    """Whether ``key`` names a mutant the current tree offers, in a module of an area."""
+    try:
+        m = parse_key(key)
+    except ValueError:
+        return False
+    if m.area == "other" or not (PACKAGE / m.module).is_file():
+        return False
+    return (m.line, m.col, m.operator, m.detail) in _module_sites(m.module)
+
+
 def parse_key(key: str) -> Mutant:
     module, line, col, operator, detail = key.split(":", 4)
     area = next((a for a in AREAS if module in area_modules(a)), "other")
@@ -491,6 +551,10 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("benchmarks/mutation.py's map is out of date:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
+    equivalents, problems = load_equivalents()
+    if problems:
+        print("benchmarks/equivalents/ is out of date:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
     if args.mutant:
         mutants = [parse_key(k) for k in args.mutant]
     elif args.module:
@@ -502,7 +566,8 @@ def main(argv: list[str] | None = None) -> int:
         mutants = sample(areas, args.sample, args.seed)
     if args.list:
         for m in mutants:
-            print(f"{m.area:28} {m.key}")
+            claim = equivalents.get(m.key)
+            print(f"{m.area:28} {m.key}" + (f"  (recorded equivalent: {claim.why})" if claim else ""))
         return 0
     with tempfile.TemporaryDirectory(prefix="rayfleet-mutation-") as scratch:
         repos = [_copy_repo(Path(scratch) / f"w{i}") for i in range(max(1, args.jobs))]
@@ -533,28 +598,62 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print("not found in this tree (the code moved since they were listed):\n  " + "\n  ".join(missing),
               file=sys.stderr)
-    print(report(done, args, elapsed))
+    wrong = [o for o in done if o.killed and o.mutant.key in equivalents]
+    print(report(done, args, elapsed, equivalents))
+    if wrong:
+        print(f"{len(wrong)} mutant(s) claimed equivalent but killed: the claim is wrong, remove it:\n  "
+              + "\n  ".join(f"{o.mutant.key} ({equivalents[o.mutant.key].where})" for o in wrong),
+              file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps([{**asdict(o.mutant), "killed": o.killed, "how": o.how,
-                                          "seconds": round(o.seconds, 1)} for o in done], indent=2) + "\n")
-    return 0
+                                          "seconds": round(o.seconds, 1),
+                                          "equivalent": equivalents[o.mutant.key].why
+                                          if o.mutant.key in equivalents else None} for o in done],
+                                        indent=2) + "\n")
+    return 1 if wrong else 0
 
 
-def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) -> str:
-    lines = [f"mutation sample: {len(outcomes)} mutants, seed {args.seed}, {args.jobs} jobs, "
+def _rate(killed: int, counted: int) -> str:
+    return f"{100 * killed / counted:.1f}%" if counted else "n/a"
+
+
+def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float,
+           equivalents: dict[str, Equivalent] | None = None) -> str:
+    """Markdown for docs/testing.md: per area and overall, the mutants, killed, survived and
+    equivalent (recorded and survived: left out of the kill rate), then the equivalents with why,
+    the survivors, and any recorded equivalent that was killed (a wrong claim, counted as killed)."""
+    equivalents = equivalents or {}
+
+    def counts(mine: list[Outcome]) -> str:
+        killed = sum(o.killed for o in mine)
+        equivalent = sum(not o.killed and o.mutant.key in equivalents for o in mine)
+        survived = len(mine) - killed - equivalent
+        return f"{len(mine)} | {killed} | {survived} | {equivalent} | {_rate(killed, len(mine) - equivalent)}"
+
+    what = ("the keys given" if getattr(args, "mutant", None) else
+            f"every mutant of {' '.join(args.module)}" if getattr(args, "module", None) else f"seed {args.seed}")
+    lines = [f"mutation run: {len(outcomes)} mutants, {what}, {args.jobs} jobs, "
              f"timeout {args.timeout:.0f}s, {elapsed / 60:.1f} min", "",
-             "| area | mutants | killed | kill rate |", "|---|---:|---:|---:|"]
-    for area in AREAS:
+             "| area | mutants | killed | survived | equivalent | kill rate (equivalents excluded) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for area in [*AREAS, "other"]:
         mine = [o for o in outcomes if o.mutant.area == area]
         if mine:
-            killed = sum(o.killed for o in mine)
-            lines.append(f"| {area} | {len(mine)} | {killed} | {100 * killed / len(mine):.0f}% |")
-    killed = sum(o.killed for o in outcomes)
-    lines.append(f"| all | {len(outcomes)} | {killed} | {100 * killed / max(1, len(outcomes)):.0f}% |")
-    survivors = [o.mutant for o in outcomes if not o.killed]
-    lines += ["", f"survivors ({len(survivors)}):"] + [f"- {m.area}: {m.key}" for m in survivors]
+            lines.append(f"| {area} | {counts(mine)} |")
+    lines.append(f"| all | {counts(outcomes)} |")
+    excluded = [o.mutant for o in outcomes if not o.killed and o.mutant.key in equivalents]
+    survivors = [o.mutant for o in outcomes if not o.killed and o.mutant.key not in equivalents]
+    wrong = [o.mutant for o in outcomes if o.killed and o.mutant.key in equivalents]
+    if excluded:
+        lines += ["", f"Equivalent mutants ({len(excluded)}, excluded):", "",
+                  "| mutant | why it is equivalent |", "|---|---|"]
+        lines += [f"| `{m.key}` | {equivalents[m.key].why} |" for m in excluded]
+    lines += ["", f"Survivors ({len(survivors)}):"] + [f"- {m.area}: `{m.key}`" for m in survivors]
+    if wrong:
+        lines += ["", f"**Claimed equivalent but killed ({len(wrong)})**: the claim is wrong, remove it "
+                  "(counted as killed):"]
+        lines += [f"- {m.area}: `{m.key}` ({equivalents[m.key].where})" for m in wrong]
     return "\n".join(lines)
-
 
 if __name__ == "__main__":
     sys.exit(main())

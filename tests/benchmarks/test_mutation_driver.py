@@ -3,7 +3,9 @@ current layout, its operators change exactly one thing, and its sample is fixed 
 
 from __future__ import annotations
 
+import argparse
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -121,3 +123,122 @@ def test_module_mode_runs_every_mutant_of_the_matching_modules_only() -> None:
 def test_module_mode_with_no_match_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert mutation.main(["--module", "no/such_module.py", "--list"]) == 2
     assert "matches no/such_module.py" in capsys.readouterr().err
+
+
+# Recorded equivalent mutants (benchmarks/equivalents/*.txt)
+
+def test_the_shipped_equivalents_files_are_valid() -> None:
+    """Every recorded key is a mutant of the current tree and has a reason: when code moves, the
+    stale key fails here, so the claim is re-checked rather than silently dropped."""
+    _, problems = mutation.load_equivalents()
+    assert problems == []
+
+
+def _first_keys(module: str, count: int) -> list[str]:
+    return [m.key for m in mutation.every_mutant(list(AREAS), [module])[:count]]
+
+
+def test_equivalents_are_read_from_every_txt_file_with_their_reasons(tmp_path: Path) -> None:
+    one, two, three = _first_keys("fingerprints.py", 3)
+    (tmp_path / "a.txt").write_text(f"# header comment\n\n{one}  # the first reason\n  {two} #second # with a hash\n")
+    (tmp_path / "b.txt").write_text(f"{three}\t# third\n")
+    (tmp_path / "notes.md").write_text("not read: not a .txt file\n")
+    found, problems = mutation.load_equivalents(tmp_path)
+    assert problems == []
+    assert {k: (e.why, Path(e.where).name) for k, e in found.items()} == {
+        one: ("the first reason", "a.txt:3"), two: ("second # with a hash", "a.txt:4"), three: ("third", "b.txt:1")}
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("{key}", "a.txt:2: no reason"),
+    ("{key}  #   ", "a.txt:2: no reason"),
+    ("{key} extra  # why", "a.txt:2: expected one mutant key before '#'"),
+    ("fingerprints.py:9999:0:remove:Expr  # moved", "a.txt:2: fingerprints.py:9999:0:remove:Expr is not a mutant"),
+    ("no_such_module.py:1:0:remove:Expr  # gone", "a.txt:2: no_such_module.py:1:0:remove:Expr is not a mutant"),
+    ("cli/main.py:1:0:remove:Expr  # not sampled", "a.txt:2: cli/main.py:1:0:remove:Expr is not a mutant"),
+    ("fingerprints.py:x:0:remove:Expr  # garbled", "a.txt:2: fingerprints.py:x:0:remove:Expr is not a mutant"),
+    ("half-a-key  # garbled", "a.txt:2: half-a-key is not a mutant"),
+])
+def test_a_bad_equivalents_line_is_a_problem_naming_file_and_line(tmp_path: Path, line: str, problem: str) -> None:
+    key = _first_keys("fingerprints.py", 1)[0]
+    (tmp_path / "a.txt").write_text("# comment\n" + line.format(key=key) + "\n")
+    found, problems = mutation.load_equivalents(tmp_path)
+    assert found == {} and len(problems) == 1 and problems[0].startswith(f"{tmp_path}/{problem}"), problems
+
+
+def test_an_equivalent_recorded_twice_is_a_problem(tmp_path: Path) -> None:
+    key = _first_keys("fingerprints.py", 1)[0]
+    (tmp_path / "a.txt").write_text(f"{key}  # one\n")
+    (tmp_path / "b.txt").write_text(f"\n{key}  # two\n")
+    found, problems = mutation.load_equivalents(tmp_path)
+    assert list(found) == [key] and len(problems) == 1
+    assert problems[0].endswith(f"b.txt:2: {key} is already recorded at {found[key].where}")
+
+
+def test_a_bad_equivalents_file_stops_the_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.txt").write_text("fingerprints.py:9999:0:remove:Expr  # stale\n")
+    monkeypatch.setattr(mutation, "EQUIVALENTS", tmp_path)
+    assert mutation.main(["--module", "fingerprints.py", "--list"]) == 2
+    err = capsys.readouterr().err
+    assert "x.txt:1: fingerprints.py:9999:0:remove:Expr is not a mutant of the current tree" in err
+
+
+def test_list_marks_recorded_equivalents_and_the_sample_still_draws_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    drawn = sample(["core"], 6, seed=3)
+    (tmp_path / "x.txt").write_text(f"{drawn[0].key}  # because\n")
+    monkeypatch.setattr(mutation, "EQUIVALENTS", tmp_path)
+    assert mutation.main(["--area", "core", "--sample", "6", "--seed", "3", "--list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in listed] == [m.key for m in drawn]  # the same sample as without it
+    assert listed[0].endswith("(recorded equivalent: because)")
+    assert not any("recorded equivalent" in line for line in listed[1:])
+
+
+def _outcome(area: str, n: int, killed: bool) -> mutation.Outcome:
+    return mutation.Outcome(Mutant(area, f"{area}.py", n, 0, "remove", "Expr"), killed,
+                            "failed" if killed else "survived", 1.0)
+
+
+def test_the_report_leaves_surviving_equivalents_out_of_the_kill_rate_and_flags_wrong_claims() -> None:
+    outcomes = [*(_outcome("core", n, True) for n in range(1, 9)),  # 8 killed, 1 of them claimed
+                _outcome("core", 9, False), _outcome("core", 10, False),  # 2 survived, 1 of them claimed
+                _outcome("reporters", 1, True), _outcome("reporters", 2, False)]
+    claimed = {k: mutation.Equivalent(k, f"why {k}", f"benchmarks/equivalents/x.txt:{i}")
+               for i, k in enumerate(["core.py:10:0:remove:Expr", "core.py:3:0:remove:Expr"], start=1)}
+    args = argparse.Namespace(seed=4, jobs=1, timeout=120, mutant=None, module=None)
+    text = mutation.report(outcomes, args, 60.0, claimed)
+    lines = text.splitlines()
+    assert lines[0] == "mutation run: 12 mutants, seed 4, 1 jobs, timeout 120s, 1.0 min"
+    table = lines[lines.index("| area | mutants | killed | survived | equivalent | kill rate (equivalents "
+                              "excluded) |"):][:5]
+    assert table[2:] == ["| core | 10 | 8 | 1 | 1 | 88.9% |",     # 8 of the 9 non-equivalent
+                         "| reporters | 2 | 1 | 1 | 0 | 50.0% |",
+                         "| all | 12 | 9 | 2 | 1 | 81.8% |"]
+    assert "| `core.py:10:0:remove:Expr` | why core.py:10:0:remove:Expr |" in lines
+    survivors = lines[lines.index("Survivors (2):") + 1:][:2]
+    assert survivors == ["- core: `core.py:9:0:remove:Expr`", "- reporters: `reporters.py:2:0:remove:Expr`"]
+    wrong = lines[next(i for i, line in enumerate(lines) if "Claimed equivalent but killed (1)" in line) + 1]
+    assert wrong == "- core: `core.py:3:0:remove:Expr` (benchmarks/equivalents/x.txt:2)"
+
+
+def test_a_killed_equivalent_makes_the_run_fail_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Run end to end with the mutant runner stood in (no pytest per mutant): the JSON carries the
+    claim, the exit code is 1 and stderr names the file and line of the wrong claim."""
+    killed, survived = _first_keys("fingerprints.py", 2)
+    (tmp_path / "x.txt").write_text(f"{killed}  # wrong claim\n{survived}  # right claim\n")
+    monkeypatch.setattr(mutation, "EQUIVALENTS", tmp_path)
+    monkeypatch.setattr(mutation, "_copy_repo", lambda target: target)
+    monkeypatch.setattr(mutation, "baseline", lambda repos, modules, timeout: [])
+    monkeypatch.setattr(mutation, "run_mutant", lambda repo, m, timeout: mutation.Outcome(
+        m, m.key == killed, "failed" if m.key == killed else "survived", 0.5))
+    out = tmp_path / "out.json"
+    assert mutation.main(["--mutant", killed, "--mutant", survived, "--jobs", "1", "--json", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "claimed equivalent but killed" in captured.err
+    assert f"{killed} ({tmp_path / 'x.txt'}:1)" in captured.err  # outside the repository: the full path
+    assert "| core | 2 | 1 | 0 | 1 | 100.0% |" in captured.out
+    assert [(r["killed"], r["equivalent"]) for r in json.loads(out.read_text())] == [(True, "wrong claim"),
+                                                                                    (False, "right claim")]

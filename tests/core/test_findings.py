@@ -7,6 +7,7 @@ anyOf/oneOf, and every field the JSON and SARIF reports carry.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from rayfleet import secrets
-from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation, Suppression
+from rayfleet.findings import Finding, ObjectRef, Severity, SourceLocation, Suppression, Violation
 from rayfleet.fleet import load_fleet
 from rayfleet.pipeline import scan_manifests
 from rayfleet.policies import get_policy
@@ -535,3 +536,36 @@ def test_crd_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_dir() == tmp_path / "home" / ".cache" / "rayfleet"
+
+
+# --- the finding types: values that can be hashed, sorted and never changed -------------------
+
+def test_finding_types_are_immutable_hashable_values() -> None:
+    ref = ObjectRef("v1", "ConfigMap", "ray", "c")
+    values = [ref, SourceLocation("a.yaml", 3), Suppression("r", "o", date(2030, 1, 1), 0),
+              Violation("m", ref, "data.x"), Finding("p", Severity.ERROR, "m", "r", obj=ref)]
+    for value in values:
+        assert hash(value) == hash(dataclasses.replace(value))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.__setattr__(dataclasses.fields(value)[0].name, "changed")
+    # object references sort by API version, kind, namespace, name
+    assert sorted([ObjectRef("v1", "Pod", "b", "x"), ObjectRef("v1", "ConfigMap", "z", "y"),
+                   ObjectRef("apps/v1", "Pod", "a", "a")]) == [
+        ObjectRef("apps/v1", "Pod", "a", "a"), ObjectRef("v1", "ConfigMap", "z", "y"), ObjectRef("v1", "Pod", "b", "x")]
+
+
+def test_a_finding_redacts_its_message_when_it_is_built() -> None:
+    key = "AccountKey=abcdefgh12345678"
+    assert Finding("p", Severity.ERROR, f"bad {key}", "r").message == "bad AccountKey=abcd…"
+
+
+def test_findings_sort_region_by_region_then_worst_first_fleet_wide_last() -> None:
+    def f(region: str | None, severity: Severity, policy: str = "p") -> Finding:
+        return Finding(policy, severity, "m", "r", region=region)
+
+    given = [f(None, Severity.ERROR), f("westus3", Severity.INFO), f("eastus2", Severity.WARNING),
+             f("westus3", Severity.ERROR), f("eastus2", Severity.ERROR, "b"), f("eastus2", Severity.ERROR, "a")]
+    ordered = sorted(given, key=Finding.sort_key)
+    assert [(x.region, x.severity.value, x.policy) for x in ordered] == [
+        ("eastus2", "error", "a"), ("eastus2", "error", "b"), ("eastus2", "warning", "p"),
+        ("westus3", "error", "p"), ("westus3", "info", "p"), (None, "error", "p")]

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from rayfleet.schemas_check import CustomResourceSchemas, _group_matches, openapi_to_jsonschema, schema_version_for
+from rayfleet.manifests import objects_from_text
+from rayfleet.schemas_check import (
+    CustomResourceSchemas,
+    ObjectSchemas,
+    _compile_crd,
+    _group_matches,
+    openapi_to_jsonschema,
+    schema_version_for,
+)
 
 
 def test_int_or_string_nullable_and_pruning() -> None:
@@ -95,3 +103,38 @@ def test_custom_resource_schemas_by_group_kind_and_version() -> None:
     assert (v1.served, v1.deprecated, old.served, old.deprecated) == (True, False, False, True)
     assert old.schema == {"type": "object"}  # no schema: any object
     assert schemas.version("ray.io", "RayCluster", "v2") is None
+
+
+# A CRD that constrains metadata: the API server checks ObjectMeta itself, never the CRD's copy of it.
+
+def _crd(schema: dict) -> dict:
+    return {"spec": {"group": "example.com", "names": {"kind": "Thing"},
+                     "versions": [{"name": "v1", "schema": {"openAPIV3Schema": schema}}]}}
+
+
+def _errors(schema: dict, text: str) -> list[tuple[str, str, str]]:
+    schemas = ObjectSchemas("1.33", CustomResourceSchemas([_crd(schema)]))
+    return [(v.policy, v.violation.path, v.violation.message) for o in objects_from_text(text, "t.yaml")
+            for v in schemas.check(o)]
+
+
+def test_a_crds_metadata_constraints_are_left_to_the_api_servers_objectmeta() -> None:
+    schema = {"type": "object", "properties": {
+        "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+        "metadata": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 3}}},
+        "spec": {"type": "object", "properties": {"size": {"type": "integer", "maximum": 3}}}}}
+    text = "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: a-long-name, labels: {a: b}}\nspec: {size: 2}\n"
+    assert _errors(schema, text) == []
+    # the rest of the schema still applies
+    found = _errors(schema, text.replace("size: 2", "size: 4"))
+    assert [(policy, path) for policy, path, _ in found] == [("custom-resource-schema", "spec.size")]
+    assert found[0][2].startswith("4 is greater than the maximum of 3")
+
+
+def test_metadata_is_typed_only_when_the_crd_names_it() -> None:
+    named = _compile_crd('{"type": "object", "properties": {"metadata": {"type": "object", "required": ["x"]}}}')
+    assert named.schema["properties"]["metadata"] == {"type": "object"}
+    without = _compile_crd('{"type": "object", "properties": {"spec": {"type": "object"}}}')
+    assert "metadata" not in without.schema["properties"]
+    bare = _compile_crd('{"type": "object"}')  # no properties at all: nothing to replace
+    assert bare.schema == {"type": "object"}

@@ -3,6 +3,7 @@ becomes a finding (every field a user reads), and how the fleet file's waivers a
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from rayfleet.findings import ObjectRef, Severity, SourceLocation, Violation
 from rayfleet.fleet import PolicySettings, load_fleet
 from rayfleet.manifests import objects_from_text
 from rayfleet.policies import ALL_POLICIES
-from rayfleet.policies.base import FleetView, Policy, ReleaseObjects, Scope
+from rayfleet.policies.base import FleetView, Policy, Reads, ReleaseObjects, Scope
 from rayfleet.runner import Waivers, check, finish, run, select, to_finding
 from rayfleet.subjects import AksCluster, FindingContext
 from rayfleet.values import ValuesStack, load_values_file
@@ -155,3 +156,32 @@ def test_a_fleet_view_gets_fleet_policies(tmp_path: Path, fleet) -> None:
     [f] = check([policy("fleet-p", Violation("m", region="eastus2"), scope=Scope.FLEET),
                  policy("rel-p", Violation("m"))], view)
     assert f.policy == "fleet-p" and f.region == "eastus2"
+
+
+def test_select_by_the_model_a_policy_reads() -> None:
+    capacity = select(ALL_POLICIES, reads=Reads.CAPACITY)
+    assert capacity and all(Reads.CAPACITY in p.reads for p in capacity)
+    assert [p.id for p in capacity] == [p.id for p in ALL_POLICIES if Reads.CAPACITY in p.reads]
+    assert not set(capacity) & set(select(ALL_POLICIES, reads=Reads.CREDENTIAL_PLAN))
+
+
+def test_a_value_set_under_two_subcharts_is_traced_through_the_objects_template(tmp_path: Path) -> None:
+    """The same value under ``ray-cluster`` and ``scheduling``: the finding about an object the
+    ray-cluster subchart rendered points at the ``ray-cluster`` key, not at nothing."""
+    path = tmp_path / "eastus2.yaml"
+    path.write_text("ray-cluster:\n  pool: h100-pool\nscheduling:\n  pool: h100-pool\n")
+    stack = ValuesStack([load_values_file(path, display="values/eastus2.yaml")])
+    [cm] = objects_from_text(CM, "rendered.yaml")
+    template = "charts/ray-aks/charts/ray-cluster/templates/cm.yaml"
+    rendered = type(cm)(cm.body, cm.origin, template)
+    rel = ReleaseObjects(objects=(rendered,), settings=PolicySettings.from_dict({}), kube_version="1.33",
+                         values=stack)
+    [f] = check([policy("no-secret-objects", Violation("m", rendered.ref, "data.owner", value="h100-pool"))], rel)
+    assert f.source == SourceLocation("values/eastus2.yaml", 2) and f.template == template
+
+
+def test_waivers_settings_are_frozen(fleet) -> None:
+    settings = Waivers(fleet)
+    assert (settings.today, settings.regions, settings.report) == (None, None, True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.report = False  # type: ignore[misc]
