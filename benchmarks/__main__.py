@@ -56,10 +56,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="3,30,300,1000", help="fleet sizes in regions (default: 3,30,300,1000)")
     parser.add_argument("--peers-max", type=int, default=300,
-                        help="largest size checkov and kubernetes-validate run at (default: 300; checkov takes "
-                             "minutes and gigabytes beyond)")
+                        help="largest size checkov, kubernetes-validate, render only and scan run at (default: "
+                             "300; checkov takes minutes and gigabytes beyond); larger sizes run validate alone")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size, after one warm-up")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per tool and size, dropped (default: 1)")
+    parser.add_argument("--runs-large", type=int, default=None,
+                        help="measured runs at 300 regions and more (default: --runs)")
+    parser.add_argument("--peer-runs", type=int, default=None,
+                        help="measured runs of checkov and kubernetes-validate (default: --runs)")
+    parser.add_argument("--kv-max", type=int, default=None,
+                        help="largest size kubernetes-validate runs at (default: --peers-max)")
     parser.add_argument("--quick", action="store_true", help="sizes 3,30 and 1 run: a smoke test")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="results folder")
     parser.add_argument("--checkov", metavar="PATH", default=None,
@@ -75,6 +81,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes, args.runs = "3,30,60", 1
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    args.runs_large = args.runs if args.runs_large is None else args.runs_large
+    args.peer_runs = args.runs if args.peer_runs is None else args.peer_runs
+    args.kv_max = args.peers_max if args.kv_max is None else args.kv_max
     if not args.sizes or min(args.sizes) < 1 or args.runs < 1 or args.warmup < 0:
         parser.error("--sizes must be positive integers and --runs at least 1")
     return args
@@ -120,11 +129,15 @@ class Bench:
             self.results.notes.append("kubernetes-validate's CLI was not found; its row is missing.")
         self.results.warmup = args.warmup
         self.rendered: dict[int, list[Path]] = {}
+        self.objects_per_region = 0  # from the sizes whose manifests were written
 
-    def _repeat(self, tool: str, size: int, objects: int, command: list[str], **kwargs) -> Measurement:
-        log(f"{size} regions: {tool} ({self.args.runs} runs + {self.args.warmup} warm-up)")
-        measurement = repeat_command(tool, size, objects, command, runs=self.args.runs, warmup=self.args.warmup,
-                                     **kwargs)
+    def _repeat(self, tool: str, size: int, objects: int, command: list[str], *, peer: bool = False,
+                **kwargs) -> Measurement:
+        runs = self.args.peer_runs if peer else self.args.runs_large if size >= 300 else self.args.runs
+        # a single run of a slow peer gets no warm-up (checkov at 300 regions takes minutes)
+        warmup = 0 if peer and runs == 1 else self.args.warmup
+        log(f"{size} regions: {tool} ({runs} runs + {warmup} warm-up)")
+        measurement = repeat_command(tool, size, objects, command, runs=runs, warmup=warmup, **kwargs)
         self.results.measurements.append(measurement)
         log(f"  median wall {measurement.wall_median:.2f} s")
         return measurement
@@ -133,9 +146,14 @@ class Bench:
         folder = self.work / f"fleet-{size}"
         fleet = generate_fleet(folder, size)
         rendered = folder / "rendered"
-        folders, objects = write_rendered(fleet, rendered)
-        self.rendered[size] = folders
-        files = sorted(str(p) for f in folders for p in f.glob("*.yaml"))
+        large = size > self.args.peers_max  # validate alone: time and memory (the 1,000-region target)
+        if large:
+            folders, objects, files = [], self.objects_per_region * size, []
+        else:
+            folders, objects = write_rendered(fleet, rendered)
+            self.objects_per_region = objects // size
+            self.rendered[size] = folders
+            files = sorted(str(p) for f in folders for p in f.glob("*.yaml"))
         log(f"{size} regions: generated {fleet} and {objects} rendered objects")
         self._repeat(VALIDATE, size, objects,
                      [self.rayfleet, "validate", str(fleet), "--profile",
@@ -148,6 +166,8 @@ class Bench:
                          stdout=folder / "validate-1.out", ok=_ok_0_or_1, after=collect_stages)
             self.results.identical[size] = same_report(folder / "validate.json", folder / "validate-1.json")
             log(f"  pooled report identical to one process: {self.results.identical[size]}")
+        if large:
+            return
         self._repeat(RENDER, size, objects, [sys.executable, "-m", "benchmarks.render_only", str(fleet)],
                      stdout=folder / "render.out", ok=lambda r: r.returncode == 0, after=collect_inner,
                      cwd=REPO)
@@ -159,11 +179,11 @@ class Bench:
             return
         if self.checkov:
             self._repeat(CHECKOV, size, objects, _checkov_command(self.checkov, rendered),
-                         stdout=folder / "checkov.json", ok=_ok_0_or_1)
-        if self.kube_validate:
+                         stdout=folder / "checkov.json", ok=_ok_0_or_1, peer=True)
+        if self.kube_validate and size <= self.args.kv_max:
             self._repeat(KUBE_VALIDATE, size, objects,
                          [self.kube_validate, "-k", KUBE_VERSION, "--strict", "--quiet", *files],
-                         stdout=folder / "kubernetes-validate.out").note = "schema only, no CRDs"
+                         stdout=folder / "kubernetes-validate.out", peer=True).note = "schema only, no CRDs"
 
     def startup(self) -> None:
         for tool, flag in ((VERSION, "--version"), (HELP, "--help")):

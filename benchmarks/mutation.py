@@ -67,6 +67,9 @@ HELPER_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/tes
 FINDING_TESTS = ("tests/policies", "tests/core/test_findings.py", "tests/core/test_pipeline.py",
                  "tests/core/test_frozen.py")
 SARIF_TESTS = ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/ci/test_sarif_code_scanning.py")
+# the status folder, file by file: a renderer's own unit tests go first (fast kills), then these
+STATUS_TESTS = ("tests/status/test_cli.py", "tests/status/test_collect.py", "tests/status/test_example.py",
+                "tests/status/test_html.py")
 TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policies/_", HELPER_TESTS),
     ("policies/base.py", HELPER_TESTS),
@@ -120,27 +123,28 @@ TEST_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report/markdown.py", ("tests/ci/test_markdown_report.py", "tests/core/test_reports.py")),
     ("report/text.py", ("tests/core/test_findings.py", "tests/core/test_reports.py", "tests/core/test_layout.py",
                         "tests/core/test_cli.py", "tests/core/test_text_report_fields.py")),
-    ("report/common.py", ("tests/core/test_reports.py", "tests/core/test_cli.py")),
-    ("report/layout.py", ("tests/core/test_layout.py", "tests/core/test_cli.py")),
+    ("report/common.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py", "tests/core/test_cli.py")),
+    ("report/layout.py", ("tests/core/test_layout_cases.py", "tests/core/test_layout.py", "tests/core/test_cli.py")),
     ("report/capacity.py", ("tests/capacity", "tests/hybrid/test_hybrid_fleet.py", "tests/core/test_layout.py")),
     ("report/plan.py", ("tests/rollout/test_cli.py", "tests/core/test_layout.py", "tests/core/test_cli.py",
                         "tests/rollout/test_plan_report_fields.py")),
     ("report/rollout.py", ("tests/rollout", "tests/delivery/test_export.py", "tests/kube/test_update_run.py")),
-    ("report/update_run.py", ("tests/kube/test_update_run.py",)),
+    ("report/update_run.py", ("tests/kube/test_update_run_report.py", "tests/kube/test_update_run.py")),
     ("report/identity.py", ("tests/identity", "tests/azure/test_identity_live.py", "tests/azure/test_probe.py")),
     ("report/identity_table.py", ("tests/identity", "tests/core/test_layout.py")),
     ("report/roles.py", ("tests/identity", "tests/azure/test_storage_live.py")),
-    ("report/diff.py", ("tests/ci/test_diff.py",)),
-    ("report/status_text.py", ("tests/status",)),
-    ("report/status_html.py", ("tests/status",)),
+    ("report/diff.py", ("tests/ci/test_diff_report.py", "tests/ci/test_diff.py")),
+    ("report/status_text.py", ("tests/status/test_status_text_view.py", *STATUS_TESTS)),
+    ("report/status_html.py", ("tests/status/test_status_html_page.py", *STATUS_TESTS)),
     # renderers the core refactor moved into report/
     ("report/policy_docs.py", ("tests/policies/test_policy_docs.py", "tests/core/test_cli.py",
                                "tests/policies/test_policy_docs_fields.py")),
-    ("report/probe.py", ("tests/azure/test_probe.py",)),
+    ("report/probe.py", ("tests/azure/test_probe_report.py", "tests/azure/test_probe.py")),
     ("report/rbac.py", ("tests/identity", "tests/azure/test_role_assignments_live.py")),
-    ("report/region_loss.py", ("tests/scheduling/test_region_loss.py",)),
-    ("report/status_json.py", ("tests/status",)),
-    ("report/__init__.py", ("tests/core/test_reports.py", "tests/core/test_findings.py", "tests/core/test_cli.py")),
+    ("report/region_loss.py", ("tests/scheduling/test_region_loss_report.py", "tests/scheduling/test_region_loss.py")),
+    ("report/status_json.py", ("tests/status/test_status_json_document.py", *STATUS_TESTS)),
+    ("report/__init__.py", ("tests/core/test_report_common.py", "tests/core/test_reports.py",
+                            "tests/core/test_findings.py", "tests/core/test_cli.py")),
 )
 # Slow tests (> 5 s each) that test something other than the mutated modules' decisions: mutants
 # skip them. The CRD server-side apply covers the kube client, not rollout.py; the 30-region flux

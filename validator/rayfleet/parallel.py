@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 # Below this many regions ``jobs=None`` (auto) checks in-process: starting the workers costs more
 # than they save (measured in benchmarks/: the pool breaks even at about 25 regions on 2 cores).
 POOL_MIN_REGIONS = 40
-# Chunks per worker: small enough to balance uneven regions, large enough that sending a chunk's
-# results back in one piece keeps the pickling overhead low.
-CHUNKS_PER_WORKER = 4
+# Chunks per worker: small enough that the last chunk leaves the other worker idle briefly (a
+# region costs tens of milliseconds), large enough that sending a chunk's results back in one
+# piece keeps the pickling overhead low (shared values files are pickled once per chunk).
+CHUNKS_PER_WORKER = 12
 
 
 def available_cores() -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -15,6 +16,8 @@ from .fleet import Fleet, Region
 from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .subjects import ReleaseObjects
 from .wellknown import KUBERAY_OPERATOR, RAY_GROUP
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the same reading, libyaml's speed
 
 
 def format_command(command: Sequence[str]) -> str:
@@ -125,9 +128,19 @@ def operator_enabled(release: ReleaseObjects | None, fleet: Fleet | None) -> boo
 
 def _chart_default_enabled(chart: Path) -> bool:
     try:
-        data = yaml.safe_load((chart / "values.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, ValueError, KeyError, IndexError, TypeError, RecursionError):
+        text = (chart / "values.yaml").read_text(encoding="utf-8")
+    except (OSError, ValueError):
         return False  # a chart Helm cannot read either: the render reports it
+    return _default_enabled_in(text)
+
+
+@lru_cache(maxsize=8)
+def _default_enabled_in(text: str) -> bool:
+    # every region asks (its helm command): the chart's defaults are parsed once per process
+    try:
+        data = yaml.load(text, Loader=_SafeLoader)
+    except (yaml.YAMLError, ValueError, KeyError, IndexError, TypeError, RecursionError):
+        return False
     block = data.get(KUBERAY_OPERATOR) if isinstance(data, dict) else None
     return isinstance(block, dict) and block.get("enabled") is True
 

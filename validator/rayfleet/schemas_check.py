@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -142,10 +144,14 @@ class CustomResourceSchemas:
         self._versions: dict[tuple[str, str, str], CrdVersion] = {}
         self._kinds: set[tuple[str, str]] = set()
         self._compiled: dict[tuple[str, str, str], jsonschema.protocols.Validator] = {}
+        # ObjectSchemas' results by (Kubernetes version, object), shared by every region checked
+        # against these CRDs (regions render mostly the same objects).
+        self.results: OrderedDict[tuple[str, bytes], list[SchemaViolation]] = OrderedDict()
         for crd in crds:
             self.add(crd)
 
     def add(self, crd: dict[str, Any]) -> None:
+        self.results.clear()
         spec = crd.get("spec") or {}
         group, kind = spec.get("group", ""), (spec.get("names") or {}).get("kind", "")
         for version in spec.get("versions") or []:
@@ -252,6 +258,23 @@ class ObjectSchemas:
         self.crds = crds
 
     def check(self, obj: KubeObject) -> Iterator[SchemaViolation]:
+        """The object's schema violations. They depend on its body alone (and the schemas): an
+        object checked before, byte for byte, is not checked again."""
+        key = _object_key(obj.body)
+        if key is None:
+            yield from self._check(obj)
+            return
+        results = self.crds.results
+        found = results.get((self.version, key))
+        if found is None:
+            found = results[(self.version, key)] = list(self._check(obj))
+            if len(results) > _RESULTS_MAX:
+                results.popitem(last=False)
+        else:
+            results.move_to_end((self.version, key))
+        yield from found
+
+    def _check(self, obj: KubeObject) -> Iterator[SchemaViolation]:
         group, _, version = obj.api_version.rpartition("/")
         if self.crds.knows(group, obj.kind):
             yield from self._check_custom(obj, group, version)
@@ -283,6 +306,18 @@ class ObjectSchemas:
         stored = KubeObject(prune_and_default(entry.schema, obj.body), obj.origin, obj.template)
         yield from _errors(self.crds.validator(entry), stored, "custom-resource-schema",
                            f"against its CRD ({version})", ref=obj.ref)
+
+
+_RESULTS_MAX = 4096
+
+
+def _object_key(body: dict[str, Any]) -> bytes | None:
+    """A digest of the object's exact content (types included: ``1``, ``1.0`` and ``true`` differ),
+    or None for content marshal cannot hold."""
+    try:
+        return hashlib.blake2b(marshal.dumps(body, 2), digest_size=32).digest()
+    except ValueError:
+        return None
 
 
 def _errors(validator: jsonschema.protocols.Validator, obj: KubeObject, policy: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,18 @@ class ValuesFile:
 def load_values_file(path: str | Path, *, display: str | None = None) -> ValuesFile:
     """Load a values file; the content is parsed by Helm's own YAML reader.
 
-    ruamel.yaml reads it first, to refuse duplicate keys and alias bombs and to record lines.
+    ``load_document`` reads it first, to refuse duplicate keys and alias bombs and to record lines.
+    The values Helm renders with stay Helm's own reading (YAML 1.1, go-yaml's rules): reading the
+    file once in Python and handing Helm that would save 0.3 ms per file (docs/benchmarks.md).
     """
     shown = display or str(path)
-    text = read_text(path, label="values file")
+    return _values_file(shown, read_text(path, label="values file"))
+
+
+@lru_cache(maxsize=2048)  # a 1,000-region fleet's files, read again by the export policies
+def _values_file(shown: str, text: str) -> ValuesFile:
+    # Read from disk every time, parsed once per process for the same text: every region's stack
+    # shares the fleet's values files, and the export policies read every region's stack again.
     document = load_document(text, shown)
     if not isinstance(document.data, dict):
         kind = "list" if isinstance(document.data, list) else type(document.data).__name__

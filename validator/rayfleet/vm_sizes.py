@@ -64,7 +64,7 @@ def normalise_family(name: str) -> str:
 @cache
 def vm_catalogue() -> dict[str, VmSize]:
     """The packaged VM sizes (``rayfleet/data/vm_sizes.yaml``), keyed by lower-case size name."""
-    data = yaml.safe_load(data_text("vm_sizes.yaml"))
+    data = yaml.load(data_text("vm_sizes.yaml"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     sizes: dict[str, VmSize] = {}
     for name, spec in data["sizes"].items():
         sizes[name.lower()] = VmSize(

@@ -1,8 +1,9 @@
 """Safe YAML loading for every file a user hands us.
 
 Two loaders, one job each:
-- ``load_document`` (ruamel.yaml) for files people write (fleet file, values files): keeps the line
-  of every key so findings can point at it.
+- ``load_document`` (ruamel.yaml's reading, YAML 1.2) for files people write (fleet file, values
+  files): keeps the line of every key so findings can point at it. Plain documents are parsed by
+  libyaml with ruamel's resolver and constructors (the same result, ten times faster).
 - ``load_manifests`` (PyYAML with libyaml when present) for rendered or scanned manifests: fast,
   keeps the line each document starts on.
 Both reject duplicate keys, alias bombs, recursive anchors, deep nesting, scalars their tag cannot
@@ -13,6 +14,9 @@ constructing (``check_node_graph``), so nothing is expanded or built from a host
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +28,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.constructor import ConstructorError as RuamelConstructorError
 from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
+from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from .errors import InputError
 from .text import one_line
@@ -75,12 +81,13 @@ def _children(node: Any) -> list[Any]:
     return out
 
 
-def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DEPTH) -> None:
+def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DEPTH) -> int:
     """Refuse a composed YAML node graph (PyYAML's or ruamel's) that refers to itself, nests deeper
     than ``max_depth`` or whose aliases would add more than ``max_alias_nodes`` nodes when expanded.
 
     Iterative and memoised per node: a billion-laughs document costs its distinct nodes, not its
-    expansion, and no depth can exhaust Python's stack here.
+    expansion, and no depth can exhaust Python's stack here. Returns the nodes aliases add (0: a
+    plain tree, no node shared).
     """
     done: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
     on_path: set[int] = set()
@@ -109,10 +116,11 @@ def check_node_graph(root: Any, *, max_alias_nodes: int, max_depth: int = MAX_DE
                 stack.append((child, False))
         if len(on_path) > max_depth:
             raise _GraphError(f"YAML nests deeper than {max_depth} levels", _line_of(node))
-    expanded = done[id(root)][0]
-    if expanded - len(done) > max_alias_nodes:
+    extra = done[id(root)][0] - len(done)
+    if extra > max_alias_nodes:
         raise _GraphError(f"YAML aliases expand to more than {max_alias_nodes} extra nodes (alias bomb?)",
                           _line_of(root))
+    return extra
 
 
 def _scalar_problem(node: Any, exc: Exception) -> str:
@@ -231,9 +239,29 @@ def _yaml_error(exc: Exception, origin: str) -> InputError:
 
 
 def load_document(text: str, origin: str, *, allow_empty: bool = True) -> LoadedDocument:
-    """Parse one hand-written YAML document, keeping the line of each key."""
+    """Parse one hand-written YAML document, keeping the line of each key.
+
+    The reading is ruamel.yaml's (YAML 1.2) in every case. A plain document (no anchors, aliases,
+    tags, directives, merge keys, duplicate or non-string keys) is read by libyaml's C parser
+    with ruamel's own resolver and scalar constructors (``_fast_document``, tens of times faster);
+    anything else, and every error, goes through ruamel itself, so the data, the lines and the
+    error messages are ruamel's (tests/core/test_yaml_fast_path.py compares the two)."""
     if len(text.encode("utf-8", "ignore")) > MAX_DOCUMENT_BYTES:
         raise InputError(f"document is over the {MAX_DOCUMENT_BYTES}-byte limit", file=origin)
+    fast = _fast_document(text, origin)  # refuses deep nesting, as _refuse_deep_nesting does
+    if fast is not None:
+        docs, lines = fast
+        if len(docs) > 1:
+            raise InputError("holds several YAML documents; expected one", file=origin)
+        if not docs:
+            if allow_empty:
+                return LoadedDocument(origin, {}, {})
+            raise InputError("is empty", file=origin)
+        return LoadedDocument(origin, docs[0], lines)
+    return _load_with_ruamel(text, origin, allow_empty=allow_empty)
+
+
+def _load_with_ruamel(text: str, origin: str, *, allow_empty: bool) -> LoadedDocument:
     _refuse_deep_nesting(text, origin)
     loader = YAML(typ="rt")
     loader.Composer = _CheckedComposer
@@ -261,6 +289,134 @@ def load_document(text: str, origin: str, *, allow_empty: bool = True) -> Loaded
     lines: dict[KeyPath, int] = {}
     data = _to_plain(docs[0], (), lines, origin)
     return LoadedDocument(origin, data, lines)
+
+
+class _NotPlain(Exception):
+    """The document needs ruamel itself (an anchor, a tag, a merge key, a duplicate key, an error)."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_TAGS = {_STR_TAG, "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+               "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+# Characters libyaml (YAML 1.1) and ruamel (YAML 1.2) may count or read differently: NEL and the
+# Unicode line and paragraph separators, a byte order mark inside the text, tabs.
+_NOT_FAST = ("\x85", "\u2028", "\u2029", "\ufeff", "\t")
+
+
+class _FastReader:
+    """Builds the plain data and the line of every key path from libyaml's events, resolving and
+    constructing scalars with ruamel's own resolver and constructor (so ``yes`` stays a string,
+    ``0o17`` is 15, dates stay strings, as in the ruamel path)."""
+
+    def __init__(self) -> None:
+        loader = YAML(typ="rt")
+        loader.Constructor = _StringTimestampConstructor
+        self.resolver = VersionedResolver(loader=None)
+        self.constructor = loader.constructor
+        self.lines: dict[KeyPath, int] = {}
+
+    def scalar(self, event: Any, is_key: bool) -> Any:
+        if event.anchor is not None or event.tag is not None:
+            raise _NotPlain
+        tag = self.resolver.resolve(RuamelScalarNode, event.value, event.implicit)
+        name = str(tag)
+        if name == _STR_TAG:
+            return event.value
+        if is_key or name not in _PLAIN_TAGS:  # non-string keys and merge keys: ruamel's job
+            raise _NotPlain
+        mark = event.start_mark
+        node = RuamelScalarNode(tag, event.value, StreamMark("", mark.index, mark.line, mark.column),
+                                None, style=event.style)
+        try:
+            value = self.constructor.construct_object(node)
+        except Exception:  # a scalar its tag cannot hold: ruamel reports it in its words
+            raise _NotPlain from None
+        return _to_plain(value, (), {}, "")
+
+
+def _fast_document(text: str, origin: str) -> tuple[list[Any], dict[KeyPath, int]] | None:
+    """The documents (empty ones dropped) and the lines of the first, read by libyaml; None when
+    the text needs ruamel (which then checks the nesting past the point reached here). Raises
+    ``InputError`` for nesting deeper than ``MAX_DEPTH``, as ``_refuse_deep_nesting`` would."""
+    if any(c in text for c in _NOT_FAST):
+        return None
+    reader = _FastReader()
+    docs: list[Any] = []
+    # each open collection: [container, key path, pending key (mappings), key path of that key]
+    stack: list[list[Any]] = []
+    root: list[Any] = []
+    depth = 0
+    try:
+        for event in pyyaml.parse(text, Loader=_BaseLoader):
+            kind = type(event)
+            if kind is pyyaml.ScalarEvent or kind is pyyaml.MappingStartEvent or kind is pyyaml.SequenceStartEvent:
+                if stack and type(stack[-1][0]) is dict and stack[-1][2] is None:  # a mapping key
+                    if kind is not pyyaml.ScalarEvent:
+                        raise _NotPlain
+                    top = stack[-1]
+                    key = reader.scalar(event, True)
+                    if key in top[0] or key in top[3]:
+                        raise _NotPlain  # a duplicate key: ruamel's error
+                    top[2] = key
+                    top[3][key] = event.start_mark.line + 1
+                    continue
+                if stack:
+                    top = stack[-1]
+                    if type(top[0]) is dict:
+                        path = (*top[1], top[2])
+                        line = top[3][top[2]]
+                    else:
+                        path = (*top[1], len(top[0]))
+                        line = event.start_mark.line + 1
+                    reader.lines.setdefault(path, line)
+                else:
+                    path = ()
+                if kind is pyyaml.ScalarEvent:
+                    _attach(stack, root, reader.scalar(event, False))
+                    continue
+                if event.anchor is not None or event.tag is not None:
+                    raise _NotPlain
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(f"YAML nests deeper than {MAX_DEPTH} levels", file=origin,
+                                     line=event.start_mark.line + 1)
+                stack.append([{} if kind is pyyaml.MappingStartEvent else [], path, None, {}])
+            elif kind is pyyaml.MappingEndEvent or kind is pyyaml.SequenceEndEvent:
+                depth -= 1
+                done = stack.pop()
+                _attach(stack, root, done[0])
+            elif kind is pyyaml.AliasEvent:
+                raise _NotPlain
+            elif kind is pyyaml.DocumentStartEvent:
+                if event.version is not None or event.tags:
+                    raise _NotPlain
+            elif kind is pyyaml.DocumentEndEvent:
+                docs.extend(root)
+                root = []
+    except _NotPlain:
+        return None
+    except pyyaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):
+            line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+            raise InputError(f"YAML nests deeper than {MAX_DEPTH} levels", file=origin, line=line) from None
+        return None
+    except pyyaml.YAMLError:
+        return None
+    docs = [d for d in docs if d is not None]
+    # ruamel keeps the lines of the first document only when there is one (more is an error)
+    return docs, reader.lines if len(docs) == 1 else {}
+
+
+def _attach(stack: list[list[Any]], root: list[Any], value: Any) -> None:
+    if not stack:
+        root.append(value)
+        return
+    top = stack[-1]
+    if type(top[0]) is dict:
+        top[0][top[2]] = value
+        top[2] = None
+    else:
+        top[0].append(value)
 
 
 def _to_plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], origin: str) -> Any:
@@ -347,9 +503,40 @@ class ManifestDocument:
     line: int  # 1-based line where the document starts
 
 
+# Parsed manifest streams by the digest of their text, kept as marshal bytes (each hit returns fresh
+# objects: callers may change them). A fleet renders the same chart for every region and most of
+# the output is the same text in every region (admission policies are 90% of it): each text is
+# parsed once per process. Least recently used entries go first.
+_PARSED: OrderedDict[bytes, bytes] = OrderedDict()
+_PARSED_MAX = 512
+_PARSED_MAX_TEXT = 1024 * 1024  # a rendered template is a few KiB to 200 KiB; a huge file is read once
+
+
 def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
-    """Parse a multi-document manifest stream. Empty documents are dropped."""
+    """Parse a multi-document manifest stream. Empty documents are dropped.
+
+    A text parsed before in this process is not parsed again. Only streams without aliases are
+    remembered: marshal would turn an alias's shared object into two copies."""
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
+    cached = _PARSED.get(key)
+    if cached is not None:
+        _PARSED.move_to_end(key)
+        return [ManifestDocument(body, line) for body, line in marshal.loads(cached)]
+    docs, shared = _parse_manifests(text, origin)
+    if not shared and len(text) <= _PARSED_MAX_TEXT:
+        try:
+            _PARSED[key] = marshal.dumps([(d.body, d.line) for d in docs], 2)
+        except ValueError:  # a type marshal cannot hold: parse it every time
+            return docs
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return docs
+
+
+def _parse_manifests(text: str, origin: str) -> tuple[list[ManifestDocument], bool]:
+    """The documents, and whether any of them shares a node through an alias."""
     docs: list[ManifestDocument] = []
+    shared = False
     try:
         loader = _ManifestLoader(text)
         try:
@@ -357,7 +544,7 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
                 node = loader.get_node()
                 if node is None:
                     continue
-                check_node_graph(node, max_alias_nodes=MAX_EXPANDED_NODES)
+                shared = check_node_graph(node, max_alias_nodes=MAX_EXPANDED_NODES) > 0 or shared
                 body = loader.construct_document(node)
                 if body is not None:
                     docs.append(ManifestDocument(body, _document_line(node)))
@@ -373,7 +560,7 @@ def load_manifests(text: str, origin: str) -> list[ManifestDocument]:
         raise InputError(f"malformed YAML: {one_line(exc)}", file=origin) from None
     except RecursionError:
         raise InputError("YAML nests too deeply", file=origin) from None
-    return docs
+    return docs, shared
 
 
 def _document_line(node: Any) -> int:

@@ -35,7 +35,8 @@ def hanging(text: str, width: int, indent: int, first: int = 0) -> str:
 def natural_width(table: Table) -> int:
     """How wide ``table`` is when nothing constrains it."""
     buffer = io.StringIO()
-    Console(file=buffer, width=10_000, no_color=True, highlight=False).print(table)
+    # No colour system: no escape codes, even when $FORCE_COLOR makes the console a terminal.
+    Console(file=buffer, width=10_000, color_system=None).print(table)
     return max((len(line.rstrip()) for line in buffer.getvalue().splitlines()), default=0)
 
 

@@ -145,11 +145,9 @@ def bar(used: float, allocatable: float, quota: float | None, label: str) -> str
             f'<span class="used" style="width:{min(100.0, used / scale * 100):.1f}%"></span></div>')
 
 
-def gpu_cell(region: RegionStatus) -> str:
-    facts = region.facts
+def gpu_cell(region: RegionStatus, facts: ClusterSnapshot) -> str:
+    """The summary's GPU cell of a region that answered (``facts``: its snapshot)."""
     quota = region.gpu_quota.gpus if region.gpu_quota else None
-    if facts is None:
-        return '<span class="muted">-</span>'
     if not facts.gpu_pools:
         text = "no GPU nodes" + (f" · quota {quota}" if quota is not None else "")
         return f'<span class="muted">{_e(text)}</span>'
@@ -190,7 +188,7 @@ def summary_row(region: RegionStatus) -> str:
     storage = f"{bound}/{len(facts.volume_claims)} PVC bound" if facts.volume_claims else "no PVC"
     identity = "webhook ✓" if facts.identity_webhook else '<span class="bad">webhook missing</span>'
     storage_html = _e(storage) if bound == len(facts.volume_claims) else f'<span class="bad">{_e(storage)}</span>'
-    return head + (f"<td>{release}</td><td>{_e(clusters)}</td><td>{job_text}</td><td>{gpu_cell(region)}</td>"
+    return head + (f"<td>{release}</td><td>{_e(clusters)}</td><td>{job_text}</td><td>{gpu_cell(region, facts)}</td>"
                    f"<td>{kueue}</td><td>{identity}<span class=\"sub\">{storage_html}</span></td>"
                    f'<td class="num">{region.seconds:.1f} s</td></tr>')
 
