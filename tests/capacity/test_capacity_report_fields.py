@@ -93,3 +93,13 @@ def test_text_is_never_read_as_markup_or_highlighted():
     coloured = format_capacity_table(table, width=40, color=True)
     assert "\x1b" not in coloured, coloured
     assert re.sub(r"\x1b\[[0-9;]*m", "", format_capacity_table(table, width=200, color=True)).count("12 nodes") == 1
+
+
+def test_brackets_print_as_written_in_the_grid_cells_and_title():
+    """The grid (wide terminal) shows a bracketed GPU model and quota source as written: cells are
+    data, never rich markup (``[mig]`` was swallowed as a style tag)."""
+    table = CapacityTable((_row("east", 10, 100, ("A100 [mig]",)),), (), (), "live [cached]")
+    grid = format_capacity_table(table, width=200)
+    assert "│" in grid  # the grid, not the records
+    assert grid.startswith("GPU capacity (quota: live [cached])")
+    assert "A100 [mig]" in grid

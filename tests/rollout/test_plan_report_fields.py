@@ -78,8 +78,6 @@ def test_brackets_in_paths_print_as_written_in_records_and_commands(plans):
     assert command in format_plan_text([a], width=200).splitlines()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: rich reads a lowercase [..] in a grid cell as markup, so "
-                   "v/[eu].yaml shows as v/.yaml in the plan table (the records and commands are right)")
 def test_brackets_in_paths_print_as_written_in_the_grid(plans):
     a = replace(plans[1], values_files=("v/[eu].yaml",))
     assert "v/[eu].yaml" in format_plan_text([a], width=200).split("# wave")[0]

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..capacity.table import CapacityRow, CapacityTable
 from .layout import hanging, natural_width, records, terminal_width
@@ -32,7 +33,7 @@ def format_capacity_table(table: CapacityTable, *, color: bool = False, width: i
     (default: the terminal's), else one stacked record per row (so a cell never needs to wrap)."""
     width = width or terminal_width()
     title = f"GPU capacity (quota: {table.quota_source})"
-    grid = Table(title=title, title_justify="left")
+    grid = Table(title=Text(title), title_justify="left")
     headers = ("region", "quota", "GPU", "max GPUs", "max vCPUs", "quota vCPUs", "used", "after failover")
     for header in headers:
         grid.add_column(header, justify="left" if header in headers[:3] else "right")
@@ -47,7 +48,7 @@ def format_capacity_table(table: CapacityTable, *, color: bool = False, width: i
         cells.append((row.region, row.quota_name, ", ".join(row.gpu_models) or "-", str(row.max_gpus),
                       str(row.max_vcpus), "-" if row.quota is None else str(row.quota), used,
                       "-" if headroom is None else str(headroom)))
-        grid.add_row(*cells[-1], style=style or None)
+        grid.add_row(*(Text(cell) for cell in cells[-1]), style=style or None)  # data, never markup
     buffer = StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     if natural_width(grid) <= width:

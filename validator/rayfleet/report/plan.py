@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..capacity.table import CapacityTable
 from ..plan import OperatorPlan, RegionPlan, format_command
@@ -53,7 +54,9 @@ def format_plan_text(plan: Sequence[RegionPlan], capacity: CapacityTable | None 
     for column in ("wave", "region", "cluster", "context", "values (in order)"):
         table.add_column(column)
     for p in plan:
-        table.add_row(str(p.wave), p.name, p.region.cluster.name, p.kube_context or "-", "\n".join(p.values_files))
+        # Text, not str: a values path like v/[eu].yaml is data, never rich markup
+        table.add_row(*(Text(cell) for cell in (str(p.wave), p.name, p.region.cluster.name, p.kube_context or "-",
+                                                "\n".join(p.values_files))))
     if natural_width(table) <= width:
         console.print(table)
     else:

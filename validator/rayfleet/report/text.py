@@ -48,7 +48,7 @@ def format_result(result: Result, *, color: bool = False, width: int | None = No
         table.add_column(column, justify="left" if column == "region" else "right", no_wrap=True)
     for region in result.regions:
         mine = [f for f in result.findings if f.region == region.name]
-        table.add_row(region.name or "scan", str(region.objects),
+        table.add_row(Text(region.name or "scan"), str(region.objects),
                       *(str(sum(1 for f in mine if f.severity is s and f.counts))
                         for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)),
                       str(sum(1 for f in mine if not f.counts)))
