@@ -26,6 +26,7 @@ from rayfleet.fleet import Fleet, Region, load_fleet
 from rayfleet.result import Result
 
 from tests.kube.fake_kube import FakeHub, _cond, member_cluster, write_kubeconfig
+from tests.kube.fake_kube import RecordingGate as Gate
 from tests.support.https_server import HttpsServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,18 +75,6 @@ def hub(tmp_path: Path, fleet: Fleet) -> Iterator[Hub]:
                            stages=[(s.name, s.members) for s in stages(fleet.regions)], prefix="/hub").serve(server)
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {HUB_CONTEXT: (f"{server.url}/hub", server.ca_path)})
         yield Hub(server, fake, kubeconfig)
-
-
-class Gate:
-    def __init__(self, failing: dict[str, str] | None = None) -> None:
-        self.failing = failing or {}
-        self.checked: list[str] = []
-
-    def check(self, region: Region) -> RegionCheck:
-        self.checked.append(region.name)
-        if region.name in self.failing:
-            return RegionCheck(region.name, False, self.failing[region.name])
-        return RegionCheck(region.name, True, "ready")
 
 
 class Observer:

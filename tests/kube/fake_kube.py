@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rayfleet.commands.fleet_manager import RegionCheck
+from rayfleet.fleet import Region
 
 from tests.support.https_server import HttpsServer, Reply, Request
 
@@ -959,3 +961,17 @@ def helmrelease(name: str, ns: str, *, ready: str = "True", generation: int = 1,
     return {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
             "metadata": {"name": name, "namespace": ns, "generation": generation},
             "spec": {"interval": "10m"}, "status": status_}
+
+
+class RecordingGate:
+    """A stage gate that records which regions it checked (and fails the ones named)."""
+
+    def __init__(self, failing: dict[str, str] | None = None) -> None:
+        self.failing = failing or {}
+        self.checked: list[str] = []
+
+    def check(self, region: Region) -> RegionCheck:
+        self.checked.append(region.name)
+        if region.name in self.failing:
+            return RegionCheck(region.name, False, self.failing[region.name])
+        return RegionCheck(region.name, True, "ready")

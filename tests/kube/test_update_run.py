@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rayfleet.commands.fleet_manager import HubApi, LiveStageGate, RegionCheck, drive_update_run, helmrelease_ready
+from rayfleet.commands.fleet_manager import HubApi, LiveStageGate, drive_update_run, helmrelease_ready
 from rayfleet.delivery.fleet_manager import stages
 from rayfleet.delivery.settings import require_delivery
-from rayfleet.fleet import Fleet, Region
+from rayfleet.fleet import Fleet
 
 from tests.kube.conftest import CONTEXTS
-from tests.kube.fake_kube import FakeCluster, FakeHub, helmrelease, member_cluster, raycluster, write_kubeconfig
+from tests.kube.fake_kube import (
+    FakeCluster,
+    FakeHub,
+    RecordingGate,
+    helmrelease,
+    member_cluster,
+    raycluster,
+    write_kubeconfig,
+)
 from tests.support.https_server import HttpsServer
 
 HUB_CONTEXT = "rayfleet-hub"
@@ -38,20 +46,6 @@ def fakes(tmp_path: Path, example: Fleet) -> Iterator[Fakes]:
         contexts = {ctx: (f"{server.url}/{region}", server.ca_path) for region, ctx in CONTEXTS.items()}
         contexts[HUB_CONTEXT] = (f"{server.url}/hub", server.ca_path)
         yield Fakes(server, hub, clusters, write_kubeconfig(tmp_path / "kubeconfig", contexts))
-
-
-class RecordingGate:
-    """A stage gate that records which regions it checked (and fails the ones named)."""
-
-    def __init__(self, failing: dict[str, str] | None = None) -> None:
-        self.failing = failing or {}
-        self.checked: list[str] = []
-
-    def check(self, region: Region) -> RegionCheck:
-        self.checked.append(region.name)
-        if region.name in self.failing:
-            return RegionCheck(region.name, False, self.failing[region.name])
-        return RegionCheck(region.name, True, "ready")
 
 
 def _drive(example: Fleet, fakes: Fakes, gate, **kwargs):

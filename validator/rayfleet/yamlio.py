@@ -251,14 +251,20 @@ def load_document(text: str, origin: str, *, allow_empty: bool = True) -> Loaded
     fast = _fast_document(text, origin)  # refuses deep nesting, as _refuse_deep_nesting does
     if fast is not None:
         docs, lines = fast
-        if len(docs) > 1:
-            raise InputError("holds several YAML documents; expected one", file=origin)
-        if not docs:
-            if allow_empty:
-                return LoadedDocument(origin, {}, {})
-            raise InputError("is empty", file=origin)
+        if _is_empty(docs, origin, allow_empty=allow_empty):
+            return LoadedDocument(origin, {}, {})
         return LoadedDocument(origin, docs[0], lines)
     return _load_with_ruamel(text, origin, allow_empty=allow_empty)
+
+
+def _is_empty(docs: list[Any], origin: str, *, allow_empty: bool) -> bool:
+    """True for a file with no document (when allowed); several documents, or none when one is
+    required, are input errors: the same for both readers."""
+    if len(docs) > 1:
+        raise InputError("holds several YAML documents; expected one", file=origin)
+    if not docs and not allow_empty:
+        raise InputError("is empty", file=origin)
+    return not docs
 
 
 def _load_with_ruamel(text: str, origin: str, *, allow_empty: bool) -> LoadedDocument:
@@ -280,12 +286,8 @@ def _load_with_ruamel(text: str, origin: str, *, allow_empty: bool) -> LoadedDoc
     except RecursionError:
         raise InputError("YAML nests too deeply", file=origin) from None
     docs = [d for d in docs if d is not None]
-    if len(docs) > 1:
-        raise InputError("holds several YAML documents; expected one", file=origin)
-    if not docs:
-        if allow_empty:
-            return LoadedDocument(origin, {}, {})
-        raise InputError("is empty", file=origin)
+    if _is_empty(docs, origin, allow_empty=allow_empty):
+        return LoadedDocument(origin, {}, {})
     lines: dict[KeyPath, int] = {}
     data = _to_plain(docs[0], (), lines, origin)
     return LoadedDocument(origin, data, lines)
