@@ -16,8 +16,7 @@ from .fleet import Fleet, Region
 from .helm_args import DEFAULT_TIMEOUT, kube_flags, upgrade_args
 from .subjects import ReleaseObjects
 from .wellknown import KUBERAY_OPERATOR, RAY_GROUP
-
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the same reading, libyaml's speed
+from .yamlio import safe_load_trusted
 
 
 def format_command(command: Sequence[str]) -> str:
@@ -138,7 +137,7 @@ def _chart_default_enabled(chart: Path) -> bool:
 def _default_enabled_in(text: str) -> bool:
     # every region asks (its helm command): the chart's defaults are parsed once per process
     try:
-        data = yaml.load(text, Loader=_SafeLoader)
+        data = safe_load_trusted(text)
     except (yaml.YAMLError, ValueError, KeyError, IndexError, TypeError, RecursionError):
         return False
     block = data.get(KUBERAY_OPERATOR) if isinstance(data, dict) else None

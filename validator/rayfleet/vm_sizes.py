@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-import yaml
-
 from .resources import data_text
+from .yamlio import safe_load_trusted
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def normalise_family(name: str) -> str:
 @cache
 def vm_catalogue() -> dict[str, VmSize]:
     """The packaged VM sizes (``rayfleet/data/vm_sizes.yaml``), keyed by lower-case size name."""
-    data = yaml.load(data_text("vm_sizes.yaml"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = safe_load_trusted(data_text("vm_sizes.yaml"))
     sizes: dict[str, VmSize] = {}
     for name, spec in data["sizes"].items():
         sizes[name.lower()] = VmSize(

@@ -467,6 +467,13 @@ def _to_plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], origin: str) 
 _BaseLoader = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
 
 
+def safe_load_trusted(text: str) -> Any:
+    """PyYAML's safe reading with libyaml's C loader where installed, as for rendered manifests:
+    no line numbers and none of load_document's limits (for a chart's defaults, which Helm reads
+    and refuses on its own, and the VM catalogue we ship)."""
+    return pyyaml.load(text, Loader=_BaseLoader)
+
+
 class _ManifestLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that refuses duplicate keys and keeps timestamps as strings (as kubectl does)."""
 
